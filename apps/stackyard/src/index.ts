@@ -1,0 +1,4 @@
+export { startLocalCluster, SERVICES, type LocalCluster, type ServiceName } from './cluster';
+export { clientsFor, type Clients } from './clients';
+export { loadSite, followSite } from './pipeline';
+export { readSiteFile, type SiteFile } from './site-file';

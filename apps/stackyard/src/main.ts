@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@stackyard/devinfra';
+import { isStackyardError } from '@stackyard/errors';
+import { up } from './up';
+
+const USAGE = `usage: stackyard up [--site FILE] [--timeout SECONDS] [--json] [--lab-latency-ms N] [--fail HOST:STEP]
+
+  up    start NATS, FerretDB and the five services on this machine, deploy the site in FILE
+        (default examples/sample-site.yaml) with lab drivers and follow every node to ready.
+        Uses NATS_URL / MONGO_URL when set instead of starting local servers.
+
+exit codes: 0 every node ready, 1 some node failed, 2 timeout, 3 the platform did not start, 64 usage`;
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        site: { type: 'string', default: join(REPO_ROOT, 'examples/sample-site.yaml') },
+        timeout: { type: 'string', default: '300' },
+        json: { type: 'boolean', default: false },
+        'lab-latency-ms': { type: 'string', default: '50' },
+        fail: { type: 'string', multiple: true, default: [] },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`stackyard: ${(e as Error).message}\n${USAGE}\n`);
+    return 64;
+  }
+  const cmd = args.positionals[0];
+  if (args.values.help || !cmd) {
+    process.stdout.write(`${USAGE}\n`);
+    return args.values.help ? 0 : 64;
+  }
+  if (cmd !== 'up') {
+    process.stderr.write(`stackyard: unknown command "${cmd}"\n${USAGE}\n`);
+    return 64;
+  }
+  const timeout = Number(args.values.timeout);
+  const latency = Number(args.values['lab-latency-ms']);
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    process.stderr.write(`stackyard: --timeout must be a positive number of seconds, got "${args.values.timeout}"\n`);
+    return 64;
+  }
+  if (!Number.isInteger(latency) || latency < 0) {
+    process.stderr.write(`stackyard: --lab-latency-ms must be a non-negative integer, got "${args.values['lab-latency-ms']}"\n`);
+    return 64;
+  }
+  // Faults for demos: --fail ctl-02:inspect (provisioning steps), --fail cmp-01:network, --fail cmp-01:services
+  const fails = args.values.fail as string[];
+  const byStep = (steps: string[]) => fails.filter((f) => steps.includes(f.split(':')[1] ?? '')).join(',');
+  const hostsOf = (step: string) => fails.filter((f) => f.endsWith(`:${step}`)).map((f) => f.split(':')[0]).join(',');
+  const bad = fails.find((f) => !/^[a-z0-9-]+:(enroll|inspect|deploy|network|services)$/.test(f));
+  if (bad) {
+    process.stderr.write(`stackyard: --fail "${bad}" must be <host>:<enroll|inspect|deploy|network|services>\n`);
+    return 64;
+  }
+  // eslint-disable-next-line n/no-process-env
+  const env = process.env;
+  try {
+    return await up({
+      siteFile: args.values.site as string,
+      timeoutMs: timeout * 1000,
+      natsUrl: env['NATS_URL'] || undefined,
+      mongoUrl: env['MONGO_URL'] || undefined,
+      json: args.values.json as boolean,
+      env: {
+        provisioning: { LAB_LATENCY_MS: String(latency), LAB_FAIL_STEPS: byStep(['enroll', 'inspect', 'deploy']) },
+        network: { LAB_LATENCY_MS: String(Math.round(latency / 2)), LAB_FAIL_HOSTS: hostsOf('network') },
+        deployment: { LAB_CONTAINER_LATENCY_MS: String(Math.round(latency / 10)), LAB_FAIL_HOSTS: hostsOf('services') },
+      },
+      out: (l) => process.stdout.write(`${l}\n`),
+    });
+  } catch (e) {
+    const msg = isStackyardError(e) ? e.message : (e as Error).message;
+    process.stderr.write(`stackyard: ${msg}\n`);
+    if (env["STACKYARD_DEBUG"]) process.stderr.write(`${(e as Error).stack}\n`);
+    return isStackyardError(e) && e.reason === 'InvalidArgument' ? 64 : 3;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * Local servers for the embedded default and the integration tests: a nats-server with JetStream
+ * and a FerretDB (MongoDB wire protocol) on SQLite, each on a free loopback port with its own data
+ * directory. Real servers, started as child processes.
+ */
+
+export const FERRETDB_VERSION = 'v1.24.2';
+export const REPO_ROOT = resolve(__dirname, '../../..');
+export const FERRETDB_BIN = join(REPO_ROOT, '.stackyard/bin/ferretdb');
+
+export interface LocalServer {
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+  /** SIGKILL, no cleanup of data: for crash tests. */
+  kill(): void;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export function waitForPort(port: number, timeoutMs: number, what: string, proc?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((res, rej) => {
+    const attempt = () => {
+      if (proc && proc.exitCode !== null) {
+        rej(new Error(`${what} exited with code ${proc.exitCode} before listening on port ${port}`));
+        return;
+      }
+      const sock = tcpConnect(port, '127.0.0.1');
+      sock.once('connect', () => {
+        sock.destroy();
+        res();
+      });
+      sock.once('error', () => {
+        sock.destroy();
+        if (Date.now() > deadline) rej(new Error(`${what} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+function which(bin: string): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(':').concat(['/usr/sbin', '/usr/local/sbin', '/sbin'])) {
+    const p = join(dir, bin);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function stopper(proc: ChildProcess, dataDir: string, keepData: boolean): () => Promise<void> {
+  return () =>
+    new Promise<void>((res) => {
+      const done = () => {
+        if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+        res();
+      };
+      if (proc.exitCode !== null || proc.signalCode !== null) return done();
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      proc.once('exit', () => {
+        clearTimeout(t);
+        done();
+      });
+      proc.kill('SIGTERM');
+    });
+}
+
+export interface StartOptions {
+  readonly port?: number;
+  readonly dataDir?: string;
+  readonly keepData?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+/** Starts `nats-server -js` on loopback. Throws a message saying how to install it when missing. */
+export async function startNatsServer(opts: StartOptions = {}): Promise<LocalServer> {
+  const bin = which('nats-server');
+  if (!bin) throw new Error('nats-server is not installed: run `bash scripts/setup.sh` (installs Debian package nats-server)');
+  const port = opts.port ?? (await freePort());
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'stackyard-nats-'));
+  mkdirSync(dataDir, { recursive: true });
+  const proc = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  proc.stderr?.on('data', (b: Buffer) => opts.log?.(b.toString()));
+  await waitForPort(port, 10_000, 'nats-server', proc);
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    process: proc,
+    stop: stopper(proc, dataDir, opts.keepData ?? false),
+    kill: () => proc.kill('SIGKILL'),
+  };
+}
+
+/** Starts FerretDB on SQLite. The binary is built by scripts/setup.sh (pinned FERRETDB_VERSION). */
+export async function startFerretDb(opts: StartOptions & { bin?: string } = {}): Promise<LocalServer> {
+  const bin = opts.bin ?? FERRETDB_BIN;
+  if (!existsSync(bin)) {
+    throw new Error(`FerretDB is not built at ${bin}: run \`bash scripts/setup.sh\` (builds FerretDB ${FERRETDB_VERSION} from its Go module)`);
+  }
+  const port = opts.port ?? (await freePort());
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'stackyard-ferretdb-'));
+  mkdirSync(dataDir, { recursive: true });
+  const proc = spawn(
+    bin,
+    [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dataDir}/`,
+      `--listen-addr=127.0.0.1:${port}`,
+      '--debug-addr=-',
+      '--telemetry=disable',
+      `--state-dir=${dataDir}`,
+      '--log-level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  proc.stderr?.on('data', (b: Buffer) => opts.log?.(b.toString()));
+  await waitForPort(port, 20_000, 'ferretdb', proc);
+  return {
+    url: `mongodb://127.0.0.1:${port}/`,
+    port,
+    dataDir,
+    process: proc,
+    stop: stopper(proc, dataDir, opts.keepData ?? false),
+    kill: () => proc.kill('SIGKILL'),
+  };
+}

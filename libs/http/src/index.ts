@@ -1,0 +1,53 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface HealthCheck {
+  readonly name: string;
+  check(): Promise<boolean> | boolean;
+}
+
+export interface OpsServer {
+  readonly app: FastifyInstance;
+  readonly registry: Registry;
+  setReady(ready: boolean): void;
+  listen(host: string, port: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The operations HTTP server of every service (separate port from gRPC): /healthz (the process is
+ * alive), /readyz (dependencies reachable and not shutting down), /metrics (Prometheus).
+ */
+export function createOpsServer(service: string, checks: readonly HealthCheck[], registry = new Registry()): OpsServer {
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const app = Fastify({ logger: false });
+  let ready = false;
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const results: Record<string, boolean> = {};
+    for (const c of checks) {
+      try {
+        results[c.name] = await c.check();
+      } catch {
+        results[c.name] = false;
+      }
+    }
+    const ok = ready && Object.values(results).every(Boolean);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', accepting: ready, checks: results });
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  return {
+    app,
+    registry,
+    setReady: (r) => {
+      ready = r;
+    },
+    listen: async (host, port) => {
+      await app.listen({ host, port });
+      const addr = app.server.address();
+      return typeof addr === 'object' && addr ? addr.port : port;
+    },
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,39 @@
+import { MongoClient, type Db } from 'mongodb';
+import { DependencyUnavailableError } from '@stackyard/errors';
+
+export interface MongoConnection {
+  readonly client: MongoClient;
+  db(name: string): Db;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects with the official driver. Works against MongoDB and FerretDB (docs/adr/0003: no
+ * multi-document transactions are used, so a standalone server is enough).
+ */
+export async function connectMongo(url: string, opts: { timeoutMs?: number; appName?: string } = {}): Promise<MongoConnection> {
+  const client = new MongoClient(url, {
+    serverSelectionTimeoutMS: opts.timeoutMs ?? 10_000,
+    appName: opts.appName ?? 'stackyard',
+    retryWrites: false,
+    // Domain objects use undefined for absent optional fields; never store them as null.
+    ignoreUndefined: true,
+  });
+  try {
+    await client.connect();
+    await client.db('admin').command({ ping: 1 });
+  } catch (e) {
+    await client.close().catch(() => undefined);
+    throw new DependencyUnavailableError(`MongoDB at ${redactUrl(url)}`, e);
+  }
+  return { client, db: (name) => client.db(name), close: () => client.close() };
+}
+
+/** Removes credentials from a connection string before it is logged or shown. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+export function isDuplicateKey(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 11000;
+}

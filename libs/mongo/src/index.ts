@@ -1,0 +1,11 @@
+export { connectMongo, redactUrl, isDuplicateKey, type MongoConnection } from './client';
+export {
+  AggregateStore,
+  inboxKey,
+  type AggregateDoc,
+  type OutboxEntry,
+  type Versioned,
+  type WriteOptions,
+  type WriteResult,
+} from './store';
+export { OutboxRelay, type Publish, type RelayLogger } from './relay';

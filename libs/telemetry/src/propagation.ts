@@ -1,0 +1,59 @@
+import { context, propagation, trace, SpanKind, SpanStatusCode, ROOT_CONTEXT, type Span } from '@opentelemetry/api';
+import {
+  ATTR_CLOUDEVENTS_EVENT_TYPE,
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  MESSAGING_SYSTEM_NATS,
+} from './semconv';
+
+const tracer = () => trace.getTracer('stackyard');
+
+/** Adds traceparent/tracestate of the active context to a header record (no-op without a span). */
+export function injectTraceHeaders(headers: Record<string, string>): Record<string, string> {
+  propagation.inject(context.active(), headers);
+  return headers;
+}
+
+/**
+ * Runs `fn` in a consumer span whose parent is the producer's context carried in the headers, so a
+ * node's saga is one trace across services.
+ */
+export async function withConsumerSpan<R>(
+  info: { subject: string; eventId: string; eventType: string; consumer: string },
+  header: (name: string) => string | undefined,
+  fn: (span: Span) => Promise<R>,
+): Promise<R> {
+  const carrier: Record<string, string> = {};
+  for (const k of ['traceparent', 'tracestate']) {
+    const v = header(k);
+    if (v) carrier[k] = v;
+  }
+  const parent = propagation.extract(ROOT_CONTEXT, carrier);
+  const span = tracer().startSpan(
+    `process ${info.eventType}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM_NATS,
+        [ATTR_MESSAGING_DESTINATION_NAME]: info.subject,
+        [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+        [ATTR_MESSAGING_MESSAGE_ID]: info.eventId,
+        [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: info.consumer,
+        [ATTR_CLOUDEVENTS_EVENT_TYPE]: info.eventType,
+      },
+    },
+    parent,
+  );
+  try {
+    return await context.with(trace.setSpan(parent, span), () => fn(span));
+  } catch (e) {
+    span.recordException(e as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+    throw e;
+  } finally {
+    span.end();
+  }
+}

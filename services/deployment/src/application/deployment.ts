@@ -1,0 +1,52 @@
+import { NotFoundError, StepFailedError, ValidationError, isRetryable, isStackyardError } from '@stackyard/errors';
+import { Events, newEvent, type Envelope } from '@stackyard/events';
+import type { Failure } from '@stackyard/proto/inventory/v1/inventory';
+import type { NetworkConfigured } from '@stackyard/proto/network/v1/events';
+import { placement } from '../domain/catalogue';
+import type { ContainerRuntime, NodeDeploymentRepository } from './ports';
+
+export const SERVICE = 'deployment';
+
+export class DeploymentService {
+  constructor(
+    private readonly deployments: NodeDeploymentRepository,
+    private readonly runtime: ContainerRuntime,
+  ) {}
+
+  async get(hostId: string) {
+    if (!hostId) throw new ValidationError('host_id', 'required');
+    const d = await this.deployments.get(hostId);
+    if (!d) throw new NotFoundError('node deployment', hostId);
+    return d;
+  }
+
+  /** NetworkConfigured -> deploy the node's Kolla containers -> ServicesDeployed (or DeployFailed). */
+  async onNetworkConfigured(env: Envelope<NetworkConfigured>, ctx: { appliedKey: string; lastAttempt: boolean }): Promise<'applied' | 'duplicate'> {
+    const host = env.data.host;
+    if (!host) throw new ValidationError('host', 'NetworkConfigured without host');
+    const existing = await this.deployments.get(host.hostId);
+    if (existing?.data.state === 'deployed') return 'duplicate';
+    let w;
+    try {
+      const planned = placement(host.groups);
+      const containers = await this.runtime.deploy(host, planned, env.data.allocations.map((a) => a.address));
+      const unhealthy = containers.filter((c) => !c.healthy);
+      if (unhealthy.length) {
+        throw new StepFailedError('ContainersUnhealthy', `unhealthy after deploy: ${unhealthy.map((c) => c.name).join(', ')}`, true);
+      }
+      const event = newEvent({ type: Events.ServicesDeployed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, containers }, cause: env });
+      w = await this.deployments.save({ host, state: 'deployed', containers, lastFailure: undefined }, existing?.version, [event], ctx.appliedKey);
+    } catch (e) {
+      if (isRetryable(e) && !ctx.lastAttempt) throw e;
+      const failure: Failure = {
+        step: 'services',
+        reason: isStackyardError(e) ? e.reason : 'RuntimeError',
+        message: (e as Error).message,
+        retryable: isRetryable(e),
+      };
+      const event = newEvent({ type: Events.DeployFailed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, failure }, cause: env });
+      w = await this.deployments.save({ host, state: 'failed', containers: [], lastFailure: failure }, existing?.version, [event], ctx.appliedKey);
+    }
+    return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+  }
+}

@@ -1,0 +1,2 @@
+export { startDeployment } from './app';
+export { configSchema, type DeploymentConfig } from './config';

@@ -1,0 +1,2 @@
+export { startInventory } from './app';
+export { configSchema, type InventoryConfig } from './config';

@@ -1,0 +1,49 @@
+import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
+
+/** The saga's steps, in order (DESIGN.md "The saga"). */
+export const STEPS = ['registered', 'enrolled', 'inspected', 'provisioned', 'network-configured', 'services-deployed', 'ready'] as const;
+export type StepName = (typeof STEPS)[number];
+
+export interface ProgressData {
+  readonly host: HostRef;
+  readonly state: 'in-progress' | 'ready' | 'failed';
+  /** Unix ms at which each step's fact was observed (its ce-time). */
+  readonly steps: Partial<Record<StepName, number>>;
+  readonly lastFailure: Failure | undefined;
+}
+
+export type Fact = { readonly kind: 'step'; readonly step: Exclude<StepName, 'ready'>; readonly at: number } | { readonly kind: 'failure'; readonly failure: Failure; readonly at: number };
+
+export function emptyProgress(host: HostRef): ProgressData {
+  return { host, state: 'in-progress', steps: {}, lastFailure: undefined };
+}
+
+/**
+ * Applies a fact. Facts may arrive out of order (each has its own consumer), so a step is simply
+ * recorded; the readiness decision looks at all of them. A success after a failure (a retry) puts
+ * the node back in progress.
+ */
+export function apply(p: ProgressData, fact: Fact): { progress: ProgressData; becameReady: boolean } {
+  if (p.state === 'ready') return { progress: p, becameReady: false };
+  if (fact.kind === 'failure') {
+    return { progress: { ...p, state: 'failed', lastFailure: fact.failure }, becameReady: false };
+  }
+  const steps = { ...p.steps, [fact.step]: fact.at };
+  const next: ProgressData = { ...p, steps, state: 'in-progress', lastFailure: p.state === 'failed' ? p.lastFailure : undefined };
+  if (isReady(next)) {
+    const at = Math.max(...Object.values(steps));
+    return { progress: { ...next, state: 'ready', lastFailure: undefined, steps: { ...steps, ready: at } }, becameReady: true };
+  }
+  return { progress: next, becameReady: false };
+}
+
+/** Ready: every step up to services-deployed observed (services healthy is checked by deployment, §7). */
+export function isReady(p: ProgressData): boolean {
+  return STEPS.slice(0, -1).every((s) => p.steps[s] !== undefined);
+}
+
+export function durationMs(p: ProgressData): number {
+  const start = p.steps.registered;
+  const end = p.steps.ready;
+  return start !== undefined && end !== undefined ? end - start : 0;
+}

@@ -1,0 +1,2 @@
+export { startMonitoring } from './app';
+export { configSchema, type MonitoringConfig } from './config';

@@ -1,0 +1,51 @@
+import type { Envelope } from '@stackyard/events';
+import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
+import type { RenderedFile } from '@stackyard/proto/network/v1/network';
+import type { NetworkData } from '../domain/network';
+
+export type Write = { readonly outcome: 'written'; readonly version: number } | { readonly outcome: 'duplicate' };
+
+export interface NetworkRepository {
+  get(siteId: string, name: string): Promise<{ data: NetworkData; version: number } | null>;
+  /** Creates or replaces a network definition. */
+  put(n: NetworkData): Promise<number>;
+  list(siteId: string): Promise<NetworkData[]>;
+}
+
+export interface AllocationRecord {
+  readonly siteId: string;
+  readonly network: string;
+  readonly hostId: string;
+  readonly address: number;
+}
+
+/**
+ * Address allocations. `claim` must be safe under concurrency: two callers claiming the same address
+ * cannot both succeed (a unique index), and a host holds at most one address per network.
+ */
+export interface AllocationRepository {
+  forHost(siteId: string, network: string, hostId: string): Promise<AllocationRecord | null>;
+  taken(siteId: string, network: string): Promise<Set<number>>;
+  /** 'claimed', 'address-taken' (try the next one) or 'host-has-one' (somebody claimed for this host). */
+  claim(a: AllocationRecord): Promise<'claimed' | 'address-taken' | 'host-has-one'>;
+  releaseHost(siteId: string, hostId: string): Promise<number>;
+  listHost(hostId: string): Promise<AllocationRecord[]>;
+}
+
+export interface HostConfigData {
+  readonly host: HostRef;
+  readonly allocations: readonly { network: string; address: string }[];
+  readonly files: readonly RenderedFile[];
+  readonly state: 'configured' | 'failed';
+}
+
+export interface HostConfigRepository {
+  get(hostId: string): Promise<{ data: HostConfigData; version: number } | null>;
+  save(cfg: HostConfigData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write>;
+}
+
+/** Applies rendered files to a host and verifies its addresses (`ssh` or `lab`). */
+export interface NetworkApplier {
+  readonly name: string;
+  apply(host: HostRef, files: readonly RenderedFile[], addresses: readonly string[]): Promise<void>;
+}

@@ -1,0 +1,13 @@
+import { baseConfigSchema, z } from '@stackyard/config';
+
+export const configSchema = baseConfigSchema.extend({
+  /** Prefix of rendered systemd-networkd file names (Kayobe uses 50-kayobe-). */
+  NETWORKD_FILE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/).default('50-kayobe-'),
+  MAX_HOSTS_IN_FLIGHT: z.coerce.number().int().positive().default(32),
+  LAB_LATENCY_MS: z.coerce.number().int().min(0).default(20),
+  LAB_FAIL_HOSTS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+});
+export type NetworkConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,2 @@
+export { startNetwork } from './app';
+export { configSchema, type NetworkConfig } from './config';

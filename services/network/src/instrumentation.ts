@@ -1,0 +1,3 @@
+import { startTelemetry } from '@stackyard/telemetry';
+
+startTelemetry('stackyard-network');

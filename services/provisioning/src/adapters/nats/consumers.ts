@@ -1,0 +1,36 @@
+import { Events, type EventType, type Envelope } from '@stackyard/events';
+import { inboxKey } from '@stackyard/mongo';
+import type { ConsumerSpec, HandlerContext } from '@stackyard/nats';
+import type { ProvisioningService, StepContext, StepOutcome } from '../../application/provisioning';
+
+function step<T>(
+  durable: string,
+  event: EventType<T>,
+  concurrency: number,
+  run: (env: Envelope<T>, ctx: StepContext) => Promise<StepOutcome>,
+): ConsumerSpec<T> {
+  return {
+    durable,
+    event,
+    concurrency,
+    // Bare-metal steps are slow: JetStream waits up to 10 minutes before redelivering.
+    ackWaitMs: 600_000,
+    maxDeliver: 8,
+    handle: (env, ctx: HandlerContext) => run(env, { appliedKey: inboxKey(durable, env.id), lastAttempt: ctx.lastAttempt }),
+  };
+}
+
+/** Limits: how many enrolments, inspections and deploys run at once in this replica. */
+export interface ProvisioningLimits {
+  readonly enroll: number;
+  readonly inspect: number;
+  readonly deploy: number;
+}
+
+export function provisioningConsumers(svc: ProvisioningService, limits: ProvisioningLimits) {
+  return [
+    step('provisioning-on-host-registered', Events.HostRegistered, limits.enroll, (e, c) => svc.onHostRegistered(e, c)),
+    step('provisioning-on-node-enrolled', Events.NodeEnrolled, limits.inspect, (e, c) => svc.onNodeEnrolled(e, c)),
+    step('provisioning-on-node-inspected', Events.NodeInspected, limits.deploy, (e, c) => svc.onNodeInspected(e, c)),
+  ];
+}

@@ -1,0 +1,2 @@
+export { startProvisioning } from './app';
+export { configSchema, type ProvisioningConfig } from './config';

@@ -17,7 +17,12 @@ export interface ServiceProcess {
 export interface LocalCluster {
   readonly natsUrl: string;
   readonly mongoUrl: string;
+  /** The current process of each service (replaced by `restart`). */
   readonly services: Record<ServiceName, ServiceProcess>;
+  /** SIGKILLs a service: no graceful shutdown, events in flight stay unacknowledged. */
+  kill(name: ServiceName): Promise<void>;
+  /** Starts a killed or stopped service again on the same ports and waits until it is ready. */
+  restart(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,7 +33,8 @@ export interface ClusterOptions {
   readonly mongoUrl?: string | undefined;
   readonly dbPrefix: string;
   readonly logDir: string;
-  /** Extra environment per service (e.g. lab latencies, faults). */
+  /** Extra environment for every service, then per service (e.g. lab latencies, faults). */
+  readonly commonEnv?: Record<string, string>;
   readonly env?: Partial<Record<ServiceName, Record<string, string>>>;
   readonly say: (line: string) => void;
 }
@@ -50,25 +56,24 @@ async function waitReady(svc: ServiceProcess, timeoutMs: number): Promise<void> 
   }
 }
 
+function terminate(p: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise<void>((res) => {
+    if (p.exitCode !== null || p.signalCode !== null) return res();
+    const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
+    p.once('exit', () => {
+      clearTimeout(t);
+      res();
+    });
+    p.kill(signal);
+  });
+}
+
 /** Starts the five services as processes, plus NATS and FerretDB where no URL is given. */
 export async function startLocalCluster(opts: ClusterOptions): Promise<LocalCluster> {
   const owned: LocalServer[] = [];
-  const procs: ServiceProcess[] = [];
+  const procs = {} as Record<ServiceName, ServiceProcess>;
   const stopAll = async () => {
-    await Promise.all(
-      procs.map(
-        (p) =>
-          new Promise<void>((res) => {
-            if (p.process.exitCode !== null || p.process.signalCode !== null) return res();
-            const t = setTimeout(() => p.process.kill('SIGKILL'), 10_000);
-            p.process.once('exit', () => {
-              clearTimeout(t);
-              res();
-            });
-            p.process.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(Object.values(procs).map((p) => terminate(p.process, 'SIGTERM')));
     for (const s of owned.reverse()) await s.stop();
   };
   try {
@@ -88,19 +93,16 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
       mongoUrl = f.url;
     }
     opts.say(`NATS ${natsUrl}  MongoDB ${mongoUrl}`);
-    for (const name of SERVICES) {
-      const grpcPort = await freePort();
-      const httpPort = await freePort();
-      const dir = join(REPO_ROOT, 'services', name);
+    const launch = (name: ServiceName, grpcPort: number, httpPort: number): ServiceProcess => {
       const logFile = join(opts.logDir, `${name}.log`);
-      const out = createWriteStream(logFile);
+      const out = createWriteStream(logFile, { flags: 'a' });
       // eslint-disable-next-line n/no-process-env
       const parentEnv = process.env;
       const proc = spawn(
         process.execPath,
         ['--conditions=@stackyard/source', '--import', 'tsx', '--import', './src/instrumentation.ts', 'src/main.ts'],
         {
-          cwd: dir,
+          cwd: join(REPO_ROOT, 'services', name),
           stdio: ['ignore', 'pipe', 'pipe'],
           env: {
             ...parentEnv,
@@ -112,20 +114,29 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
             MONGO_DB_PREFIX: opts.dbPrefix,
             GRPC_PORT: String(grpcPort),
             HTTP_PORT: String(httpPort),
+            ...(opts.commonEnv ?? {}),
             ...(opts.env?.[name] ?? {}),
           },
         },
       );
       proc.stdout?.pipe(out);
       proc.stderr?.pipe(out);
-      procs.push({ name, grpcPort, httpPort, process: proc, logFile });
-    }
+      return { name, grpcPort, httpPort, process: proc, logFile };
+    };
+    for (const name of SERVICES) procs[name] = launch(name, await freePort(), await freePort());
     opts.say(`starting ${SERVICES.join(', ')} (logs in ${opts.logDir})...`);
-    await Promise.all(procs.map((p) => waitReady(p, 60_000)));
+    await Promise.all(Object.values(procs).map((p) => waitReady(p, 60_000)));
     return {
       natsUrl,
       mongoUrl,
-      services: Object.fromEntries(procs.map((p) => [p.name, p])) as Record<ServiceName, ServiceProcess>,
+      services: procs,
+      kill: (name) => terminate(procs[name].process, 'SIGKILL'),
+      restart: async (name) => {
+        const old = procs[name];
+        await terminate(old.process, 'SIGTERM');
+        procs[name] = launch(name, old.grpcPort, old.httpPort);
+        await waitReady(procs[name], 60_000);
+      },
       stop: stopAll,
     };
   } catch (e) {

@@ -13,8 +13,6 @@ export interface HandlerContext {
   readonly deliveryCount: number;
   /** True on the last delivery JetStream will make: a handler records a failure instead of throwing. */
   readonly lastAttempt: boolean;
-  /** Tells JetStream the handler is still working (long bare-metal steps). */
-  working(): void;
   readonly log: Logger;
 }
 
@@ -56,15 +54,24 @@ export class EventConsumer<T> {
 
   async start(): Promise<void> {
     const stream = streamFor(this.spec.event.context).name;
-    await this.bus.jsm.consumers.add(stream, {
-      durable_name: this.spec.durable,
-      filter_subject: this.spec.event.filter,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+    const tunables = {
       ack_wait: nanos(this.spec.ackWaitMs ?? 30_000),
       max_deliver: this.spec.maxDeliver ?? 20,
       max_ack_pending: 1000,
-    });
+    };
+    try {
+      await this.bus.jsm.consumers.add(stream, {
+        durable_name: this.spec.durable,
+        filter_subject: this.spec.event.filter,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ...tunables,
+      });
+    } catch (e) {
+      // The durable exists with other tunables (a new release, or another config): update them.
+      if (!/already exists|already in use/i.test((e as Error).message)) throw e;
+      await this.bus.jsm.consumers.update(stream, this.spec.durable, tunables);
+    }
     const consumer = await this.bus.js.consumers.get(stream, this.spec.durable);
     const concurrency = this.spec.concurrency ?? 32;
     this.messages = await consumer.consume({ max_messages: concurrency });
@@ -87,7 +94,7 @@ export class EventConsumer<T> {
       env = fromWire(m.subject, header, m.data) as Envelope<T>;
     } catch (e) {
       this.log.error({ err: e, subject: m.subject }, 'undecodable event terminated');
-      m.term(`undecodable: ${(e as Error).message}`);
+      m.term(); // no reason text: nats-server 2.9 does not recognise "+TERM <reason>"
       this.metrics?.handled(this.spec.durable, 'terminated', seconds());
       return;
     }
@@ -96,9 +103,12 @@ export class EventConsumer<T> {
       consumer: this.spec.durable,
       deliveryCount: m.info.deliveryCount,
       lastAttempt: m.info.deliveryCount >= (this.spec.maxDeliver ?? 20),
-      working: () => m.working(),
       log,
     };
+    // Heartbeat while the handler works, so a slow bare-metal step is not redelivered, while a
+    // crashed replica's event is redelivered after one ack wait.
+    const ackWait = this.spec.ackWaitMs ?? 30_000;
+    const beat = setInterval(() => m.working(), Math.max(500, Math.floor(ackWait / 3)));
     try {
       const outcome = await withConsumerSpan(
         { subject: m.subject, eventId: env.id, eventType: env.type, consumer: this.spec.durable },
@@ -120,9 +130,11 @@ export class EventConsumer<T> {
           { err: e, reason: isStackyardError(e) ? e.reason : 'Internal', attempt: m.info.deliveryCount },
           'handler failed for good, event terminated',
         );
-        m.term((e as Error).message.slice(0, 200));
+        m.term();
         this.metrics?.handled(this.spec.durable, 'terminated', seconds());
       }
+    } finally {
+      clearInterval(beat);
     }
   }
 

@@ -111,7 +111,7 @@ export async function startService(
         duration.observe({ consumer: c }, s);
       },
     };
-    const consumers = wiring.consumers.map((spec) => new EventConsumer(b, spec, log.child({ consumer: spec.durable }), metrics));
+    const consumers = wiring.consumers.map((spec) => new EventConsumer(b, { ackWaitMs: config.CONSUMER_ACK_WAIT_MS, ...spec }, log.child({ consumer: spec.durable }), metrics));
     for (const c of consumers) await c.start();
     cleanup.unshift(async () => {
       await Promise.all(consumers.map((c) => c.stop()));

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlreadyExistsError, ConcurrencyError } from '@stackyard/errors';
+import { Events, newEvent } from '@stackyard/events';
+import { mongoUrl, uniquePrefix } from '@stackyard/testing';
+import { connectMongo, type MongoConnection } from './client';
+import { OutboxRelay } from './relay';
+import { AggregateStore, inboxKey } from './store';
+
+// Runs against the real MongoDB-wire server of the test run (FerretDB on SQLite, or MONGO_URL).
+type Thing = { name: string; n: number };
+
+const registered = (id: string) =>
+  newEvent({
+    type: Events.HostRegistered,
+    site: 'dc1',
+    entityId: id,
+    service: 'inventory',
+    data: { host: { id, siteId: 'dc1', name: id, groups: ['compute'], bmc: undefined, labels: {}, hardwareProfile: '', hardware: undefined, version: 0 } },
+  });
+
+describe('AggregateStore on a MongoDB-wire server', () => {
+  let conn: MongoConnection;
+  let store: AggregateStore<Thing>;
+  let writes = 0;
+
+  beforeAll(async () => {
+    conn = await connectMongo(mongoUrl());
+    store = new AggregateStore<Thing>(conn.db(uniquePrefix('store')), 'things', 'thing', () => writes++);
+    await store.ensureIndexes();
+  });
+  afterAll(async () => conn.close());
+
+  it('creates at version 1 and reads back exactly what was written', async () => {
+    await store.create('a1', { name: 'a', n: 1 });
+    expect(await store.get('a1')).toEqual({ id: 'a1', version: 1, data: { name: 'a', n: 1 } });
+    expect(await store.get('missing')).toBeNull();
+  });
+
+  it('rejects a second create of the same id with AlreadyExists', async () => {
+    await store.create('a2', { name: 'a', n: 1 });
+    await expect(store.create('a2', { name: 'b', n: 2 })).rejects.toBeInstanceOf(AlreadyExistsError);
+    expect((await store.get('a2'))?.data.name).toBe('a');
+  });
+
+  it('updates only at the expected version; a stale version is a ConcurrencyError and changes nothing', async () => {
+    await store.create('a3', { name: 'a', n: 1 });
+    expect(await store.update('a3', 1, { name: 'a', n: 2 })).toEqual({ outcome: 'written', version: 2 });
+    await expect(store.update('a3', 1, { name: 'x', n: 99 })).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await store.get('a3')).toEqual({ id: 'a3', version: 2, data: { name: 'a', n: 2 } });
+  });
+
+  it('lets exactly one of many concurrent writers at the same version win', async () => {
+    await store.create('a4', { name: 'a', n: 0 });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.update('a4', 1, { name: 'w', n: i })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof ConcurrencyError)).toHaveLength(9);
+    expect((await store.get('a4'))?.version).toBe(2);
+  });
+
+  it('applies a consumed event once: the same inbox key a second time is a duplicate with no effect', async () => {
+    await store.create('a5', { name: 'a', n: 0 });
+    const key = inboxKey('c1', 'evt-1');
+    expect(await store.update('a5', 1, { name: 'a', n: 1 }, { appliedKey: key })).toEqual({ outcome: 'written', version: 2 });
+    expect(await store.update('a5', 2, { name: 'a', n: 2 }, { appliedKey: key })).toEqual({ outcome: 'duplicate' });
+    expect(await store.get('a5')).toEqual({ id: 'a5', version: 2, data: { name: 'a', n: 1 } });
+    expect(await store.wasApplied('a5', key)).toBe(true);
+    // Another consumer may apply the same event.
+    expect(await store.update('a5', 2, { name: 'a', n: 3 }, { appliedKey: inboxKey('c2', 'evt-1') })).toEqual({ outcome: 'written', version: 3 });
+  });
+
+  it('treats a create replayed with the same inbox key as a duplicate', async () => {
+    const key = inboxKey('c1', 'evt-2');
+    await store.create('a6', { name: 'a', n: 0 }, { appliedKey: key });
+    expect(await store.create('a6', { name: 'a', n: 0 }, { appliedKey: key })).toEqual({ outcome: 'duplicate' });
+  });
+
+  it('writes events into the outbox with the state change, and the relay publishes each once, in order', async () => {
+    const before = writes;
+    const e1 = registered('a7');
+    await store.create('a7', { name: 'a', n: 0 }, { events: [e1] });
+    const e2 = registered('a7');
+    const e3 = registered('a7');
+    await store.update('a7', 1, { name: 'a', n: 1 }, { events: [e2, e3] });
+    expect(writes).toBe(before + 2);
+    const pending = await store.pending(100);
+    const doc = pending.find((d) => d._id === 'a7');
+    expect(Object.keys(doc?.outbox ?? {}).sort()).toEqual([e1.id, e2.id, e3.id].sort());
+
+    const published: string[] = [];
+    const relay = new OutboxRelay(async (e) => {
+      if (e.subject.includes('.a7.')) published.push(e.id);
+      expect(e.headers['ce-type']).toBe('stackyard.inventory.v1.HostRegistered');
+      expect(Events.HostRegistered.codec.decode(e.payload).host?.id).toBe('a7');
+    }, { warn: () => undefined });
+    relay.add(store as never);
+    await relay.flush();
+    expect(published).toEqual([e1.id, e2.id, e3.id]);
+    expect((await store.pending(100)).find((d) => d._id === 'a7')).toBeUndefined();
+    await relay.flush();
+    expect(published).toHaveLength(3);
+  });
+
+  it('keeps an event in the outbox when publishing fails, and publishes it on the next flush', async () => {
+    const e = registered('a8');
+    await store.create('a8', { name: 'a', n: 0 }, { events: [e] });
+    let fail = true;
+    const published: string[] = [];
+    const relay = new OutboxRelay(async (w) => {
+      if (!w.subject.includes('.a8.')) return;
+      if (fail) throw new Error('NATS is down');
+      published.push(w.id);
+    }, { warn: () => undefined });
+    relay.add(store as never);
+    await expect(relay.flush()).rejects.toThrow('NATS is down');
+    expect((await store.pending(100)).some((d) => d._id === 'a8')).toBe(true);
+    fail = false;
+    await relay.flush();
+    expect(published).toEqual([e.id]);
+  });
+});

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# One-time (idempotent) set-up on a fresh Debian 12 machine: npm packages, nats-server from Debian,
+# FerretDB built from its Go module (pinned). Prints what it does; fails with a message saying why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FERRETDB_VERSION=v1.24.2
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))"
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)..."
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  say "npm packages are installed"
+fi
+
+if command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ]; then
+  say "nats-server is installed ($( (nats-server --version 2>/dev/null || /usr/sbin/nats-server --version) | head -1))"
+else
+  say "installing nats-server from Debian..."
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq || die "apt-get update failed: cannot install nats-server"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nats-server >/dev/null || die "apt-get install nats-server failed"
+fi
+
+bin=.stackyard/bin/ferretdb
+if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | grep -o 'v[0-9.]*' | head -1)" = "$FERRETDB_VERSION" ]; then
+  say "FerretDB $FERRETDB_VERSION is built ($bin)"
+else
+  command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || die "Go is needed to build FerretDB (install Go 1.22+)"
+  export PATH="$PATH:/usr/local/go/bin"
+  say "building FerretDB $FERRETDB_VERSION from its Go module (first time: about 1-2 minutes)..."
+  src=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}console.log(j.Dir)})') \
+    || die "could not download github.com/FerretDB/FerretDB@$FERRETDB_VERSION from the Go module proxy"
+  work=$(mktemp -d)
+  cp -r "$src" "$work/ferretdb" && chmod -R u+w "$work/ferretdb"
+  # The module zip lacks the version file that FerretDB's own build generates from git.
+  echo "$FERRETDB_VERSION" > "$work/ferretdb/build/version/version.txt"
+  mkdir -p .stackyard/bin
+  (cd "$work/ferretdb" && go build -o "$OLDPWD/$bin" ./cmd/ferretdb) || die "go build of FerretDB failed"
+  rm -rf "$work"
+  say "FerretDB built: $("$bin" --version | head -1)"
+fi
+say "done"

@@ -66,16 +66,15 @@ export class OutboxRelay {
   async flush(): Promise<number> {
     let n = 0;
     for (const store of this.stores) {
-      const docs = await store.pending(this.batch);
-      for (const doc of docs) {
-        const entries = Object.values(doc.outbox ?? {}).sort((a, b) => a.seq - b.seq);
-        for (const e of entries) {
+      const revisions = await store.pending(this.batch);
+      for (const rev of revisions) {
+        for (const e of [...rev.outbox].sort((a, b) => a.seq - b.seq)) {
           await this.publish({ id: e.id, subject: e.subject, headers: e.headers, payload: e.payload.buffer.subarray(0, e.payload.position) });
-          await store.markPublished(doc._id, e.id);
           n++;
         }
+        await store.markPublished(rev._id);
       }
-      if (docs.length === this.batch) this.again = true;
+      if (revisions.length === this.batch) this.again = true;
     }
     return n;
   }

@@ -49,7 +49,7 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     expect(await store.get('a3')).toEqual({ id: 'a3', version: 2, data: { name: 'a', n: 2 } });
   });
 
-  it('lets exactly one of many concurrent writers at the same version win', async () => {
+  it('lets exactly one of many concurrent writers at the same version win (atomic on FerretDB too)', async () => {
     await store.create('a4', { name: 'a', n: 0 });
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.update('a4', 1, { name: 'w', n: i })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -68,6 +68,24 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     expect(await store.update('a5', 2, { name: 'a', n: 3 }, { appliedKey: inboxKey('c2', 'evt-1') })).toEqual({ outcome: 'written', version: 3 });
   });
 
+  it('lists only the newest revision of each aggregate', async () => {
+    await store.create('l1', { name: 'list', n: 1 });
+    await store.update('l1', 1, { name: 'list', n: 2 });
+    await store.create('l2', { name: 'list', n: 1 });
+    await store.update('l2', 1, { name: 'other', n: 2 });
+    const rows = await store.find({ 'data.name': 'list' });
+    expect(rows.map((r) => [r.id, r.version, r.data.n])).toEqual([['l1', 2, 2]]);
+  });
+
+  it('lets exactly one of many concurrent consumers of the same event apply it', async () => {
+    await store.create('c1', { name: 'a', n: 0 });
+    const key = inboxKey('c', 'evt-same');
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => store.update('c1', 1, { name: 'a', n: 1 }, { appliedKey: key })));
+    const written = results.filter((r) => r.status === 'fulfilled' && r.value.outcome === 'written');
+    expect(written).toHaveLength(1);
+    expect((await store.get('c1'))?.version).toBe(2);
+  });
+
   it('treats a create replayed with the same inbox key as a duplicate', async () => {
     const key = inboxKey('c1', 'evt-2');
     await store.create('a6', { name: 'a', n: 0 }, { appliedKey: key });
@@ -82,9 +100,11 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     const e3 = registered('a7');
     await store.update('a7', 1, { name: 'a', n: 1 }, { events: [e2, e3] });
     expect(writes).toBe(before + 2);
-    const pending = await store.pending(100);
-    const doc = pending.find((d) => d._id === 'a7');
-    expect(Object.keys(doc?.outbox ?? {}).sort()).toEqual([e1.id, e2.id, e3.id].sort());
+    const pending = (await store.pending(100)).filter((d) => d.aggId === 'a7');
+    expect(pending.map((d) => [d.version, d.outbox.map((o) => o.id)])).toEqual([
+      [1, [e1.id]],
+      [2, [e2.id, e3.id]],
+    ]);
 
     const published: string[] = [];
     const relay = new OutboxRelay(async (e) => {
@@ -95,7 +115,7 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     relay.add(store as never);
     await relay.flush();
     expect(published).toEqual([e1.id, e2.id, e3.id]);
-    expect((await store.pending(100)).find((d) => d._id === 'a7')).toBeUndefined();
+    expect((await store.pending(100)).find((d) => d.aggId === 'a7')).toBeUndefined();
     await relay.flush();
     expect(published).toHaveLength(3);
   });
@@ -112,7 +132,7 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     }, { warn: () => undefined });
     relay.add(store as never);
     await expect(relay.flush()).rejects.toThrow('NATS is down');
-    expect((await store.pending(100)).some((d) => d._id === 'a8')).toBe(true);
+    expect((await store.pending(100)).some((d) => d.aggId === 'a8')).toBe(true);
     fail = false;
     await relay.flush();
     expect(published).toEqual([e.id]);

@@ -4,7 +4,7 @@ import { toWire, type Envelope, type WireEvent } from '@stackyard/events';
 import { injectTraceHeaders } from '@stackyard/telemetry';
 import { isDuplicateKey } from './client';
 
-/** An event waiting in an aggregate's outbox until the relay has published it. */
+/** An event waiting in a revision's outbox until the relay has published it. */
 export interface OutboxEntry {
   readonly id: string;
   readonly seq: number;
@@ -13,17 +13,28 @@ export interface OutboxEntry {
   readonly payload: Binary;
 }
 
-/** The stored shape: the aggregate, its version, its outbox and its inbox, in one document. */
-export interface AggregateDoc<T> {
+/**
+ * One revision of an aggregate (docs/adr/0003). Every write inserts the next revision; the unique
+ * `_id` (`<id>@<version>`) makes the optimistic version check atomic on any MongoDB-wire server,
+ * including FerretDB, whose conditional updates are not atomic. The events the write emits and the
+ * consumed event's inbox key travel in the same document, so they cannot diverge from the state.
+ */
+export interface RevisionDoc<T> {
   _id: string;
+  aggId: string;
   version: number;
   data: T;
-  outbox: Record<string, OutboxEntry>;
-  outboxPending: number;
-  /** Inbox: keys `<consumer>~<ce-id>` of events already applied to this aggregate. */
-  applied: Record<string, number>;
+  /** True on the newest revision (best effort; reads also check versions). */
+  latest: boolean;
+  outbox: OutboxEntry[];
+  outboxDone: boolean;
+  /** Inbox: `<aggId>|<consumer>~<ce-id>` of the consumed event, or `<_id>` when none (unique). */
+  appliedKey: string;
   updatedAt: Date;
 }
+
+/** Kept for callers that name the stored shape. */
+export type AggregateDoc<T> = RevisionDoc<T>;
 
 export interface Versioned<T> {
   readonly id: string;
@@ -34,7 +45,7 @@ export interface Versioned<T> {
 /** What a write records besides the new state: events to publish and the event that caused it. */
 export interface WriteOptions {
   readonly events?: readonly Envelope[];
-  /** Inbox key of the consumed event (see `inboxKey`); the write is skipped if it was applied before. */
+  /** Inbox key of the consumed event (see `inboxKey`); the write is a duplicate if it was applied before. */
   readonly appliedKey?: string;
 }
 
@@ -44,22 +55,18 @@ export function inboxKey(consumer: string, eventId: string): string {
   return `${consumer}~${eventId}`;
 }
 
-function outboxOf(events: readonly Envelope[], baseSeq: number): Record<string, OutboxEntry> {
-  const out: Record<string, OutboxEntry> = {};
-  events.forEach((e, i) => {
+function outboxOf(events: readonly Envelope[]): OutboxEntry[] {
+  return events.map((e, i) => {
     const w: WireEvent = toWire(e);
-    out[e.id] = { id: e.id, seq: baseSeq + i, subject: w.subject, headers: injectTraceHeaders({ ...w.headers }), payload: new Binary(w.payload) };
+    return { id: e.id, seq: i, subject: w.subject, headers: injectTraceHeaders({ ...w.headers }), payload: new Binary(w.payload) };
   });
-  return out;
 }
 
-/**
- * Aggregate persistence with optimistic versions and a per-document outbox and inbox (docs/adr/0003).
- * A state change, the events it emits and the record of the event it consumed are written by one
- * single-document atomic operation, so they cannot diverge, without multi-document transactions.
- */
+const revId = (id: string, version: number) => `${id}@${version}`;
+
+/** Aggregate persistence: optimistic versions, outbox and inbox, with inserts only on the write path. */
 export class AggregateStore<T extends Document> {
-  readonly collection: Collection<AggregateDoc<T>>;
+  readonly collection: Collection<RevisionDoc<T>>;
 
   constructor(
     db: Db,
@@ -67,91 +74,106 @@ export class AggregateStore<T extends Document> {
     private readonly kind: string,
     private readonly onWrite: () => void = () => undefined,
   ) {
-    this.collection = db.collection<AggregateDoc<T>>(name);
+    this.collection = db.collection<RevisionDoc<T>>(name);
   }
 
-  async ensureIndexes(extra: readonly { key: Record<string, 1 | -1>; unique?: boolean }[] = []): Promise<void> {
-    await this.collection.createIndex({ outboxPending: 1 });
-    for (const ix of extra) await this.collection.createIndex(ix.key, { unique: ix.unique ?? false });
+  async ensureIndexes(): Promise<void> {
+    await this.collection.createIndex({ aggId: 1, version: -1 }, { name: 'agg_version' });
+    await this.collection.createIndex({ appliedKey: 1 }, { unique: true, name: 'inbox_unique' });
+    await this.collection.createIndex({ outboxDone: 1 }, { name: 'outbox_pending' });
+    await this.collection.createIndex({ latest: 1, updatedAt: 1 }, { name: 'latest_updated' });
   }
 
   async get(id: string): Promise<Versioned<T> | null> {
-    const d = await this.collection.findOne({ _id: id } as Filter<AggregateDoc<T>>, { projection: { outbox: 0, applied: 0 } });
-    return d ? { id: d._id, version: d.version, data: d.data as T } : null;
+    const d = await this.collection.findOne({ aggId: id } as Filter<RevisionDoc<T>>, {
+      sort: { version: -1 },
+      projection: { outbox: 0 },
+    });
+    return d ? { id: d.aggId, version: d.version, data: d.data } : null;
   }
 
-  async find(filter: Filter<AggregateDoc<T>>, opts: { limit?: number; sort?: Record<string, 1 | -1> } = {}): Promise<Versioned<T>[]> {
-    const cur = this.collection.find(filter, { projection: { outbox: 0, applied: 0 } });
-    if (opts.sort) cur.sort(opts.sort);
+  /**
+   * Newest revisions matching a filter on `data.*` (or `updatedAt`). A revision still flagged latest
+   * after a crash is dropped when a newer revision of its aggregate exists.
+   */
+  async find(
+    filter: Filter<RevisionDoc<T>> | Record<string, unknown>,
+    opts: { limit?: number; sort?: Record<string, 1 | -1> } = {},
+  ): Promise<(Versioned<T> & { updatedAt: Date })[]> {
+    const cur = this.collection.find({ ...filter, latest: true } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
+    cur.sort(opts.sort ?? { aggId: 1 });
     if (opts.limit) cur.limit(opts.limit);
     const docs = await cur.toArray();
-    return docs.map((d) => ({ id: d._id, version: d.version, data: d.data as T }));
+    const best = new Map<string, RevisionDoc<T>>();
+    for (const d of docs) if ((best.get(d.aggId)?.version ?? 0) < d.version) best.set(d.aggId, d);
+    if (docs.length > 0) {
+      const newer = await this.collection
+        .find({ aggId: { $in: [...best.keys()] }, latest: true } as Filter<RevisionDoc<T>>, { projection: { aggId: 1, version: 1 } })
+        .toArray();
+      for (const n of newer) if ((best.get(n.aggId)?.version ?? Infinity) < n.version) best.delete(n.aggId);
+    }
+    return docs.filter((d) => best.get(d.aggId) === d).map((d) => ({ id: d.aggId, version: d.version, data: d.data, updatedAt: d.updatedAt }));
   }
 
   async wasApplied(id: string, key: string): Promise<boolean> {
-    const n = await this.collection.countDocuments({ _id: id, [`applied.${key}`]: { $exists: true } } as Filter<AggregateDoc<T>>);
-    return n > 0;
+    return (await this.collection.countDocuments({ appliedKey: `${id}|${key}` } as Filter<RevisionDoc<T>>)) > 0;
   }
 
   /** Creates the aggregate at version 1. An existing id is AlreadyExists, or a duplicate if appliedKey matches. */
-  async create(id: string, data: T, opts: WriteOptions = {}): Promise<WriteResult> {
+  create(id: string, data: T, opts: WriteOptions = {}): Promise<WriteResult> {
+    return this.write(id, 0, data, opts, () => new AlreadyExistsError(this.kind, id));
+  }
+
+  /**
+   * Writes the next revision if the aggregate is still at `expectedVersion`. Throws ConcurrencyError
+   * when someone else wrote first; returns `duplicate` when the consumed event was applied before.
+   */
+  update(id: string, expectedVersion: number, data: T, opts: WriteOptions = {}): Promise<WriteResult> {
+    return this.write(id, expectedVersion, data, opts, () => new ConcurrencyError(this.kind, id, expectedVersion));
+  }
+
+  private async write(id: string, expected: number, data: T, opts: WriteOptions, conflict: () => Error): Promise<WriteResult> {
+    const version = expected + 1;
     const events = opts.events ?? [];
-    const doc = {
-      _id: id,
-      version: 1,
+    const doc: RevisionDoc<T> = {
+      _id: revId(id, version),
+      aggId: id,
+      version,
       data,
-      outbox: outboxOf(events, 1000),
-      outboxPending: events.length,
-      applied: opts.appliedKey ? { [opts.appliedKey]: 1 } : {},
+      latest: true,
+      outbox: outboxOf(events),
+      outboxDone: events.length === 0,
+      appliedKey: opts.appliedKey ? `${id}|${opts.appliedKey}` : revId(id, version),
       updatedAt: new Date(),
-    } as AggregateDoc<T>;
+    };
     try {
       await this.collection.insertOne(doc as never);
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
       if (opts.appliedKey && (await this.wasApplied(id, opts.appliedKey))) return { outcome: 'duplicate' };
-      throw new AlreadyExistsError(this.kind, id);
+      throw conflict();
+    }
+    if (expected > 0) {
+      await this.collection.updateMany(
+        { aggId: id, version: { $lt: version }, latest: true } as Filter<RevisionDoc<T>>,
+        { $set: { latest: false } } as never,
+      );
     }
     if (events.length) this.onWrite();
-    return { outcome: 'written', version: 1 };
+    return { outcome: 'written', version };
   }
 
-  /**
-   * Replaces the aggregate's data if it is still at `expectedVersion`. Throws ConcurrencyError when
-   * someone else wrote first; returns `duplicate` when the consumed event was applied before.
-   */
-  async update(id: string, expectedVersion: number, data: T, opts: WriteOptions = {}): Promise<WriteResult> {
-    const events = opts.events ?? [];
-    const set: Record<string, unknown> = { data, updatedAt: new Date() };
-    for (const [eid, entry] of Object.entries(outboxOf(events, (expectedVersion + 1) * 1000))) set[`outbox.${eid}`] = entry;
-    if (opts.appliedKey) set[`applied.${opts.appliedKey}`] = 1;
-    const filter: Record<string, unknown> = { _id: id, version: expectedVersion };
-    if (opts.appliedKey) filter[`applied.${opts.appliedKey}`] = { $exists: false };
-    const r = await this.collection.updateOne(filter as Filter<AggregateDoc<T>>, {
-      $set: set,
-      $inc: { version: 1, outboxPending: events.length },
-    } as never);
-    if (r.matchedCount === 0) {
-      if (opts.appliedKey && (await this.wasApplied(id, opts.appliedKey))) return { outcome: 'duplicate' };
-      throw new ConcurrencyError(this.kind, id, expectedVersion);
-    }
-    if (events.length) this.onWrite();
-    return { outcome: 'written', version: expectedVersion + 1 };
-  }
-
-  /** Documents whose outbox still holds unpublished events (for the relay). */
-  async pending(limit: number): Promise<Pick<AggregateDoc<T>, '_id' | 'outbox'>[]> {
+  /** Revisions whose outbox has not been published yet, oldest first (for the relay). */
+  async pending(limit: number): Promise<Pick<RevisionDoc<T>, '_id' | 'aggId' | 'version' | 'outbox'>[]> {
     return this.collection
-      .find({ outboxPending: { $gt: 0 } } as Filter<AggregateDoc<T>>, { projection: { _id: 1, outbox: 1 } })
+      .find({ outboxDone: false } as Filter<RevisionDoc<T>>, { projection: { _id: 1, aggId: 1, version: 1, outbox: 1 } })
+      .sort({ updatedAt: 1, version: 1 })
       .limit(limit)
       .toArray();
   }
 
-  /** Removes one published event from the outbox; a no-op if another relay removed it first. */
-  async markPublished(id: string, eventId: string): Promise<void> {
-    await this.collection.updateOne(
-      { _id: id, [`outbox.${eventId}`]: { $exists: true } } as Filter<AggregateDoc<T>>,
-      { $unset: { [`outbox.${eventId}`]: '' }, $inc: { outboxPending: -1 } } as never,
-    );
+  /** Marks a revision's outbox as published (idempotent: every relay sets the same value). */
+  async markPublished(revisionId: string): Promise<void> {
+    await this.collection.updateOne({ _id: revisionId } as Filter<RevisionDoc<T>>, { $set: { outboxDone: true } } as never);
   }
 }

@@ -30,8 +30,8 @@ export class MongoHostRepository implements HostRepository {
     const f: Record<string, unknown> = {};
     if (filter.siteId) f['data.siteId'] = filter.siteId;
     if (filter.group) f['data.groups'] = filter.group;
-    if (after) f['_id'] = { $gt: after };
-    const rows = await this.store.find(f as Filter<AggregateDoc<Host & Record<string, unknown>>>, { sort: { _id: 1 }, limit });
+    if (after) f['aggId'] = { $gt: after };
+    const rows = await this.store.find(f as Filter<AggregateDoc<Host & Record<string, unknown>>>, { sort: { aggId: 1 }, limit });
     return rows.map((r) => ({ ...r.data, version: r.version }));
   }
 }

@@ -17,13 +17,9 @@ export class MongoProgressRepository implements ProgressRepository {
       : this.store.update(p.host.hostId, version, { ...p }, { events, appliedKey });
   }
   list(siteId: string | undefined) {
-    return this.store.find((siteId ? { 'data.host.siteId': siteId } : {}) as Filter<AggregateDoc<Doc>>, { sort: { _id: 1 } });
+    return this.store.find((siteId ? { 'data.host.siteId': siteId } : {}) as Filter<AggregateDoc<Doc>>, { sort: { aggId: 1 } });
   }
-  async changedSince(siteId: string, since: Date) {
-    const docs = await this.store.collection
-      .find({ 'data.host.siteId': siteId, updatedAt: { $gte: since } } as Filter<AggregateDoc<Doc>>, { projection: { outbox: 0, applied: 0 } })
-      .sort({ updatedAt: 1 })
-      .toArray();
-    return docs.map((d) => ({ data: d.data as ProgressData, version: d.version, updatedAt: d.updatedAt }));
+  changedSince(siteId: string, since: Date) {
+    return this.store.find({ 'data.host.siteId': siteId, updatedAt: { $gte: since } }, { sort: { updatedAt: 1 } });
   }
 }

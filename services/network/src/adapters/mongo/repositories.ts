@@ -31,7 +31,7 @@ export class MongoNetworkRepository implements NetworkRepository {
     }
   }
   async list(siteId: string): Promise<NetworkData[]> {
-    const rows = await this.store.find({ 'data.siteId': siteId } as Filter<AggregateDoc<NetDoc>>, { sort: { _id: 1 } });
+    const rows = await this.store.find({ 'data.siteId': siteId } as Filter<AggregateDoc<NetDoc>>, { sort: { aggId: 1 } });
     return rows.map((r) => r.data);
   }
 }

@@ -21,6 +21,6 @@ export class MongoNodeRepository implements NodeRepository {
     const f: Record<string, unknown> = {};
     if (filter.siteId) f['data.host.siteId'] = filter.siteId;
     if (filter.state) f['data.state'] = filter.state;
-    return this.store.find(f as Filter<AggregateDoc<Doc>>, { sort: { _id: 1 } });
+    return this.store.find(f as Filter<AggregateDoc<Doc>>, { sort: { aggId: 1 } });
   }
 }

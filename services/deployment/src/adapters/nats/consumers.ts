@@ -12,7 +12,6 @@ export function deploymentConsumers(svc: DeploymentService, concurrency: number)
       event: Events.NetworkConfigured,
       concurrency,
       maxDeliver: 8,
-      ackWaitMs: 600_000,
       handle: (env, ctx) => svc.onNetworkConfigured(env, { appliedKey: inboxKey(durable, env.id), lastAttempt: ctx.lastAttempt }),
     },
   ];

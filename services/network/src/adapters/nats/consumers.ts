@@ -12,7 +12,6 @@ export function networkConsumers(svc: NetworkService, concurrency: number): Cons
       event: Events.NodeProvisioned,
       concurrency,
       maxDeliver: 8,
-      ackWaitMs: 120_000,
       handle: (env, ctx) => svc.onNodeProvisioned(env, { appliedKey: inboxKey(durable, env.id), lastAttempt: ctx.lastAttempt }),
     },
   ];

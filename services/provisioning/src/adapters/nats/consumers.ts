@@ -13,8 +13,6 @@ function step<T>(
     durable,
     event,
     concurrency,
-    // Bare-metal steps are slow: JetStream waits up to 10 minutes before redelivering.
-    ackWaitMs: 600_000,
     maxDeliver: 8,
     handle: (env, ctx: HandlerContext) => run(env, { appliedKey: inboxKey(durable, env.id), lastAttempt: ctx.lastAttempt }),
   };

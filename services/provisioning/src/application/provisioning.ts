@@ -39,8 +39,10 @@ export class ProvisioningService {
     if (existing && completed(existing.data, 'enroll')) return 'duplicate';
     const node = existing?.data ?? newNode(ref, host.bmc.driver, host.bmc.address, host.hardwareProfile);
     return this.runStep(env, ctx, node, existing?.version, 'enroll', async (n) => {
-      await this.driverFor(n.driver).enroll(n);
-      const done = { ...transition(n, 'manageable'), steps: [...n.steps, 'enroll' as const], lastFailure: undefined };
+      // A retry after a recorded failure goes back to enroll first (enroll failed --retry--> enroll).
+      const enrolling = n.state === 'enroll failed' ? transition(n, 'enroll') : n;
+      await this.driverFor(n.driver).enroll(enrolling);
+      const done = { ...transition(enrolling, 'manageable'), steps: [...n.steps, 'enroll' as const], lastFailure: undefined };
       return { node: done, event: newEvent({ type: Events.NodeEnrolled, site: ref.siteId, entityId: ref.hostId, service: SERVICE, data: { host: ref, driver: n.driver }, cause: env }) };
     });
   }

@@ -82,9 +82,17 @@ export function failedState(step: Step): State {
   return step === 'enroll' ? 'enroll failed' : step === 'inspect' ? 'inspect failed' : 'deploy failed';
 }
 
-/** The state a step starts from, so that a failed step can be run again. */
+/** The state a step works in; a failed step is recorded from there, so that it can be run again. */
+function workingState(step: Step): State {
+  return step === 'enroll' ? 'enroll' : step === 'inspect' ? 'inspecting' : 'deploying';
+}
+
+/**
+ * Records a failed step. The node is first moved into the step's working state: a deploy starts from
+ * `manageable` (right after inspection) by way of `available`, like the deploy step itself does.
+ */
 export function withStepFailed(n: NodeData, step: Step, failure: Failure): NodeData {
-  const working: State = step === 'enroll' ? 'enroll' : step === 'inspect' ? 'inspecting' : 'deploying';
-  const base = n.state === working ? n : transition(n, working);
-  return { ...transition(base, failedState(step)), lastFailure: failure };
+  const working = workingState(step);
+  const path: State[] = n.state === working ? [] : step === 'deploy' && n.state === 'manageable' ? ['available', working] : [working];
+  return { ...transition(n, ...path, failedState(step)), lastFailure: failure };
 }

@@ -41,3 +41,5 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+export { InMemoryAggregateStore, type FakeWrite, type FakeWriteOptions } from './fakes';

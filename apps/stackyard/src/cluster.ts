@@ -17,6 +17,8 @@ export interface ServiceProcess {
 export interface LocalCluster {
   readonly natsUrl: string;
   readonly mongoUrl: string;
+  /** 'postgresql' or 'sqlite' for a FerretDB started here, 'external' for MONGO_URL. */
+  readonly mongoBackend: string;
   /** The current process of each service (replaced by `restart`). */
   readonly services: Record<ServiceName, ServiceProcess>;
   /** SIGKILLs a service: no graceful shutdown, events in flight stay unacknowledged. */
@@ -86,11 +88,13 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
       natsUrl = n.url;
     }
     let mongoUrl = opts.mongoUrl;
+    let mongoBackend = 'external';
     if (!mongoUrl) {
-      opts.say('starting FerretDB on SQLite (MongoDB wire protocol, private data directory)...');
       const f = await startFerretDb();
+      opts.say(`started FerretDB on ${f.backend === 'postgresql' ? 'the local PostgreSQL (a private database)' : 'SQLite (a private directory)'}: MongoDB wire protocol`);
       owned.push(f);
       mongoUrl = f.url;
+      mongoBackend = `FerretDB on ${f.backend}`;
     }
     opts.say(`NATS ${natsUrl}  MongoDB ${mongoUrl}`);
     const launch = (name: ServiceName, grpcPort: number, httpPort: number): ServiceProcess => {
@@ -129,6 +133,7 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
     return {
       natsUrl,
       mongoUrl,
+      mongoBackend,
       services: procs,
       kill: (name) => terminate(procs[name].process, 'SIGKILL'),
       restart: async (name) => {

@@ -1,6 +1,6 @@
 import type { Document } from 'mongodb';
 import type { WireEvent } from '@stackyard/events';
-import type { AggregateStore } from './store';
+import type { AggregateStore, OutboxEntry, WrittenRevision } from './store';
 
 export type Publish = (event: WireEvent & { readonly id: string }) => Promise<void>;
 
@@ -19,12 +19,17 @@ export class OutboxRelay {
   private again = false;
   private stopped = true;
   private readonly stores: AggregateStore<Document>[] = [];
+  /** Revisions written by this process, published without a query. */
+  private readonly fresh: { store: AggregateStore<Document>; rev: WrittenRevision }[] = [];
+  private lastScan = 0;
 
   constructor(
     private readonly publish: Publish,
     private readonly log: RelayLogger,
     private readonly pollMs = 1000,
     private readonly batch = 200,
+    /** How often to scan for revisions other processes (or a crash) left unpublished. */
+    private readonly scanMs = 5000,
   ) {}
 
   add(store: AggregateStore<Document>): void {
@@ -33,8 +38,15 @@ export class OutboxRelay {
 
   start(): void {
     this.stopped = false;
+    this.lastScan = 0;
     this.timer = setInterval(() => this.notify(), this.pollMs);
     this.timer.unref();
+    this.notify();
+  }
+
+  /** Queues a revision this process just wrote and asks for a flush. */
+  written(store: AggregateStore<Document>, rev: WrittenRevision): void {
+    this.fresh.push({ store, rev });
     this.notify();
   }
 
@@ -62,18 +74,30 @@ export class OutboxRelay {
     } while (this.again && !this.stopped);
   }
 
-  /** Publishes every pending event once; returns how many were published. */
-  async flush(): Promise<number> {
+  private async publishRevision(store: AggregateStore<Document>, id: string, outbox: readonly OutboxEntry[]): Promise<number> {
+    for (const e of [...outbox].sort((a, b) => a.seq - b.seq)) {
+      await this.publish({ id: e.id, subject: e.subject, headers: e.headers, payload: e.payload.buffer.subarray(0, e.payload.position) });
+    }
+    await store.markPublished(id);
+    return outbox.length;
+  }
+
+  /**
+   * Publishes what this process wrote since the last flush, then, at most every `scanMs` (or when
+   * `scan` is set), every revision still marked unpublished. Returns how many events were published.
+   */
+  async flush(scan = false): Promise<number> {
     let n = 0;
+    while (this.fresh.length) {
+      const { store, rev } = this.fresh[0]!;
+      n += await this.publishRevision(store, rev._id, rev.outbox);
+      this.fresh.shift();
+    }
+    if (!scan && Date.now() - this.lastScan < this.scanMs) return n;
+    this.lastScan = Date.now();
     for (const store of this.stores) {
       const revisions = await store.pending(this.batch);
-      for (const rev of revisions) {
-        for (const e of [...rev.outbox].sort((a, b) => a.seq - b.seq)) {
-          await this.publish({ id: e.id, subject: e.subject, headers: e.headers, payload: e.payload.buffer.subarray(0, e.payload.position) });
-          n++;
-        }
-        await store.markPublished(rev._id);
-      }
+      for (const rev of revisions) n += await this.publishRevision(store, rev._id, rev.outbox);
       if (revisions.length === this.batch) this.again = true;
     }
     return n;

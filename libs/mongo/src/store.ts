@@ -65,31 +65,51 @@ function outboxOf(events: readonly Envelope[]): OutboxEntry[] {
 const revId = (id: string, version: number) => `${id}@${version}`;
 
 /** Aggregate persistence: optimistic versions, outbox and inbox, with inserts only on the write path. */
+/** A revision just written, handed to the relay so it can publish without querying. */
+export interface WrittenRevision {
+  readonly _id: string;
+  readonly outbox: readonly OutboxEntry[];
+}
+
 export class AggregateStore<T extends Document> {
   readonly collection: Collection<RevisionDoc<T>>;
+  /** `{_id: aggId, version}`: a hint to the newest revision, so reads are primary-key lookups. */
+  private readonly heads: Collection<{ _id: string; version: number }>;
 
   constructor(
     db: Db,
     name: string,
     private readonly kind: string,
-    private readonly onWrite: () => void = () => undefined,
+    private readonly onWrite: (rev: WrittenRevision) => void = () => undefined,
   ) {
     this.collection = db.collection<RevisionDoc<T>>(name);
+    this.heads = db.collection<{ _id: string; version: number }>(`${name}_heads`);
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.collection.createIndex({ aggId: 1, version: -1 }, { name: 'agg_version' });
+    await this.collection.createIndex({ aggId: 1, version: -1 }, { name: 'agg_version', unique: true });
     await this.collection.createIndex({ appliedKey: 1 }, { unique: true, name: 'inbox_unique' });
     await this.collection.createIndex({ outboxDone: 1 }, { name: 'outbox_pending' });
     await this.collection.createIndex({ latest: 1, updatedAt: 1 }, { name: 'latest_updated' });
   }
 
+  /**
+   * The newest revision, by primary-key lookups only (FerretDB filters other fields by scanning):
+   * start at the head hint, then walk forward while a newer revision exists (the head is updated
+   * after the revision is inserted, so it may lag by one after a crash or a race).
+   */
   async get(id: string): Promise<Versioned<T> | null> {
-    const d = await this.collection.findOne({ aggId: id } as Filter<RevisionDoc<T>>, {
-      sort: { version: -1 },
-      projection: { outbox: 0 },
-    });
-    return d ? { id: d.aggId, version: d.version, data: d.data } : null;
+    const head = await this.heads.findOne({ _id: id });
+    let version = head?.version ?? 1;
+    let doc = await this.collection.findOne({ _id: revId(id, version) } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
+    if (!doc) return null;
+    for (;;) {
+      const next = await this.collection.findOne({ _id: revId(id, version + 1) } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
+      if (!next) break;
+      doc = next;
+      version++;
+    }
+    return { id: doc.aggId, version: doc.version, data: doc.data };
   }
 
   /**
@@ -153,13 +173,14 @@ export class AggregateStore<T extends Document> {
       if (opts.appliedKey && (await this.wasApplied(id, opts.appliedKey))) return { outcome: 'duplicate' };
       throw conflict();
     }
+    await this.heads.updateOne({ _id: id }, { $max: { version } }, { upsert: true }).catch((e: unknown) => {
+      // A concurrent upsert of a new head: the other writer's head is as good as ours (a hint).
+      if (!isDuplicateKey(e)) throw e;
+    });
     if (expected > 0) {
-      await this.collection.updateMany(
-        { aggId: id, version: { $lt: version }, latest: true } as Filter<RevisionDoc<T>>,
-        { $set: { latest: false } } as never,
-      );
+      await this.collection.updateOne({ _id: revId(id, expected) } as Filter<RevisionDoc<T>>, { $set: { latest: false } } as never);
     }
-    if (events.length) this.onWrite();
+    if (events.length) this.onWrite({ _id: doc._id, outbox: doc.outbox });
     return { outcome: 'written', version };
   }
 

@@ -113,7 +113,7 @@ export class EventConsumer<T> {
       const outcome = await withConsumerSpan(
         { subject: m.subject, eventId: env.id, eventType: env.type, consumer: this.spec.durable },
         header,
-        () => this.spec.handle(env, ctx),
+        () => this.handleWithConflictRetry(env, ctx),
       );
       m.ack();
       if (outcome === 'duplicate') log.info({}, 'duplicate event: already applied, acknowledged');
@@ -135,6 +135,21 @@ export class EventConsumer<T> {
       }
     } finally {
       clearInterval(beat);
+    }
+  }
+
+  /**
+   * Another consumer wrote the same aggregate first: re-run the handler at once (it re-reads the
+   * aggregate) a few times before falling back to a redelivery with backoff.
+   */
+  private async handleWithConflictRetry(env: Envelope<T>, ctx: HandlerContext): Promise<HandleOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.spec.handle(env, ctx);
+      } catch (e) {
+        if (!(isStackyardError(e) && e.reason === 'ConcurrentModification') || attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      }
     }
   }
 

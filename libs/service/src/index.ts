@@ -81,7 +81,9 @@ export async function startService(
       bus,
       ops,
       store: <T extends Document>(collection: string, kind: string) => {
-        const s = new AggregateStore<T>(db, collection, kind, () => relay.notify());
+        const s: AggregateStore<T> = new AggregateStore<T>(db, collection, kind, (rev) =>
+          relay.written(s as unknown as AggregateStore<Document>, rev),
+        );
         stores.push(s as unknown as AggregateStore<Document>);
         relay.add(s as unknown as AggregateStore<Document>);
         return s;

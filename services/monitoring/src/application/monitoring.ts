@@ -1,12 +1,18 @@
+import { EventEmitter } from 'node:events';
 import { NotFoundError, ValidationError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
-import { apply, durationMs, emptyProgress, type Fact } from '../domain/progress';
+import { apply, durationMs, emptyProgress, type Fact, type ProgressData } from '../domain/progress';
 import type { ProgressRepository } from './ports';
 
 export const SERVICE = 'monitoring';
 
+type Row = { data: ProgressData; version: number };
+
 export class MonitoringService {
+  /** Writes of this replica, pushed to watchers at once. */
+  private readonly changes = new EventEmitter().setMaxListeners(0);
+
   constructor(private readonly progress: ProgressRepository) {}
 
   /** Applies one saga fact to the node's projection; publishes NodeReady when it becomes ready. */
@@ -19,7 +25,9 @@ export class MonitoringService {
       ? [newEvent({ type: Events.NodeReady, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, durationMs: durationMs(progress) }, cause: env })]
       : [];
     const w = await this.progress.save(progress, cur?.version, events, appliedKey);
-    return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+    if (w.outcome === 'duplicate') return 'duplicate';
+    this.changes.emit('change', { data: progress, version: w.version } satisfies Row);
+    return 'applied';
   }
 
   async get(hostId: string) {
@@ -33,26 +41,36 @@ export class MonitoringService {
     return this.progress.list(siteId || undefined);
   }
 
-  /** Current progress of a site's nodes, then every change until `signal` aborts. */
-  async watch(siteId: string, signal: AbortSignal, send: (p: { data: import('../domain/progress').ProgressData; version: number }) => void, pollMs = 200): Promise<void> {
+  /**
+   * Current progress of a site's nodes, then every change until `signal` aborts: this replica's
+   * writes at once, other replicas' writes by a reconciliation query every `reconcileMs`.
+   */
+  async watch(siteId: string, signal: AbortSignal, send: (p: Row) => void, reconcileMs = 2000): Promise<void> {
     if (!siteId) throw new ValidationError('site_id', 'required');
     const seen = new Map<string, number>();
-    let since = new Date(0);
-    while (!signal.aborted) {
-      const rows = await this.progress.changedSince(siteId, since);
-      for (const r of rows) {
-        if (r.updatedAt > since) since = r.updatedAt;
-        if ((seen.get(r.data.host.hostId) ?? 0) >= r.version) continue;
-        seen.set(r.data.host.hostId, r.version);
-        send(r);
+    const offer = (r: Row) => {
+      if (r.data.host.siteId !== siteId || (seen.get(r.data.host.hostId) ?? 0) >= r.version) return;
+      seen.set(r.data.host.hostId, r.version);
+      send(r);
+    };
+    this.changes.on('change', offer);
+    try {
+      let since = new Date(0);
+      while (!signal.aborted) {
+        const started = new Date();
+        for (const r of await this.progress.changedSince(siteId, since)) offer(r);
+        // Overlap by a second so a write that raced the query is read next time.
+        since = new Date(started.getTime() - 1000);
+        await new Promise<void>((res) => {
+          const t = setTimeout(res, reconcileMs);
+          signal.addEventListener('abort', () => {
+            clearTimeout(t);
+            res();
+          }, { once: true });
+        });
       }
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, pollMs);
-        signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          res();
-        }, { once: true });
-      });
+    } finally {
+      this.changes.off('change', offer);
     }
   }
 }

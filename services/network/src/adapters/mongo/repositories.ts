@@ -44,9 +44,20 @@ interface AllocationDoc {
   createdAt: Date;
 }
 
+/**
+ * Allocations with two unique indexes (address per network, host per network): claims are atomic on
+ * any MongoDB-wire server. Reads go through a per-network cache (one scan, then kept up to date by
+ * this replica's claims and conflicts, refreshed every `refreshMs`), because FerretDB answers
+ * non-_id filters by scanning the collection.
+ */
 export class MongoAllocationRepository implements AllocationRepository {
   private readonly col: Collection<AllocationDoc>;
-  constructor(db: Db) {
+  private readonly cache = new Map<string, { at: number; taken: Set<number>; byHost: Map<string, number> }>();
+
+  constructor(
+    db: Db,
+    private readonly refreshMs = 30_000,
+  ) {
     this.col = db.collection<AllocationDoc>('allocations');
   }
   async ensureIndexes(): Promise<void> {
@@ -54,25 +65,54 @@ export class MongoAllocationRepository implements AllocationRepository {
     await this.col.createIndex({ siteId: 1, network: 1, hostId: 1 }, { unique: true, name: 'host_unique' });
     await this.col.createIndex({ hostId: 1 });
   }
+  private async view(siteId: string, network: string) {
+    const key = `${siteId}/${network}`;
+    const c = this.cache.get(key);
+    if (c && Date.now() - c.at < this.refreshMs) return c;
+    const rows = await this.col.find({ siteId, network }, { projection: { _id: 0, address: 1, hostId: 1 } }).toArray();
+    const fresh = { at: Date.now(), taken: new Set(rows.map((r) => r.address)), byHost: new Map(rows.map((r) => [r.hostId, r.address])) };
+    this.cache.set(key, fresh);
+    return fresh;
+  }
   async forHost(siteId: string, network: string, hostId: string) {
-    return this.col.findOne({ siteId, network, hostId }, { projection: { _id: 0 } });
+    const address = (await this.view(siteId, network)).byHost.get(hostId);
+    if (address !== undefined) return { siteId, network, hostId, address };
+    return null;
   }
   async taken(siteId: string, network: string) {
-    const rows = await this.col.find({ siteId, network }, { projection: { _id: 0, address: 1 } }).toArray();
-    return new Set(rows.map((r) => r.address));
+    return new Set((await this.view(siteId, network)).taken);
   }
   async claim(a: AllocationRecord) {
+    const v = await this.view(a.siteId, a.network);
     try {
       await this.col.insertOne({ ...a, createdAt: new Date() });
+      v.taken.add(a.address);
+      v.byHost.set(a.hostId, a.address);
       return 'claimed' as const;
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
-      const mine = await this.forHost(a.siteId, a.network, a.hostId);
-      return mine ? ('host-has-one' as const) : ('address-taken' as const);
+      // Another replica got there first: learn what it holds.
+      const mine = await this.col.findOne({ siteId: a.siteId, network: a.network, hostId: a.hostId }, { projection: { _id: 0, address: 1 } });
+      if (mine) {
+        v.byHost.set(a.hostId, mine.address);
+        v.taken.add(mine.address);
+        return 'host-has-one' as const;
+      }
+      v.taken.add(a.address);
+      return 'address-taken' as const;
     }
   }
   async releaseHost(siteId: string, hostId: string) {
-    return (await this.col.deleteMany({ siteId, hostId })).deletedCount;
+    const n = (await this.col.deleteMany({ siteId, hostId })).deletedCount;
+    for (const [key, v] of this.cache) {
+      if (!key.startsWith(`${siteId}/`)) continue;
+      const address = v.byHost.get(hostId);
+      if (address !== undefined) {
+        v.byHost.delete(hostId);
+        v.taken.delete(address);
+      }
+    }
+    return n;
   }
   async listHost(hostId: string) {
     return this.col.find({ hostId }, { projection: { _id: 0, createdAt: 0 } }).toArray();

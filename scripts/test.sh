@@ -17,6 +17,9 @@ check() {
 
 check "typecheck (tsc strict, whole workspace)" npx tsc -p tsconfig.json
 check "proto: buf lint + generated code up to date" bash -c 'bash scripts/proto-generate.sh && git diff --exit-code --stat -- libs/proto/src/gen && test -z "$(git status --porcelain -- libs/proto/src/gen)"'
+if git rev-parse --verify -q main >/dev/null; then
+  check "proto: buf breaking against main (FILE rules)" bash -c 'cd proto && ../node_modules/.bin/buf breaking --against "../.git#branch=main,subdir=proto"'
+fi
 check "dependency rule: domain imports no adapters or I/O" bash scripts/check-layers.sh
 
 rm -f .stackyard/vitest.json

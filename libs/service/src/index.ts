@@ -6,7 +6,7 @@ import { startGrpcServer, type GrpcServer } from '@stackyard/grpc';
 import { createOpsServer, type OpsServer } from '@stackyard/http';
 import { AggregateStore, connectMongo, OutboxRelay, type MongoConnection } from '@stackyard/mongo';
 import { connectBus, ensureStreams, EventConsumer, publisherFor, type Bus, type ConsumerSpec } from '@stackyard/nats';
-import { createLogger, type Logger } from '@stackyard/telemetry';
+import { createLogger, shutdownTelemetry, type Logger } from '@stackyard/telemetry';
 
 /** What a service's composition root gets to wire its adapters. */
 export interface Kit {
@@ -48,14 +48,23 @@ export async function startService(
   const log = opts.log ?? createLogger(name, { level: config.LOG_LEVEL });
   let mongo: MongoConnection | undefined;
   let bus: Bus | undefined;
-  const cleanup: (() => Promise<void>)[] = [];
+  // Shutdown steps by name, run in STYLE G's order whatever order they were started in.
+  const steps: Partial<Record<'consumers' | 'grpc' | 'http' | 'relay' | 'nats' | 'mongo', () => Promise<void>>> = {};
+  const ORDER = ['consumers', 'grpc', 'http', 'relay', 'nats', 'mongo'] as const;
+  const runSteps = async (onError: (e: unknown) => void) => {
+    for (const k of ORDER) {
+      const f = steps[k];
+      delete steps[k];
+      if (f) await f().catch(onError);
+    }
+  };
   try {
     mongo = await connectMongo(config.MONGO_URL, { appName: name });
     const m = mongo;
-    cleanup.unshift(() => m.close());
+    steps.mongo = () => m.close();
     bus = await connectBus(config.NATS_URL, name);
     const b = bus;
-    cleanup.unshift(() => b.close());
+    steps.nats = () => b.close();
     await ensureStreams(bus.jsm);
     const db = mongo.db(`${config.MONGO_DB_PREFIX}_${name}`);
     const ops = createOpsServer(name, [
@@ -92,7 +101,7 @@ export async function startService(
     const wiring = await wire(kit);
     for (const s of stores) await s.ensureIndexes();
     relay.start();
-    cleanup.unshift(() => relay.stop());
+    steps.relay = () => relay.stop();
 
     const handled = new Counter({
       name: 'stackyard_events_handled_total',
@@ -115,14 +124,14 @@ export async function startService(
     };
     const consumers = wiring.consumers.map((spec) => new EventConsumer(b, { ackWaitMs: config.CONSUMER_ACK_WAIT_MS, ...spec }, log.child({ consumer: spec.durable }), metrics));
     for (const c of consumers) await c.start();
-    cleanup.unshift(async () => {
+    steps.consumers = async () => {
       await Promise.all(consumers.map((c) => c.stop()));
-    });
+    };
 
     const grpc: GrpcServer = await startGrpcServer(config.GRPC_HOST, config.GRPC_PORT, wiring.grpc);
-    cleanup.unshift(() => grpc.stop(5000));
+    steps.grpc = () => grpc.stop(5000);
     const httpPort = await ops.listen(config.HTTP_HOST, config.HTTP_PORT);
-    cleanup.unshift(() => ops.close());
+    steps.http = () => ops.close();
     grpc.setServing(true);
     ops.setReady(true);
     log.info({ grpcPort: grpc.port, httpPort }, `${name} started`);
@@ -137,13 +146,12 @@ export async function startService(
           ops.setReady(false);
           grpc.setServing(false);
           await wiring.beforeStop?.();
-          // Order (STYLE G): consumers, gRPC, HTTP, relay, NATS drain, MongoDB.
-          for (const f of cleanup) await f().catch((e: unknown) => log.warn({ err: e }, 'error during shutdown'));
+          await runSteps((e: unknown) => log.warn({ err: e }, 'error during shutdown'));
           log.info({}, `${name} stopped`);
         })()),
     };
   } catch (e) {
-    for (const f of cleanup) await f().catch(() => undefined);
+    await runSteps(() => undefined);
     throw e;
   }
 }
@@ -177,7 +185,10 @@ export function runMain<S extends z.ZodTypeAny>(
         }, (config as BaseConfig).SHUTDOWN_TIMEOUT_MS);
         force.unref();
         process.stderr.write(`${name}: ${signal} received, shutting down\n`);
-        svc.stop().then(() => process.exit(0), () => process.exit(1));
+        svc
+          .stop()
+          .then(() => shutdownTelemetry())
+          .then(() => process.exit(0), () => process.exit(1));
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));

@@ -1,6 +1,6 @@
 export { createLogger, REDACT_PATHS, type Logger } from './logger';
 export { injectTraceHeaders, withConsumerSpan } from './propagation';
-export { startTelemetry } from './sdk';
+export { startTelemetry, shutdownTelemetry } from './sdk';
 export {
   ATTR_MESSAGING_SYSTEM,
   ATTR_MESSAGING_DESTINATION_NAME,

@@ -8,13 +8,17 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
-import type { Logger } from '@stackyard/telemetry';
+import { withServerSpan, type Logger } from '@stackyard/telemetry';
 import { toServiceError } from './status';
 
 /** Wraps an async handler into a grpc-js unary handler with the one error mapping. */
 export function unary<Req, Res>(log: Logger, fn: (req: Req) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    fn(call.request).then(
+    const header = (k: string) => {
+      const v = call.metadata.get(k)[0];
+      return typeof v === 'string' ? v : undefined;
+    };
+    withServerSpan(call.getPath(), header, () => fn(call.request)).then(
       (res) => callback(null, res),
       (e: unknown) => {
         const se = toServiceError(e);

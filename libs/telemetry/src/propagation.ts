@@ -18,6 +18,29 @@ export function injectTraceHeaders(headers: Record<string, string>): Record<stri
 }
 
 /**
+ * Runs a gRPC handler in a server span, continuing the caller's trace from `traceparent` metadata.
+ * When gRPC auto-instrumentation already made a span, that span is used as it is.
+ */
+export async function withServerSpan<R>(method: string, header: (name: string) => string | undefined, fn: () => Promise<R>): Promise<R> {
+  if (trace.getActiveSpan()) return fn();
+  const carrier: Record<string, string> = {};
+  for (const k of ['traceparent', 'tracestate']) {
+    const v = header(k);
+    if (v) carrier[k] = v;
+  }
+  const parent = propagation.extract(ROOT_CONTEXT, carrier);
+  const span = tracer().startSpan(method, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.method': method } }, parent);
+  try {
+    return await context.with(trace.setSpan(parent, span), fn);
+  } catch (e) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+    throw e;
+  } finally {
+    span.end();
+  }
+}
+
+/**
  * Runs `fn` in a consumer span whose parent is the producer's context carried in the headers, so a
  * node's saga is one trace across services.
  */

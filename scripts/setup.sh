@@ -26,6 +26,15 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nats-server >/dev/null || die "apt-get install nats-server failed"
 fi
 
+if [ -x /usr/bin/chromium ]; then
+  say "chromium is installed (for the dashboard test)"
+else
+  say "installing chromium from Debian (headless browser for the dashboard test)..."
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq || die "apt-get update failed: cannot install chromium"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null || die "apt-get install chromium failed"
+fi
+
 bin=.stackyard/bin/ferretdb
 if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | grep -o 'v[0-9.]*' | head -1)" = "$FERRETDB_VERSION" ]; then
   say "FerretDB $FERRETDB_VERSION is built ($bin)"

@@ -4,11 +4,12 @@ import { REPO_ROOT } from '@stackyard/devinfra';
 import { isStackyardError } from '@stackyard/errors';
 import { up } from './up';
 
-const USAGE = `usage: stackyard up [--site FILE] [--timeout SECONDS] [--json] [--lab-latency-ms N] [--fail HOST:STEP]
+const USAGE = `usage: stackyard up [--site FILE] [--timeout SECONDS] [--json] [--keep] [--lab-latency-ms N] [--fail HOST:STEP]
 
   up    start NATS, FerretDB and the five services on this machine, deploy the site in FILE
         (default examples/sample-site.yaml) with lab drivers and follow every node to ready.
         Uses NATS_URL / MONGO_URL when set instead of starting local servers.
+        --keep leaves everything running afterwards (the dashboard URL is printed).
 
 exit codes: 0 every node ready, 1 some node failed, 2 timeout, 3 the platform did not start, 64 usage`;
 
@@ -22,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
         site: { type: 'string', default: join(REPO_ROOT, 'examples/sample-site.yaml') },
         timeout: { type: 'string', default: '300' },
         json: { type: 'boolean', default: false },
+        keep: { type: 'boolean', default: false },
         'lab-latency-ms': { type: 'string', default: '50' },
         fail: { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
@@ -68,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
       natsUrl: env['NATS_URL'] || undefined,
       mongoUrl: env['MONGO_URL'] || undefined,
       json: args.values.json as boolean,
+      keep: args.values.keep as boolean,
       env: {
         provisioning: { LAB_LATENCY_MS: String(latency), LAB_FAIL_STEPS: byStep(['enroll', 'inspect', 'deploy']) },
         network: { LAB_LATENCY_MS: String(Math.round(latency / 2)), LAB_FAIL_HOSTS: hostsOf('network') },

@@ -13,6 +13,8 @@ export interface UpOptions {
   readonly natsUrl: string | undefined;
   readonly mongoUrl: string | undefined;
   readonly json: boolean;
+  /** Keep the platform running after the run (until SIGINT/SIGTERM), e.g. to look at the dashboard. */
+  readonly keep: boolean;
   readonly env: Partial<Record<ServiceName, Record<string, string>>>;
   readonly out: (line: string) => void;
 }
@@ -57,7 +59,8 @@ export async function up(o: UpOptions): Promise<number> {
   const s = cluster.services;
   const clients = clientsFor({ inventory: s.inventory.grpcPort, network: s.network.grpcPort, monitoring: s.monitoring.grpcPort });
   try {
-    say(`platform ready in ${((Date.now() - started) / 1000).toFixed(1)} s; registering hosts...`);
+    say(`platform ready in ${((Date.now() - started) / 1000).toFixed(1)} s; dashboard: http://127.0.0.1:${s.monitoring.httpPort}/?site=${site.site.id}`);
+    say('registering hosts...');
     const t0 = Date.now();
     const ids = await loadSite(clients, site, runId);
     const nameWidth = Math.max(...site.hosts.map((h) => h.name.length));
@@ -99,6 +102,13 @@ export async function up(o: UpOptions): Promise<number> {
     return failed.length === 0 && ready.length === ids.length ? 0 : 1;
   } finally {
     clients.close();
+    if (o.keep) {
+      say(`still running (dashboard http://127.0.0.1:${s.monitoring.httpPort}/?site=${site.site.id}); Ctrl-C stops everything`);
+      await new Promise<void>((res) => {
+        process.once('SIGINT', res);
+        process.once('SIGTERM', res);
+      });
+    }
     say('stopping services...');
     await cluster.stop();
   }

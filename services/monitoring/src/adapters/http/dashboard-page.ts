@@ -1,0 +1,87 @@
+/** The dashboard page: static HTML + vanilla JS, no build step. */
+export const DASHBOARD_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Stackyard</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+  :root { --ok: #1a7f37; --fail: #cf222e; --run: #9a6700; --pending: #d0d7de; --fg: #1f2328; --muted: #656d76; }
+  body { font: 14px/1.4 system-ui, sans-serif; color: var(--fg); margin: 0; background: #f6f8fa; }
+  header { background: #24292f; color: #fff; padding: 12px 24px; display: flex; gap: 24px; align-items: center; }
+  header h1 { font-size: 18px; margin: 0; }
+  header select { font-size: 14px; }
+  main { padding: 16px 24px; }
+  .summary { display: flex; gap: 16px; margin-bottom: 12px; }
+  .card { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 16px; min-width: 90px; }
+  .card b { font-size: 22px; display: block; }
+  table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid #d0d7de; }
+  th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #eaeef2; vertical-align: top; }
+  th { background: #f6f8fa; font-weight: 600; }
+  td:nth-child(1), td:nth-child(2), td:nth-child(5) { white-space: nowrap; }
+  .state { font-weight: 600; }
+  .state.ready { color: var(--ok); } .state.failed { color: var(--fail); } .state.in-progress { color: var(--run); }
+  .steps { display: flex; gap: 3px; }
+  .step { width: 18px; height: 18px; border-radius: 3px; background: var(--pending); }
+  .step.done { background: var(--ok); } .step.failed { background: var(--fail); }
+  .failure { color: var(--fail); font-size: 13px; }
+  .muted { color: var(--muted); }
+  #conn { margin-left: auto; font-size: 12px; }
+</style>
+</head>
+<body>
+<header><h1>Stackyard</h1><label>Site <select id="site"></select></label><span id="conn" class="muted">connecting...</span></header>
+<main>
+  <div class="summary">
+    <div class="card"><span class="muted">nodes</span><b id="n-total">0</b></div>
+    <div class="card"><span class="muted">ready</span><b id="n-ready" style="color:var(--ok)">0</b></div>
+    <div class="card"><span class="muted">in progress</span><b id="n-run" style="color:var(--run)">0</b></div>
+    <div class="card"><span class="muted">failed</span><b id="n-failed" style="color:var(--fail)">0</b></div>
+  </div>
+  <table>
+    <thead><tr><th>Host</th><th>Groups</th><th>State</th><th>Pipeline <span class="muted">(registered, enrolled, inspected, provisioned, network, services, ready)</span></th><th>Last step</th></tr></thead>
+    <tbody id="nodes"><tr><td colspan="5" class="muted">No nodes yet.</td></tr></tbody>
+  </table>
+</main>
+<script>
+const nodes = new Map();
+let source;
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+function render() {
+  const rows = [...nodes.values()].sort((a, b) => a.name.localeCompare(b.name));
+  document.getElementById('n-total').textContent = rows.length;
+  document.getElementById('n-ready').textContent = rows.filter((n) => n.state === 'ready').length;
+  document.getElementById('n-run').textContent = rows.filter((n) => n.state === 'in-progress').length;
+  document.getElementById('n-failed').textContent = rows.filter((n) => n.state === 'failed').length;
+  const body = document.getElementById('nodes');
+  if (!rows.length) { body.innerHTML = '<tr><td colspan="5" class="muted">No nodes yet.</td></tr>'; return; }
+  body.innerHTML = rows.map((n) => {
+    const done = n.steps.filter((s) => s.state === 'done');
+    const last = done[done.length - 1];
+    const steps = n.steps.map((s) => '<span class="step ' + s.state + '" title="' + esc(s.name) + (s.at ? ' ' + new Date(s.at).toLocaleTimeString() : '') + '"></span>').join('');
+    const failure = n.failure ? '<div class="failure">' + esc(n.failure.step) + ': ' + esc(n.failure.reason) + ': ' + esc(n.failure.message) + (n.failure.retryable ? ' (retryable)' : '') + '</div>' : '';
+    return '<tr data-host="' + esc(n.hostId) + '" data-state="' + n.state + '"><td>' + esc(n.name) + '</td><td>' + esc(n.groups.join(', ')) + '</td><td class="state ' + n.state + '">' + n.state + failure + '</td><td><div class="steps">' + steps + '</div></td><td>' + (last ? esc(last.name) + ' <span class="muted">' + new Date(last.at).toLocaleTimeString() + '</span>' : '') + '</td></tr>';
+  }).join('');
+}
+function follow(site) {
+  if (source) source.close();
+  nodes.clear(); render();
+  source = new EventSource('/api/stream?site=' + encodeURIComponent(site));
+  source.onopen = () => { document.getElementById('conn').textContent = 'live'; };
+  source.onerror = () => { document.getElementById('conn').textContent = 'reconnecting...'; };
+  source.onmessage = (e) => { const n = JSON.parse(e.data); nodes.set(n.hostId, n); render(); };
+}
+async function sites() {
+  const r = await fetch('/api/sites').then((x) => x.json());
+  const sel = document.getElementById('site');
+  const current = sel.value || new URLSearchParams(location.search).get('site');
+  sel.innerHTML = r.sites.map((s) => '<option value="' + esc(s.id) + '">' + esc(s.id) + ' (' + s.nodes + ')</option>').join('');
+  if (current && r.sites.some((s) => s.id === current)) sel.value = current;
+  if (sel.value && sel.value !== sel.dataset.following) { sel.dataset.following = sel.value; follow(sel.value); }
+}
+document.getElementById('site').addEventListener('change', (e) => { e.target.dataset.following = e.target.value; follow(e.target.value); });
+sites(); setInterval(sites, 3000);
+</script>
+</body>
+</html>
+`;

@@ -35,6 +35,15 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null || die "apt-get install chromium failed"
 fi
 
+if command -v promtool >/dev/null 2>&1; then
+  say "promtool is installed (checks generated Prometheus rules)"
+else
+  say "installing prometheus from Debian (for promtool)..."
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq || die "apt-get update failed: cannot install prometheus"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null || die "apt-get install prometheus failed"
+fi
+
 bin=.stackyard/bin/ferretdb
 if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | grep -o 'v[0-9.]*' | head -1)" = "$FERRETDB_VERSION" ]; then
   say "FerretDB $FERRETDB_VERSION is built ($bin)"

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { call, FIELD_KEY, REASON_KEY } from '@stackyard/grpc';
@@ -93,6 +97,30 @@ describe('node saga end to end (real NATS JetStream + MongoDB-wire server)', () 
     const readyMsg = await bus.jsm.streams.getMessage('STACKYARD_MONITORING', { last_by_subj: 'stackyard.e2e.monitoring.node.e2e-cmp-01.ready' });
     expect(readyMsg?.header.get('ce-correlationid')).toBe(registered?.header.get('ce-id'));
     expect(readyMsg?.header.get('ce-type')).toBe('stackyard.monitoring.v1.NodeReady');
+  });
+
+  it('serves Prometheus scrape targets for ready nodes and alert rules that promtool accepts', async () => {
+    await ready('e2e-cmp-01');
+    const base = `http://127.0.0.1:${p.services.get('monitoring')!.httpPort}`;
+    const targets = (await (await fetch(`${base}/api/prometheus/targets?site=${site}`)).json()) as { targets: string[]; labels: Record<string, string> }[];
+    expect(targets.filter((t) => t.labels['host'] === 'cmp-01')).toEqual([
+      { targets: ['10.1.0.10:9100'], labels: { job: 'node', site: 'e2e', host: 'cmp-01', groups: 'compute' } },
+      { targets: ['10.1.0.10:18080'], labels: { job: 'cadvisor', site: 'e2e', host: 'cmp-01', groups: 'compute' } },
+    ]);
+    expect((await fetch(`${base}/api/prometheus/targets`)).status).toBe(400);
+    const dir = mkdtempSync(join(tmpdir(), 'stackyard-prom-'));
+    writeFileSync(join(dir, 'targets.json'), JSON.stringify(targets));
+    writeFileSync(join(dir, 'rules.yml'), await (await fetch(`${base}/api/prometheus/rules`)).text());
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      ['rule_files: [rules.yml]', 'scrape_configs:', '  - job_name: stackyard', '    file_sd_configs:', '      - files: [targets.json]', ''].join('\n'),
+    );
+    const promtool = (...args: string[]) => execFileSync('promtool', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(promtool('check', 'rules', 'rules.yml')).toMatch(/SUCCESS: 6 rules found/);
+    expect(promtool('check', 'config', 'prometheus.yml')).toMatch(/SUCCESS/);
+    // promtool really checks: a broken rule is rejected.
+    writeFileSync(join(dir, 'bad.yml'), 'groups:\n  - name: x\n    rules:\n      - alert: Bad\n        expr: up{ ==\n');
+    expect(() => promtool('check', 'rules', 'bad.yml')).toThrow();
   });
 
   it('gives an event delivered twice exactly one effect (redelivery past the dedup window)', async () => {

@@ -10,9 +10,13 @@ export interface ProgressData {
   /** Unix ms at which each step's fact was observed (its ce-time). */
   readonly steps: Partial<Record<StepName, number>>;
   readonly lastFailure: Failure | undefined;
+  /** Addresses per network, from NetworkConfigured (for scrape targets). */
+  readonly addresses?: Readonly<Record<string, string>>;
 }
 
-export type Fact = { readonly kind: 'step'; readonly step: Exclude<StepName, 'ready'>; readonly at: number } | { readonly kind: 'failure'; readonly failure: Failure; readonly at: number };
+export type Fact =
+  | { readonly kind: 'step'; readonly step: Exclude<StepName, 'ready'>; readonly at: number; readonly addresses?: Readonly<Record<string, string>> }
+  | { readonly kind: 'failure'; readonly failure: Failure; readonly at: number };
 
 export function emptyProgress(host: HostRef): ProgressData {
   return { host, state: 'in-progress', steps: {}, lastFailure: undefined };
@@ -29,7 +33,13 @@ export function apply(p: ProgressData, fact: Fact): { progress: ProgressData; be
     return { progress: { ...p, state: 'failed', lastFailure: fact.failure }, becameReady: false };
   }
   const steps = { ...p.steps, [fact.step]: fact.at };
-  const next: ProgressData = { ...p, steps, state: 'in-progress', lastFailure: p.state === 'failed' ? p.lastFailure : undefined };
+  const next: ProgressData = {
+    ...p,
+    steps,
+    state: 'in-progress',
+    lastFailure: p.state === 'failed' ? p.lastFailure : undefined,
+    ...(fact.addresses ? { addresses: fact.addresses } : {}),
+  };
   if (isReady(next)) {
     const at = Math.max(...Object.values(steps));
     return { progress: { ...next, state: 'ready', lastFailure: undefined, steps: { ...steps, ready: at } }, becameReady: true };

@@ -3,6 +3,7 @@ import { ValidationError } from '@stackyard/errors';
 import { assertToken } from '@stackyard/events';
 import type { MonitoringService } from '../../application/monitoring';
 import { STEPS, type ProgressData } from '../../domain/progress';
+import { alertRules, scrapeTargets } from '../../domain/prometheus';
 import { DASHBOARD_HTML } from './dashboard-page';
 
 /** The JSON shape the dashboard (and scripts) read: one node's saga. */
@@ -44,6 +45,13 @@ export function registerDashboard(app: FastifyInstance, svc: MonitoringService, 
     return { sites: [...sites].map(([id, nodes]) => ({ id, nodes })) };
   });
   app.get('/api/nodes', async (req) => ({ nodes: (await svc.list(siteParam(req.query))).map(nodeView) }));
+  // Prometheus: file_sd targets of the deployed cloud (ready nodes) and alert rules.
+  app.get('/api/prometheus/targets', async (req) => {
+    const q = req.query as { network?: unknown };
+    const network = typeof q.network === 'string' && q.network ? q.network : 'internal';
+    return scrapeTargets((await svc.list(siteParam(req.query))).map((r) => r.data), network);
+  });
+  app.get('/api/prometheus/rules', async (_req, reply) => reply.type('application/yaml').send(alertRules()));
   app.get('/api/stream', async (req, reply) => {
     const site = siteParam(req.query);
     const ac = new AbortController();

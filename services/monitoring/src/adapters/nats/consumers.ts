@@ -5,7 +5,7 @@ import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { MonitoringService } from '../../application/monitoring';
 import type { StepName } from '../../domain/progress';
 
-type WithHost = { host?: HostRef | undefined; failure?: Failure | undefined };
+type WithHost = { host?: HostRef | undefined; failure?: Failure | undefined; allocations?: { network: string; address: string }[] };
 
 function on<T>(svc: MonitoringService, event: EventType<T>, hostOf: (d: T) => HostRef | undefined, step: Exclude<StepName, 'ready'> | 'failure'): ConsumerSpec<T> {
   const durable = `monitoring-on-${event.context}-${event.event}`;
@@ -18,7 +18,12 @@ function on<T>(svc: MonitoringService, event: EventType<T>, hostOf: (d: T) => Ho
       const fact =
         step === 'failure'
           ? { kind: 'failure' as const, failure: (env.data as WithHost).failure ?? { step: '', reason: 'Unknown', message: '', retryable: false }, at }
-          : { kind: 'step' as const, step, at };
+          : {
+              kind: 'step' as const,
+              step,
+              at,
+              ...((env.data as WithHost).allocations ? { addresses: Object.fromEntries((env.data as WithHost).allocations!.map((a) => [a.network, a.address])) } : {}),
+            };
       return svc.record(env, hostOf(env.data), fact, inboxKey(durable, env.id));
     },
   };

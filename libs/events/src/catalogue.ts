@@ -3,7 +3,7 @@ import { HostHardwareRecorded, HostRegistered } from '@stackyard/proto/inventory
 import { NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
 import { NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
 import { DeployFailed, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
-import { NodeReady } from '@stackyard/proto/monitoring/v1/events';
+import { NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { ValidationError } from '@stackyard/errors';
 import { filterFor, type Context } from './subjects';
 
@@ -65,6 +65,13 @@ export const Events = {
   ),
   DeployFailed: define('stackyard.deployment.v1.DeployFailed', DeployFailed, 'deployment', 'node', 'deploy-failed'),
   NodeReady: define('stackyard.monitoring.v1.NodeReady', NodeReady, 'monitoring', 'node', 'ready'),
+  NodeRetryRequested: define(
+    'stackyard.monitoring.v1.NodeRetryRequested',
+    NodeRetryRequested,
+    'monitoring',
+    'node',
+    'retry-requested',
+  ),
 } as const;
 
 export type AnyEventType = (typeof Events)[keyof typeof Events];

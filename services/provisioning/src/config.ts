@@ -12,7 +12,7 @@ export const configSchema = baseConfigSchema.extend({
     .string()
     .default('')
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^[a-z0-9-]+:(enroll|inspect|deploy)$/, 'must be <host>:<enroll|inspect|deploy>'))),
+    .pipe(z.array(z.string().regex(/^[a-z0-9-]+:(enroll|inspect|deploy)(:[0-9]+)?$/, 'must be <host>:<enroll|inspect|deploy>[:<failing attempts>]'))),
   LAB_SEED: z.coerce.number().int().default(1),
 });
 export type ProvisioningConfig = z.infer<typeof configSchema>;

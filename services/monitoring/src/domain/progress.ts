@@ -1,3 +1,4 @@
+import { InvalidTransitionError } from '@stackyard/errors';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 
 /** The saga's steps, in order (DESIGN.md "The saga"). */
@@ -10,6 +11,8 @@ export interface ProgressData {
   /** Unix ms at which each step's fact was observed (its ce-time). */
   readonly steps: Partial<Record<StepName, number>>;
   readonly lastFailure: Failure | undefined;
+  /** Operator retries so far. */
+  readonly retries?: number;
   /** Addresses per network, from NetworkConfigured (for scrape targets). */
   readonly addresses?: Readonly<Record<string, string>>;
 }
@@ -56,4 +59,24 @@ export function durationMs(p: ProgressData): number {
   const start = p.steps.registered;
   const end = p.steps.ready;
   return start !== undefined && end !== undefined ? end - start : 0;
+}
+
+/** The saga steps an operator can retry, by the `step` of a failure. */
+export const RETRYABLE_STEPS = ['enroll', 'inspect', 'deploy', 'network', 'services'] as const;
+export type RetryableStep = (typeof RETRYABLE_STEPS)[number];
+
+/**
+ * An operator retry of a failed node: only a failed node, and only a step Stackyard knows, can be
+ * retried. The node goes back in progress; its failure stays visible until the step succeeds.
+ */
+export function requestRetry(p: ProgressData): { progress: ProgressData; step: RetryableStep; attempt: number } {
+  if (p.state !== 'failed' || !p.lastFailure) {
+    throw new InvalidTransitionError(`node ${p.host.name}`, p.state, 'retry');
+  }
+  const step = p.lastFailure.step as RetryableStep;
+  if (!(RETRYABLE_STEPS as readonly string[]).includes(step)) {
+    throw new InvalidTransitionError(`node ${p.host.name}`, `failed at "${p.lastFailure.step}"`, 'retry');
+  }
+  const attempt = (p.retries ?? 0) + 1;
+  return { progress: { ...p, state: 'in-progress', retries: attempt }, step, attempt };
 }

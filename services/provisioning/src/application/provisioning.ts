@@ -3,7 +3,8 @@ import { Events, newEvent, type Envelope } from '@stackyard/events';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { HostRegistered } from '@stackyard/proto/inventory/v1/events';
 import type { NodeEnrolled, NodeInspected } from '@stackyard/proto/provisioning/v1/events';
-import { completed, newNode, transition, withStepFailed, type NodeData, type Step } from '../domain/node';
+import type { NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
+import { completed, failedState, newNode, transition, withStepFailed, type NodeData, type Step } from '../domain/node';
 import type { BareMetalDriver, NodeRepository, Write } from './ports';
 
 export const SERVICE = 'provisioning';
@@ -38,12 +39,16 @@ export class ProvisioningService {
     const existing = await this.nodes.get(host.id);
     if (existing && completed(existing.data, 'enroll')) return 'duplicate';
     const node = existing?.data ?? newNode(ref, host.bmc.driver, host.bmc.address, host.hardwareProfile);
-    return this.runStep(env, ctx, node, existing?.version, 'enroll', async (n) => {
+    return this.enroll(env, ctx, node, existing?.version);
+  }
+
+  private enroll(env: Envelope, ctx: StepContext, node: NodeData, version: number | undefined): Promise<StepOutcome> {
+    return this.runStep(env, ctx, node, version, 'enroll', async (n) => {
       // A retry after a recorded failure goes back to enroll first (enroll failed --retry--> enroll).
       const enrolling = n.state === 'enroll failed' ? transition(n, 'enroll') : n;
       await this.driverFor(n.driver).enroll(enrolling);
       const done = { ...transition(enrolling, 'manageable'), steps: [...n.steps, 'enroll' as const], lastFailure: undefined };
-      return { node: done, event: newEvent({ type: Events.NodeEnrolled, site: ref.siteId, entityId: ref.hostId, service: SERVICE, data: { host: ref, driver: n.driver }, cause: env }) };
+      return { node: done, event: newEvent({ type: Events.NodeEnrolled, site: n.host.siteId, entityId: n.host.hostId, service: SERVICE, data: { host: n.host, driver: n.driver }, cause: env }) };
     });
   }
 
@@ -51,7 +56,11 @@ export class ProvisioningService {
   async onNodeEnrolled(env: Envelope<NodeEnrolled>, ctx: StepContext): Promise<StepOutcome> {
     const cur = await this.load(env.data.host);
     if (completed(cur.data, 'inspect')) return 'duplicate';
-    return this.runStep(env, ctx, cur.data, cur.version, 'inspect', async (n) => {
+    return this.inspect(env, ctx, cur.data, cur.version);
+  }
+
+  private inspect(env: Envelope, ctx: StepContext, node: NodeData, version: number): Promise<StepOutcome> {
+    return this.runStep(env, ctx, node, version, 'inspect', async (n) => {
       const inspecting = transition(n, 'inspecting');
       const hardware = await this.driverFor(n.driver).inspect(inspecting);
       const done = { ...transition(inspecting, 'manageable'), hardware, steps: [...n.steps, 'inspect' as const], lastFailure: undefined };
@@ -63,7 +72,11 @@ export class ProvisioningService {
   async onNodeInspected(env: Envelope<NodeInspected>, ctx: StepContext): Promise<StepOutcome> {
     const cur = await this.load(env.data.host);
     if (completed(cur.data, 'deploy')) return 'duplicate';
-    return this.runStep(env, ctx, cur.data, cur.version, 'deploy', async (n) => {
+    return this.deploy(env, ctx, cur.data, cur.version);
+  }
+
+  private deploy(env: Envelope, ctx: StepContext, node: NodeData, version: number): Promise<StepOutcome> {
+    return this.runStep(env, ctx, node, version, 'deploy', async (n) => {
       const deploying = n.state === 'manageable' ? transition(n, 'available', 'deploying') : transition(n, 'deploying');
       await this.driverFor(n.driver).deploy(deploying, this.image);
       const done = { ...transition(deploying, 'active'), steps: [...n.steps, 'deploy' as const], lastFailure: undefined };
@@ -79,6 +92,19 @@ export class ProvisioningService {
         }),
       };
     });
+  }
+
+  /**
+   * Operator retry (NodeRetryRequested): runs the failed step again when it is one of this service's
+   * steps and the node is in that step's failed state; anything else is not for us.
+   */
+  async onRetryRequested(env: Envelope<NodeRetryRequested>, ctx: StepContext): Promise<StepOutcome> {
+    const step = env.data.step;
+    if (step !== 'enroll' && step !== 'inspect' && step !== 'deploy') return 'ignored';
+    const cur = await this.load(env.data.host);
+    if (cur.data.state !== failedState(step)) return 'ignored';
+    const runner = { enroll: this.enroll, inspect: this.inspect, deploy: this.deploy }[step];
+    return runner.call(this, env, ctx, cur.data, cur.version);
   }
 
   /**

@@ -18,6 +18,7 @@ export function toProto(p: { data: ProgressData; version: number }): NodeProgres
     })),
     lastFailure: d.lastFailure,
     version: p.version,
+    retries: d.retries ?? 0,
   };
 }
 
@@ -25,6 +26,7 @@ export function monitoringGrpc(svc: MonitoringService, log: Logger, shutdown: Ab
   const impl: MonitoringServiceServer = {
     getNodeProgress: unary(log, async (req) => ({ progress: toProto(await svc.get(req.hostId)) })),
     listNodeProgress: unary(log, async (req) => ({ nodes: (await svc.list(req.siteId)).map(toProto) })),
+    retryNode: unary(log, async (req) => ({ progress: toProto(await svc.retry(req.hostId, req.requestedBy)) })),
     watchSite: serverStream(log, async (req, call) => {
       const ac = new AbortController();
       const abort = () => ac.abort();

@@ -27,6 +27,9 @@ export const DASHBOARD_HTML = `<!doctype html>
   .failure { color: var(--fail); font-size: 13px; }
   .muted { color: var(--muted); }
   #conn { margin-left: auto; font-size: 12px; }
+  button.retry { margin-top: 4px; font: inherit; font-size: 12px; padding: 2px 10px; border: 1px solid var(--fail); color: var(--fail); background: #fff; border-radius: 4px; cursor: pointer; }
+  button.retry:hover { background: #ffebe9; }
+  .retries { font-size: 12px; }
 </style>
 </head>
 <body>
@@ -59,7 +62,8 @@ function render() {
     const done = n.steps.filter((s) => s.state === 'done');
     const last = done[done.length - 1];
     const steps = n.steps.map((s) => '<span class="step ' + s.state + '" title="' + esc(s.name) + (s.at ? ' ' + new Date(s.at).toLocaleTimeString() : '') + '"></span>').join('');
-    const failure = n.failure ? '<div class="failure">' + esc(n.failure.step) + ': ' + esc(n.failure.reason) + ': ' + esc(n.failure.message) + (n.failure.retryable ? ' (retryable)' : '') + '</div>' : '';
+    const failure = n.failure ? '<div class="failure">' + esc(n.failure.step) + ': ' + esc(n.failure.reason) + ': ' + esc(n.failure.message) + (n.failure.retryable ? ' (retryable)' : '') + '</div><button class="retry" data-retry="' + esc(n.hostId) + '">Retry ' + esc(n.failure.step) + '</button>' : '';
+    const retries = n.retries ? ' <span class="muted retries">(' + n.retries + (n.retries === 1 ? ' retry' : ' retries') + ')</span>' : '';
     return '<tr data-host="' + esc(n.hostId) + '" data-state="' + n.state + '"><td>' + esc(n.name) + '</td><td>' + esc(n.groups.join(', ')) + '</td><td class="state ' + n.state + '">' + n.state + failure + '</td><td><div class="steps">' + steps + '</div></td><td>' + (last ? esc(last.name) + ' <span class="muted">' + new Date(last.at).toLocaleTimeString() + '</span>' : '') + '</td></tr>';
   }).join('');
 }
@@ -79,6 +83,14 @@ async function sites() {
   if (current && r.sites.some((s) => s.id === current)) sel.value = current;
   if (sel.value && sel.value !== sel.dataset.following) { sel.dataset.following = sel.value; follow(sel.value); }
 }
+document.getElementById('nodes').addEventListener('click', async (e) => {
+  const id = e.target.dataset && e.target.dataset.retry;
+  if (!id) return;
+  e.target.disabled = true; e.target.textContent = 'Retrying...';
+  const r = await fetch('/api/nodes/' + encodeURIComponent(id) + '/retry', { method: 'POST' });
+  const body = await r.json();
+  if (r.ok) { nodes.set(body.hostId, body); render(); } else { alert(body.error); e.target.disabled = false; }
+});
 document.getElementById('site').addEventListener('change', (e) => { e.target.dataset.following = e.target.value; follow(e.target.value); });
 sites(); setInterval(sites, 3000);
 </script>

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ValidationError } from '@stackyard/errors';
+import { isStackyardError, ValidationError } from '@stackyard/errors';
 import { assertToken } from '@stackyard/events';
 import type { MonitoringService } from '../../application/monitoring';
 import { STEPS, type ProgressData } from '../../domain/progress';
@@ -19,6 +19,7 @@ export function nodeView(r: { data: ProgressData; version: number }) {
     version: r.version,
     steps: STEPS.map((name) => ({ name, state: d.steps[name] !== undefined ? 'done' : name === failedStep ? 'failed' : 'pending', at: d.steps[name] ?? null })),
     failure: d.state === 'failed' ? (d.lastFailure ?? null) : null,
+    retries: d.retries ?? 0,
   };
 }
 
@@ -36,6 +37,8 @@ function siteParam(q: unknown): string {
 export function registerDashboard(app: FastifyInstance, svc: MonitoringService, shutdown: AbortSignal): void {
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof ValidationError) return reply.code(400).send({ error: err.message, field: err.field });
+    if (isStackyardError(err) && err.reason === 'NotFound') return reply.code(404).send({ error: err.message });
+    if (isStackyardError(err) && err.reason === 'InvalidTransition') return reply.code(409).send({ error: err.message });
     return reply.code(500).send({ error: 'internal error' });
   });
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));
@@ -51,6 +54,7 @@ export function registerDashboard(app: FastifyInstance, svc: MonitoringService, 
     const network = typeof q.network === 'string' && q.network ? q.network : 'internal';
     return scrapeTargets((await svc.list(siteParam(req.query))).map((r) => r.data), network);
   });
+  app.post('/api/nodes/:hostId/retry', async (req) => nodeView(await svc.retry((req.params as { hostId: string }).hostId, 'dashboard')));
   app.get('/api/prometheus/rules', async (_req, reply) => reply.type('application/yaml').send(alertRules()));
   app.get('/api/stream', async (req, reply) => {
     const site = siteParam(req.query);

@@ -16,7 +16,10 @@ export interface LabOptions {
   readonly latencyMs: number;
   /** Probability (0..1) per step that the BMC times out (retryable). */
   readonly faultRate: number;
-  /** Deterministic faults: "<host name>:<step>" always fails that step, non-retryable. */
+  /**
+   * Deterministic faults, non-retryable: "<host name>:<step>" always fails that step;
+   * "<host name>:<step>:<n>" fails its first n attempts (a fault an operator then fixes).
+   */
   readonly failSteps: readonly string[];
   readonly seed: number;
 }
@@ -39,13 +42,18 @@ export function labMac(hostId: string, index: number): string {
 export class LabDriver implements BareMetalDriver {
   readonly name = 'lab';
   private readonly enrolled = new Set<string>();
+  private readonly attempts = new Map<string, number>();
   private counter = 0;
 
   constructor(private readonly opts: LabOptions) {}
 
   private async step(node: NodeData, step: Step): Promise<void> {
     if (this.opts.latencyMs > 0) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
-    if (this.opts.failSteps.includes(`${node.host.name}:${step}`)) {
+    const key = `${node.host.name}:${step}`;
+    const attempt = (this.attempts.get(key) ?? 0) + 1;
+    this.attempts.set(key, attempt);
+    const limited = this.opts.failSteps.find((f) => f.startsWith(`${key}:`));
+    if (this.opts.failSteps.includes(key) || (limited && attempt <= Number(limited.split(':')[2]))) {
       throw new StepFailedError(step === 'deploy' ? 'DeployImageFailed' : 'BmcError', `lab: ${step} of ${node.host.name} fails by configuration`, false);
     }
     if (this.opts.faultRate > 0) {

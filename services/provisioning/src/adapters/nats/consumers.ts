@@ -30,5 +30,6 @@ export function provisioningConsumers(svc: ProvisioningService, limits: Provisio
     step('provisioning-on-host-registered', Events.HostRegistered, limits.enroll, (e, c) => svc.onHostRegistered(e, c)),
     step('provisioning-on-node-enrolled', Events.NodeEnrolled, limits.inspect, (e, c) => svc.onNodeEnrolled(e, c)),
     step('provisioning-on-node-inspected', Events.NodeInspected, limits.deploy, (e, c) => svc.onNodeInspected(e, c)),
+    step('provisioning-on-retry-requested', Events.NodeRetryRequested, limits.enroll, (e, c) => svc.onRetryRequested(e, c)),
   ];
 }

@@ -21,6 +21,21 @@ export interface NodeReady {
   durationMs: number;
 }
 
+/**
+ * An operator asked to run a failed node's failed step again. The service owning the step runs it.
+ * Subject: stackyard.<site>.monitoring.node.<host_id>.retry-requested
+ */
+export interface NodeRetryRequested {
+  host:
+    | HostRef
+    | undefined;
+  /** The failed step: "enroll", "inspect", "deploy", "network" or "services". */
+  step: string;
+  /** 1 for the first operator retry of this node, 2 for the next... */
+  attempt: number;
+  requestedBy: string;
+}
+
 function createBaseNodeReady(): NodeReady {
   return { host: undefined, durationMs: 0 };
 }
@@ -106,6 +121,127 @@ export const NodeReady: MessageFns<NodeReady> = {
     const message = createBaseNodeReady();
     message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
     message.durationMs = object.durationMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseNodeRetryRequested(): NodeRetryRequested {
+  return { host: undefined, step: "", attempt: 0, requestedBy: "" };
+}
+
+export const NodeRetryRequested: MessageFns<NodeRetryRequested> = {
+  encode(message: NodeRetryRequested, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    if (message.step !== "") {
+      writer.uint32(18).string(message.step);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(24).int32(message.attempt);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(34).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeRetryRequested {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeRetryRequested();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.step = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeRetryRequested {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      step: isSet(object.step) ? globalThis.String(object.step) : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: NodeRetryRequested): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.step !== "") {
+      obj.step = message.step;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeRetryRequested>, I>>(base?: I): NodeRetryRequested {
+    return NodeRetryRequested.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeRetryRequested>, I>>(object: I): NodeRetryRequested {
+    const message = createBaseNodeRetryRequested();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.step = object.step ?? "";
+    message.attempt = object.attempt ?? 0;
+    message.requestedBy = object.requestedBy ?? "";
     return message;
   },
 };

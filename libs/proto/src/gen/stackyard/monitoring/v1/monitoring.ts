@@ -116,6 +116,8 @@ export interface NodeProgress {
   steps: Step[];
   lastFailure: Failure | undefined;
   version: number;
+  /** Operator retries so far. */
+  retries: number;
 }
 
 function createBaseStep(): Step {
@@ -224,7 +226,7 @@ export const Step: MessageFns<Step> = {
 };
 
 function createBaseNodeProgress(): NodeProgress {
-  return { host: undefined, state: 0, steps: [], lastFailure: undefined, version: 0 };
+  return { host: undefined, state: 0, steps: [], lastFailure: undefined, version: 0, retries: 0 };
 }
 
 export const NodeProgress: MessageFns<NodeProgress> = {
@@ -243,6 +245,9 @@ export const NodeProgress: MessageFns<NodeProgress> = {
     }
     if (message.version !== 0) {
       writer.uint32(40).int64(message.version);
+    }
+    if (message.retries !== 0) {
+      writer.uint32(48).int32(message.retries);
     }
     return writer;
   },
@@ -300,6 +305,14 @@ export const NodeProgress: MessageFns<NodeProgress> = {
             message.version = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.retries = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -323,6 +336,7 @@ export const NodeProgress: MessageFns<NodeProgress> = {
         ? Failure.fromJSON(object.last_failure)
         : undefined,
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      retries: isSet(object.retries) ? globalThis.Number(object.retries) : 0,
     };
   },
 
@@ -343,6 +357,9 @@ export const NodeProgress: MessageFns<NodeProgress> = {
     if (message.version !== 0) {
       obj.version = Math.round(message.version);
     }
+    if (message.retries !== 0) {
+      obj.retries = Math.round(message.retries);
+    }
     return obj;
   },
 
@@ -358,6 +375,7 @@ export const NodeProgress: MessageFns<NodeProgress> = {
       ? Failure.fromPartial(object.lastFailure)
       : undefined;
     message.version = object.version ?? 0;
+    message.retries = object.retries ?? 0;
     return message;
   },
 };

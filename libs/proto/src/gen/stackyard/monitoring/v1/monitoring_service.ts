@@ -50,6 +50,16 @@ export interface WatchSiteResponse {
   progress: NodeProgress | undefined;
 }
 
+export interface RetryNodeRequest {
+  hostId: string;
+  /** Who asked (shown in history and events). */
+  requestedBy: string;
+}
+
+export interface RetryNodeResponse {
+  progress: NodeProgress | undefined;
+}
+
 function createBaseGetNodeProgressRequest(): GetNodeProgressRequest {
   return { hostId: "" };
 }
@@ -476,6 +486,168 @@ export const WatchSiteResponse: MessageFns<WatchSiteResponse> = {
   },
 };
 
+function createBaseRetryNodeRequest(): RetryNodeRequest {
+  return { hostId: "", requestedBy: "" };
+}
+
+export const RetryNodeRequest: MessageFns<RetryNodeRequest> = {
+  encode(message: RetryNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hostId !== "") {
+      writer.uint32(10).string(message.hostId);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(18).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hostId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryNodeRequest {
+    return {
+      hostId: isSet(object.hostId)
+        ? globalThis.String(object.hostId)
+        : isSet(object.host_id)
+        ? globalThis.String(object.host_id)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: RetryNodeRequest): unknown {
+    const obj: any = {};
+    if (message.hostId !== "") {
+      obj.hostId = message.hostId;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetryNodeRequest>, I>>(base?: I): RetryNodeRequest {
+    return RetryNodeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetryNodeRequest>, I>>(object: I): RetryNodeRequest {
+    const message = createBaseRetryNodeRequest();
+    message.hostId = object.hostId ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryNodeResponse(): RetryNodeResponse {
+  return { progress: undefined };
+}
+
+export const RetryNodeResponse: MessageFns<RetryNodeResponse> = {
+  encode(message: RetryNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.progress !== undefined) {
+      NodeProgress.encode(message.progress, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryNodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryNodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.progress = NodeProgress.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryNodeResponse {
+    return { progress: isSet(object.progress) ? NodeProgress.fromJSON(object.progress) : undefined };
+  },
+
+  toJSON(message: RetryNodeResponse): unknown {
+    const obj: any = {};
+    if (message.progress !== undefined) {
+      obj.progress = NodeProgress.toJSON(message.progress);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetryNodeResponse>, I>>(base?: I): RetryNodeResponse {
+    return RetryNodeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetryNodeResponse>, I>>(object: I): RetryNodeResponse {
+    const message = createBaseRetryNodeResponse();
+    message.progress = (object.progress !== undefined && object.progress !== null)
+      ? NodeProgress.fromPartial(object.progress)
+      : undefined;
+    return message;
+  },
+};
+
 /** MonitoringService projects every node saga into queryable progress. */
 export type MonitoringServiceService = typeof MonitoringServiceService;
 export const MonitoringServiceService = {
@@ -511,6 +683,16 @@ export const MonitoringServiceService = {
     responseSerialize: (value: WatchSiteResponse): Buffer => Buffer.from(WatchSiteResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchSiteResponse => WatchSiteResponse.decode(value),
   },
+  /** RetryNode runs a failed node's failed step again (FAILED_PRECONDITION unless the node failed). */
+  retryNode: {
+    path: "/stackyard.monitoring.v1.MonitoringService/RetryNode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RetryNodeRequest): Buffer => Buffer.from(RetryNodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetryNodeRequest => RetryNodeRequest.decode(value),
+    responseSerialize: (value: RetryNodeResponse): Buffer => Buffer.from(RetryNodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetryNodeResponse => RetryNodeResponse.decode(value),
+  },
 } as const;
 
 export interface MonitoringServiceServer extends UntypedServiceImplementation {
@@ -518,6 +700,8 @@ export interface MonitoringServiceServer extends UntypedServiceImplementation {
   listNodeProgress: handleUnaryCall<ListNodeProgressRequest, ListNodeProgressResponse>;
   /** WatchSite sends the current progress of every node of a site, then every change. */
   watchSite: handleServerStreamingCall<WatchSiteRequest, WatchSiteResponse>;
+  /** RetryNode runs a failed node's failed step again (FAILED_PRECONDITION unless the node failed). */
+  retryNode: handleUnaryCall<RetryNodeRequest, RetryNodeResponse>;
 }
 
 export interface MonitoringServiceClient extends Client {
@@ -558,6 +742,22 @@ export interface MonitoringServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchSiteResponse>;
+  /** RetryNode runs a failed node's failed step again (FAILED_PRECONDITION unless the node failed). */
+  retryNode(
+    request: RetryNodeRequest,
+    callback: (error: ServiceError | null, response: RetryNodeResponse) => void,
+  ): ClientUnaryCall;
+  retryNode(
+    request: RetryNodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetryNodeResponse) => void,
+  ): ClientUnaryCall;
+  retryNode(
+    request: RetryNodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetryNodeResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const MonitoringServiceClient = makeGenericClientConstructor(

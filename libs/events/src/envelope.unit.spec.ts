@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '@stackyard/errors';
 import { DeployFailed, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
 import { HostHardwareRecorded, HostRegistered } from '@stackyard/proto/inventory/v1/events';
-import { NodeReady } from '@stackyard/proto/monitoring/v1/events';
+import { NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
 import { NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
 import { Events, allEventTypes, eventTypeOf, type EventType } from './catalogue';
@@ -59,6 +59,7 @@ const SAMPLES: Record<string, { service: string; data: unknown }> = {
   },
   'stackyard.deployment.v1.DeployFailed': { service: 'deployment', data: DeployFailed.fromPartial({ host: ref, failure }) },
   'stackyard.monitoring.v1.NodeReady': { service: 'monitoring', data: NodeReady.fromPartial({ host: ref, durationMs: 1_234_567_890_123 }) },
+  'stackyard.monitoring.v1.NodeRetryRequested': { service: 'monitoring', data: NodeRetryRequested.fromPartial({ host: ref, step: 'inspect', attempt: 2, requestedBy: 'alice' }) },
 };
 
 const NOW = new Date('2025-03-04T05:06:07.089Z');

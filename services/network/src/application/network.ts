@@ -4,7 +4,7 @@ import type { Failure } from '@stackyard/proto/inventory/v1/inventory';
 import type { NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
 import { formatIp } from '../domain/ipv4';
 import { lowestFree, validateNetwork, type NetworkData } from '../domain/network';
-import { planInterfaces, renderNetworkd, type Attachment } from '../domain/render';
+import { renderNetworkd, type Attachment } from '../domain/render';
 import type { AllocationRepository, HostConfigRepository, NetworkApplier, NetworkRepository } from './ports';
 
 export const SERVICE = 'network';
@@ -77,7 +77,7 @@ export class NetworkService {
       }
       const attachments: Attachment[] = [];
       for (const n of nets) attachments.push({ network: n, address: await this.allocate(n, host.hostId) });
-      const files = renderNetworkd(planInterfaces(attachments, env.data.nics), this.filePrefix);
+      const files = renderNetworkd(host.name, attachments, env.data.nics, this.filePrefix);
       await this.applier.apply(host, files, attachments.map((a) => a.address));
       const allocations = attachments.map((a) => ({ network: a.network.name, address: a.address }));
       const event = newEvent({

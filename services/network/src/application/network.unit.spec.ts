@@ -8,7 +8,6 @@ import type { RenderedFile } from '@stackyard/proto/network/v1/network';
 import type { NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
 import { formatIp, parseIp } from '../domain/ipv4';
 import { networkId, type NetworkData } from '../domain/network';
-import { planInterfaces, renderNetworkd } from '../domain/render';
 import { NetworkService } from './network';
 import type {
   AllocationRecord,
@@ -242,16 +241,12 @@ describe('NetworkService.onNodeProvisioned', () => {
     expect(await svc.onNodeProvisioned(env, ctx(env))).toBe('applied');
 
     // networks list sorted by id: dc1-internal, dc1-provision_oc
-    const expectedFiles = renderNetworkd(
-      planInterfaces(
-        [
-          { network: INTERNAL, address: '10.1.0.10' },
-          { network: PROVISION, address: '10.0.0.10' },
-        ],
-        NICS,
-      ),
-      '50-kayobe-',
-    );
+    const expectedFiles = [
+      { path: '/etc/systemd/network/50-kayobe-eno1.network', content: '[Match]\nName=eno1\n\n[Network]\nAddress=10.0.0.10/24\nGateway=10.0.0.1\n\n[Link]\nMTUBytes=1500\n' },
+      { path: '/etc/systemd/network/50-kayobe-eno2.network', content: '[Match]\nName=eno2\n\n[Network]\nVLAN=eno2.101\n\n[Link]\nMTUBytes=9000\n' },
+      { path: '/etc/systemd/network/50-kayobe-eno2.101.netdev', content: '[NetDev]\nName=eno2.101\nKind=vlan\nMTUBytes=9000\n\n[VLAN]\nId=101\n' },
+      { path: '/etc/systemd/network/50-kayobe-eno2.101.network', content: '[Match]\nName=eno2.101\n\n[Network]\nAddress=10.1.0.10/24\n\n[Link]\nMTUBytes=9000\n' },
+    ];
     expect(applier.applied).toEqual([{ hostId: 'dc1-ctl-01', files: expectedFiles, addresses: ['10.1.0.10', '10.0.0.10'] }]);
 
     const [event, ...more] = configs.store.outbox as Envelope<NetworkConfigured>[];

@@ -37,3 +37,22 @@ export function hostRange(c: Cidr): { first: number; last: number } {
   if (c.prefix >= 31) return { first: c.network, last: c.broadcast };
   return { first: c.network + 1, last: c.broadcast - 1 };
 }
+
+/**
+ * Parses `a.b.c.d/p` the way netaddr's IPNetwork does: host bits are allowed and masked off.
+ * Kayobe reads every `<net>_cidr` with netaddr/ipaddress, so `1.2.3.4/24` is the network 1.2.3.0/24.
+ */
+export function parseCidrLoose(s: string): (Cidr & { readonly address: number }) | undefined {
+  const [ip, p] = s.split('/');
+  const addr = ip === undefined ? undefined : parseIp(ip);
+  if (addr === undefined || p === undefined || !/^\d{1,2}$/.test(p) || Number(p) > 32) return undefined;
+  const prefix = Number(p);
+  const mask = prefixMask(prefix);
+  const network = (addr & mask) >>> 0;
+  return { address: addr, network, prefix, broadcast: (network | (~mask >>> 0)) >>> 0 };
+}
+
+/** The netmask of a prefix length as a 32-bit unsigned number (`/24` is 0xffffff00). */
+export function prefixMask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}

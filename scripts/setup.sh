@@ -44,6 +44,15 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null || die "apt-get install prometheus failed"
 fi
 
+if command -v ansible-inventory >/dev/null 2>&1; then
+  say "ansible-core is installed (parses generated Kolla inventories)"
+else
+  say "installing ansible-core from Debian (ansible-inventory checks generated Kolla inventories)..."
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq || die "apt-get update failed: cannot install ansible-core"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ansible-core >/dev/null || die "apt-get install ansible-core failed"
+fi
+
 bin=.stackyard/bin/ferretdb
 if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | grep -o 'v[0-9.]*' | head -1)" = "$FERRETDB_VERSION" ]; then
   say "FerretDB $FERRETDB_VERSION is built ($bin)"

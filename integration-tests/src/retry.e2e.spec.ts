@@ -30,11 +30,17 @@ describe('operator retry of one failed step', () => {
   });
 
   const progress = (hostId: string) => call(p.clients.monitoring, p.clients.monitoring.getNodeProgress, { hostId }).then((r) => r.progress!);
-  const until = (hostId: string, state: NodeState) =>
-    eventually(async () => {
-      const x = await progress(hostId);
-      return x.state === state ? x : undefined;
-    }, 20_000, `${hostId} ${NodeState[state]}`);
+  const until = async (hostId: string, state: NodeState) => {
+    try {
+      return await eventually(async () => {
+        const x = await progress(hostId);
+        return x.state === state ? x : undefined;
+      }, 20_000, `${hostId} ${NodeState[state]}`);
+    } catch (e) {
+      const node = await call(p.clients.provisioning, p.clients.provisioning.getNode, { hostId }).catch((x: unknown) => x);
+      throw new Error(`${(e as Error).message}; progress ${JSON.stringify(await progress(hostId))}; node ${JSON.stringify(node)}`);
+    }
+  };
 
   it('re-runs only the failed inspection and takes the node on to ready', async () => {
     await p.registerHost('rt', 'cmp-01');

@@ -11,12 +11,26 @@ export const baseConfigSchema = z.object({
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** gRPC TLS: certificate and key (PEM). With GRPC_TLS_CLIENT_CA_FILE, clients need a certificate (mTLS). */
+  GRPC_TLS_CERT_FILE: z.string().optional(),
+  GRPC_TLS_KEY_FILE: z.string().optional(),
+  GRPC_TLS_CLIENT_CA_FILE: z.string().optional(),
+  /** JSON list of API tokens (name, role, sites, token_sha256). When unset, the API is open (development only). */
+  AUTH_TOKENS_FILE: z.string().optional(),
   /** JetStream redelivers an event whose handler neither acked nor sent a heartbeat for this long. */
   CONSUMER_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(30_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/** TLS settings must come as a pair: a certificate without its key (or a CA alone) is a mistake. */
+export function tlsProblems(c: Pick<BaseConfig, 'GRPC_TLS_CERT_FILE' | 'GRPC_TLS_KEY_FILE' | 'GRPC_TLS_CLIENT_CA_FILE'>): string[] {
+  const p: string[] = [];
+  if (Boolean(c.GRPC_TLS_CERT_FILE) !== Boolean(c.GRPC_TLS_KEY_FILE)) p.push('GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE: set both or neither');
+  if (c.GRPC_TLS_CLIENT_CA_FILE && !c.GRPC_TLS_CERT_FILE) p.push('GRPC_TLS_CLIENT_CA_FILE: mutual TLS needs GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE');
+  return p;
+}
 
 /** Thrown with every problem listed, one per line, each naming the variable. */
 export class ConfigError extends Error {

@@ -73,6 +73,22 @@ export class DependencyUnavailableError extends StackyardError {
   }
 }
 
+/** No valid credentials were presented. */
+export class UnauthenticatedError extends StackyardError {
+  readonly reason = 'Unauthenticated';
+  constructor(message = 'missing or invalid API token') {
+    super(message);
+  }
+}
+
+/** Valid credentials, but not allowed to do this (role or site scope). */
+export class PermissionDeniedError extends StackyardError {
+  readonly reason = 'PermissionDenied';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
 export class TimeoutError extends StackyardError {
   readonly reason = 'Timeout';
   constructor(what: string, ms: number) {

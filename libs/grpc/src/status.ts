@@ -12,6 +12,8 @@ const CODES: Record<string, status> = {
   ConcurrentModification: status.ABORTED,
   DependencyUnavailable: status.UNAVAILABLE,
   Timeout: status.DEADLINE_EXCEEDED,
+  Unauthenticated: status.UNAUTHENTICATED,
+  PermissionDenied: status.PERMISSION_DENIED,
 };
 
 /**

@@ -1,8 +1,8 @@
 import type { Db, Document } from 'mongodb';
 import { Counter, Histogram } from 'prom-client';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { ConfigError, parseConfig, type BaseConfig, type z } from '@stackyard/config';
-import { startGrpcServer, type GrpcServer } from '@stackyard/grpc';
+import { ConfigError, parseConfig, tlsProblems, type BaseConfig, type z } from '@stackyard/config';
+import { startGrpcServer, TokenStore, type GrpcServer } from '@stackyard/grpc';
 import { createOpsServer, type OpsServer } from '@stackyard/http';
 import { AggregateStore, connectMongo, OutboxRelay, type MongoConnection } from '@stackyard/mongo';
 import { connectBus, ensureStreams, EventConsumer, publisherFor, type Bus, type ConsumerSpec } from '@stackyard/nats';
@@ -128,7 +128,17 @@ export async function startService(
       await Promise.all(consumers.map((c) => c.stop()));
     };
 
-    const grpc: GrpcServer = await startGrpcServer(config.GRPC_HOST, config.GRPC_PORT, wiring.grpc);
+    const problems = tlsProblems(config);
+    if (problems.length) throw new ConfigError(problems);
+    const tokens = config.AUTH_TOKENS_FILE ? TokenStore.fromFile(config.AUTH_TOKENS_FILE) : undefined;
+    if (!tokens) log.warn({}, 'AUTH_TOKENS_FILE is not set: the gRPC API accepts every caller (development only)');
+    const grpc: GrpcServer = await startGrpcServer(config.GRPC_HOST, config.GRPC_PORT, wiring.grpc, {
+      tls: config.GRPC_TLS_CERT_FILE && config.GRPC_TLS_KEY_FILE
+        ? { certFile: config.GRPC_TLS_CERT_FILE, keyFile: config.GRPC_TLS_KEY_FILE, clientCaFile: config.GRPC_TLS_CLIENT_CA_FILE }
+        : undefined,
+      tokens,
+      log,
+    });
     steps.grpc = () => grpc.stop(5000);
     const httpPort = await ops.listen(config.HTTP_HOST, config.HTTP_PORT);
     steps.http = () => ops.close();

@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** Variables every service reads (STYLE G); each service extends this schema with its own. */
 export const baseConfigSchema = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** This service's NATS user (docs: permissions limited to its own subjects). */
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').default('mongodb://127.0.0.1:27017/'),
   /** Prefix of this service's database name: one database per service (`<prefix>_<service>`). */
   MONGO_DB_PREFIX: z.string().regex(/^[a-z0-9_]+$/, 'lowercase letters, digits and _').default('stackyard'),

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -94,14 +94,27 @@ export interface StartOptions {
   readonly log?: (line: string) => void;
 }
 
-/** Starts `nats-server -js` on loopback. Throws a message saying how to install it when missing. */
-export async function startNatsServer(opts: StartOptions = {}): Promise<LocalServer> {
+/**
+ * Starts `nats-server -js` on loopback. Throws a message saying how to install it when missing.
+ * `authorization` is a nats-server config block body (e.g. users with permissions); with it the
+ * server is started from a config file.
+ */
+export async function startNatsServer(opts: StartOptions & { authorization?: string } = {}): Promise<LocalServer> {
   const bin = which('nats-server');
   if (!bin) throw new Error('nats-server is not installed: run `bash scripts/setup.sh` (installs Debian package nats-server)');
   const port = opts.port ?? (await freePort());
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'stackyard-nats-'));
   mkdirSync(dataDir, { recursive: true });
-  const proc = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dataDir];
+  if (opts.authorization) {
+    const conf = join(dataDir, 'nats.conf');
+    writeFileSync(
+      conf,
+      `listen: "127.0.0.1:${port}"\njetstream { store_dir: ${JSON.stringify(dataDir)} }\nauthorization {\n  users = [\n${opts.authorization}\n  ]\n}\n`,
+    );
+    args = ['-c', conf];
+  }
+  const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   proc.stderr?.on('data', (b: Buffer) => opts.log?.(b.toString()));
   await waitForPort(port, 10_000, 'nats-server', proc);
   return {

@@ -14,10 +14,16 @@ export interface Bus {
 /** Dedup window of every Stackyard stream (docs/adr/0003): longer than any relay retry loop. */
 export const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 
-export async function connectBus(servers: string, name: string): Promise<Bus> {
+export async function connectBus(servers: string, name: string, auth: { user?: string | undefined; pass?: string | undefined } = {}): Promise<Bus> {
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: servers.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    nc = await connect({
+      servers: servers.split(','),
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      ...(auth.user ? { user: auth.user, pass: auth.pass ?? '' } : {}),
+    });
   } catch (e) {
     throw new DependencyUnavailableError(`NATS at ${servers}`, e);
   }

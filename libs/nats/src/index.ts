@@ -8,3 +8,4 @@ export {
   type HandleOutcome,
   type HandlerContext,
 } from './consumer';
+export { permissionsFor, natsUsersConfig, type SubjectPermissions } from './permissions';

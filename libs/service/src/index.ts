@@ -62,7 +62,7 @@ export async function startService(
     mongo = await connectMongo(config.MONGO_URL, { appName: name });
     const m = mongo;
     steps.mongo = () => m.close();
-    bus = await connectBus(config.NATS_URL, name);
+    bus = await connectBus(config.NATS_URL, name, { user: config.NATS_USER, pass: config.NATS_PASSWORD });
     const b = bus;
     steps.nats = () => b.close();
     await ensureStreams(bus.jsm);

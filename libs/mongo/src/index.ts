@@ -2,6 +2,7 @@ export { connectMongo, redactUrl, isDuplicateKey, type MongoConnection } from '.
 export {
   AggregateStore,
   inboxKey,
+  isStorableId,
   type AggregateDoc,
   type OutboxEntry,
   type Versioned,

@@ -1,5 +1,5 @@
 import { Binary, type Collection, type Db, type Document, type Filter } from 'mongodb';
-import { AlreadyExistsError, ConcurrencyError } from '@stackyard/errors';
+import { AlreadyExistsError, ConcurrencyError, ValidationError } from '@stackyard/errors';
 import { toWire, type Envelope, type WireEvent } from '@stackyard/events';
 import { injectTraceHeaders } from '@stackyard/telemetry';
 import { isDuplicateKey } from './client';
@@ -64,6 +64,11 @@ function outboxOf(events: readonly Envelope[]): OutboxEntry[] {
 
 const revId = (id: string, version: number) => `${id}@${version}`;
 
+/** Whether an id can be stored at all: non-empty, at most 512 characters, no NUL. */
+export function isStorableId(id: string): boolean {
+  return id.length > 0 && id.length <= 512 && !id.includes('\u0000');
+}
+
 /** Aggregate persistence: optimistic versions, outbox and inbox, with inserts only on the write path. */
 /** A revision just written, handed to the relay so it can publish without querying. */
 export interface WrittenRevision {
@@ -99,6 +104,8 @@ export class AggregateStore<T extends Document> {
    * after the revision is inserted, so it may lag by one after a crash or a race).
    */
   async get(id: string): Promise<Versioned<T> | null> {
+    // Ids that no write accepts (NUL, oversized) cannot exist; some backends reject them in queries.
+    if (!isStorableId(id)) return null;
     const head = await this.heads.findOne({ _id: id });
     let version = head?.version ?? 1;
     let doc = await this.collection.findOne({ _id: revId(id, version) } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
@@ -153,6 +160,7 @@ export class AggregateStore<T extends Document> {
   }
 
   private async write(id: string, expected: number, data: T, opts: WriteOptions, conflict: () => Error): Promise<WriteResult> {
+    if (!isStorableId(id)) throw new ValidationError('id', `cannot store ${this.kind} id ${JSON.stringify(id.slice(0, 80))}`);
     const version = expected + 1;
     const events = opts.events ?? [];
     const doc: RevisionDoc<T> = {

@@ -3,6 +3,15 @@ import { baseConfigSchema, z } from '@stackyard/config';
 export const configSchema = baseConfigSchema.extend({
   /** Prefix of rendered systemd-networkd file names (Kayobe uses 50-kayobe-). */
   NETWORKD_FILE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/).default('50-kayobe-'),
+  /**
+   * true: a host whose Kolla host variables Kayobe would refuse (a required network not mapped, no
+   * interface, inconsistent physnets) fails its network step (InvalidNetworkConfig). false: the
+   * problems are published with the variables.
+   */
+  KOLLA_HOST_VARS_STRICT: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   MAX_HOSTS_IN_FLIGHT: z.coerce.number().int().positive().default(32),
   LAB_LATENCY_MS: z.coerce.number().int().min(0).default(20),
   LAB_FAIL_HOSTS: z

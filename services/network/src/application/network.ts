@@ -1,27 +1,51 @@
 import { NotFoundError, StepFailedError, ValidationError, isRetryable, isStackyardError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
-import type { Failure } from '@stackyard/proto/inventory/v1/inventory';
+import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
+import { exportAllocations, hostNameOf, planImport, type SiteAllocation } from '../domain/allocations';
 import { formatIp } from '../domain/ipv4';
-import { lowestFree, validateNetwork, type NetworkData } from '../domain/network';
-import { renderNetworkd, type Attachment } from '../domain/render';
-import type { AllocationRepository, HostConfigRepository, NetworkApplier, NetworkRepository } from './ports';
+import { KayobeConfigError } from '../domain/kayobe/errors';
+import { validateAllocations } from '../domain/kayobe/validate';
+import { allocatesAddresses, fieldOf, kayobeAttrsOf, lowestFree, networkIssues, siteIssues, validateNetwork, type NetworkData, type NetworkIssue } from '../domain/network';
+import { renderNetworkd, toKayobeHost, type Attachment } from '../domain/render';
+import { kollaHostVarsFor, siteRoles } from '../domain/roles';
+import type { AllocationRecord, AllocationRepository, HostConfigRepository, NetworkApplier, NetworkRepository } from './ports';
 
 export const SERVICE = 'network';
 
+export interface NetworkServiceOptions {
+  /** Kayobe's `networkd_prefix`. */
+  readonly filePrefix: string;
+  /** A host whose Kolla host variables Kayobe would refuse fails its step (else the problems are published). */
+  readonly kollaStrict?: boolean;
+}
+
 export class NetworkService {
+  private readonly opts: NetworkServiceOptions;
+
   constructor(
     private readonly networks: NetworkRepository,
     private readonly allocations: AllocationRepository,
     private readonly configs: HostConfigRepository,
     private readonly applier: NetworkApplier,
-    private readonly filePrefix: string,
-  ) {}
+    opts: NetworkServiceOptions | string,
+  ) {
+    this.opts = typeof opts === 'string' ? { filePrefix: opts } : opts;
+  }
 
-  async defineNetwork(n: NetworkData): Promise<{ data: NetworkData; version: number }> {
+  /**
+   * Validates a network on its own (the first error throws, naming its field) and against the site's
+   * other networks (shared devices, shared pool addresses, VIPs, route tables, roles), then creates
+   * or replaces it. Warnings are returned; nothing is stored when there is an error.
+   */
+  async defineNetwork(n: NetworkData): Promise<{ data: NetworkData; version: number; warnings: NetworkIssue[] }> {
     validateNetwork(n);
+    const others = (await this.networks.list(n.siteId)).filter((o) => o.name !== n.name);
+    const issues = [...networkIssues(n), ...siteIssues(n, others)];
+    const error = issues.find((i) => i.severity === 'error');
+    if (error) throw new ValidationError(error.field, error.kayobeVariable ? `${error.message} (Kayobe: ${error.kayobeVariable})` : error.message);
     const version = await this.networks.put(n);
-    return { data: n, version };
+    return { data: n, version, warnings: issues.filter((i) => i.severity === 'warning') };
   }
 
   async getNetwork(siteId: string, name: string) {
@@ -42,9 +66,70 @@ export class NetworkService {
     return c;
   }
 
+  /**
+   * Every problem of a site: each network on its own (with its current allocations as `<net>_ips`),
+   * against the others, and one address given twice across networks. Definitions stored before a
+   * check existed show up here.
+   */
+  async validateSite(siteId: string): Promise<NetworkIssue[]> {
+    if (!siteId) throw new ValidationError('site_id', 'required');
+    const nets = await this.networks.list(siteId);
+    const ips = ipsByNetwork(siteId, await this.allocations.listSite(siteId));
+    const out: NetworkIssue[] = [];
+    for (const n of nets) {
+      try {
+        validateNetwork(n);
+      } catch (e) {
+        if (!(e instanceof ValidationError)) throw e;
+        out.push({ severity: 'error', field: e.field, message: e.message.slice(e.field.length + 2), network: n.name, kayobeVariable: '' });
+      }
+      out.push(...networkIssues(n, ips[n.name]), ...siteIssues(n, nets));
+    }
+    const attrs = Object.fromEntries(nets.map((n) => [n.name, kayobeAttrsOf(n, ips[n.name])]));
+    for (const i of validateAllocations(attrs)) {
+      const network = i.field.slice(0, -'_ips'.length);
+      out.push({ ...i, field: fieldOf(network, i.field), network, kayobeVariable: i.field });
+    }
+    return out;
+  }
+
+  /** The site's allocations as Kayobe's network-allocation.yml. */
+  async exportAllocations(siteId: string): Promise<string> {
+    if (!siteId) throw new ValidationError('site_id', 'required');
+    return exportAllocations(toSite(siteId, await this.allocations.listSite(siteId)));
+  }
+
+  /**
+   * Pre-seeds allocations from a network-allocation.yml. The whole file is checked first (planImport);
+   * then each entry is claimed through the unique indexes. If a claim loses a race, the entries this
+   * call claimed are removed again and the conflict is reported: all or nothing.
+   */
+  async importAllocations(siteId: string, yaml: string): Promise<{ imported: AllocationRecord[]; unchanged: AllocationRecord[] }> {
+    if (!siteId) throw new ValidationError('site_id', 'required');
+    const nets = await this.networks.list(siteId);
+    const plan = planImport(siteId, yaml, nets, toSite(siteId, await this.allocations.listSite(siteId)));
+    const record = (a: SiteAllocation): AllocationRecord => ({ siteId, network: a.network, hostId: a.hostId, hostName: a.hostName, address: a.address });
+    const done: AllocationRecord[] = [];
+    for (const a of plan.insert) {
+      const r = record(a);
+      const outcome = await this.allocations.claim(r).catch(async (e: unknown) => {
+        for (const d of done) await this.allocations.remove(d);
+        throw e;
+      });
+      if (outcome !== 'claimed') {
+        for (const d of done) await this.allocations.remove(d);
+        const what = outcome === 'host-has-one' ? `${a.hostName} was given an address on ${a.network} meanwhile` : `${formatIp(a.address)} on ${a.network} was taken meanwhile`;
+        throw new ValidationError(`yaml.${a.network}_ips.${a.hostName}`, `${what}; nothing was imported`);
+      }
+      done.push(r);
+    }
+    return { imported: done, unchanged: plan.unchanged.map(record) };
+  }
+
   /** Allocates the lowest free address of a network to a host; concurrent callers never share one. */
-  async allocate(n: NetworkData, hostId: string): Promise<string> {
+  async allocate(n: NetworkData, hostId: string, hostName?: string): Promise<string> {
     const { pool } = validateNetwork(n);
+    if (!pool) throw new ValidationError('network.cidr', `network ${n.name} allocates no addresses`);
     const mine = await this.allocations.forHost(n.siteId, n.name, hostId);
     if (mine) return formatIp(mine.address);
     const skip = new Set<number>();
@@ -54,7 +139,7 @@ export class NetworkService {
       if (ip === undefined) {
         throw new StepFailedError('AddressPoolExhausted', `network ${n.name} of site ${n.siteId} has no free address in its pool`, false);
       }
-      const r = await this.allocations.claim({ siteId: n.siteId, network: n.name, hostId, address: ip });
+      const r = await this.allocations.claim({ siteId: n.siteId, network: n.name, hostId, address: ip, ...(hostName ? { hostName } : {}) });
       if (r === 'claimed') return formatIp(ip);
       if (r === 'host-has-one') {
         const again = await this.allocations.forHost(n.siteId, n.name, hostId);
@@ -64,31 +149,43 @@ export class NetworkService {
     }
   }
 
-  /** NodeProvisioned -> allocate, render, apply -> NetworkConfigured (or NetworkFailed, addresses released). */
+  /**
+   * NodeProvisioned -> allocate (networks that take an address), render with every Kayobe attribute,
+   * derive the Kolla host variables, apply -> NetworkConfigured (or NetworkFailed, addresses released).
+   */
   async onNodeProvisioned(env: Envelope<NodeProvisioned>, ctx: { appliedKey: string; lastAttempt: boolean }): Promise<'applied' | 'duplicate'> {
     const host = env.data.host;
     if (!host) throw new ValidationError('host', 'NodeProvisioned without host');
     const existing = await this.configs.get(host.hostId);
     if (existing?.data.state === 'configured') return 'duplicate';
     try {
-      const nets = (await this.networks.list(host.siteId)).filter((n) => n.groups.some((g) => host.groups.includes(g)));
+      const siteNets = await this.networks.list(host.siteId);
+      const nets = siteNets.filter((n) => n.groups.some((g) => host.groups.includes(g)));
       if (nets.length === 0) {
         throw new StepFailedError('NoNetworkForHost', `no network of site ${host.siteId} is attached to groups ${host.groups.join(', ')}`, false);
       }
       const attachments: Attachment[] = [];
-      for (const n of nets) attachments.push({ network: n, address: await this.allocate(n, host.hostId) });
-      const files = renderNetworkd(host.name, attachments, env.data.nics, this.filePrefix);
-      await this.applier.apply(host, files, attachments.map((a) => a.address));
-      const allocations = attachments.map((a) => ({ network: a.network.name, address: a.address }));
+      for (const n of nets) attachments.push({ network: n, address: allocatesAddresses(n) ? await this.allocate(n, host.hostId, host.name) : undefined });
+      const roles = siteRoles(siteNets);
+      const opts = { networkdPrefix: this.opts.filePrefix, roles };
+      const files = renderNetworkd(host.name, attachments, env.data.nics, opts);
+      const kolla = this.kollaVars(host, attachments, env.data, roles);
+      await this.applier.apply(host, files, attachments.flatMap((a) => (a.address ? [a.address] : [])));
+      const allocations = attachments.flatMap((a) => (a.address ? [{ network: a.network.name, address: a.address }] : []));
       const event = newEvent({
         type: Events.NetworkConfigured,
         site: host.siteId,
         entityId: host.hostId,
         service: SERVICE,
-        data: { host, allocations: allocations.map((a) => ({ siteId: host.siteId, hostId: host.hostId, ...a })), files },
+        data: {
+          host,
+          allocations: allocations.map((a) => ({ siteId: host.siteId, hostId: host.hostId, ...a })),
+          files,
+          kolla: { vars: { ...kolla.vars }, problems: [...kolla.problems] },
+        },
         cause: env,
       });
-      const w = await this.configs.save({ host, allocations, files, state: 'configured' }, existing?.version, [event], ctx.appliedKey);
+      const w = await this.configs.save({ host, allocations, files, state: 'configured', kolla }, existing?.version, [event], ctx.appliedKey);
       return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
     } catch (e) {
       if (isRetryable(e) && !ctx.lastAttempt) throw e;
@@ -105,4 +202,23 @@ export class NetworkService {
       return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
     }
   }
+
+  /** Kolla-Ansible host variables (§3.8): Neutron enabled, Ironic and provider networks on compute not modelled. */
+  private kollaVars(host: HostRef, attachments: readonly Attachment[], data: NodeProvisioned, roles: ReturnType<typeof siteRoles>) {
+    const { host: kh, names } = toKayobeHost(host.name, attachments, data.nics, { networkdPrefix: this.opts.filePrefix, roles });
+    const flags = { kollaEnableIronic: false, kollaEnableNeutron: true, kollaEnableNeutronProviderNetworks: false, groups: host.groups };
+    const view = kollaHostVarsFor(kh, names, roles, flags);
+    if (this.opts.kollaStrict && view.problems.length > 0) throw new KayobeConfigError('network_interfaces', view.problems.join('; '));
+    return view;
+  }
+}
+
+function toSite(siteId: string, rows: readonly AllocationRecord[]): SiteAllocation[] {
+  return rows.map((r) => ({ network: r.network, hostId: r.hostId, hostName: hostNameOf(siteId, r), address: r.address }));
+}
+
+function ipsByNetwork(siteId: string, rows: readonly AllocationRecord[]): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const r of rows) (out[r.network] ??= {})[hostNameOf(siteId, r)] = formatIp(r.address);
+  return out;
 }

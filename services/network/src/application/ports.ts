@@ -1,6 +1,7 @@
 import type { Envelope } from '@stackyard/events';
 import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { RenderedFile } from '@stackyard/proto/network/v1/network';
+import type { KollaHostVarsView } from '../domain/roles';
 import type { NetworkData } from '../domain/network';
 
 export type Write = { readonly outcome: 'written'; readonly version: number } | { readonly outcome: 'duplicate' };
@@ -17,6 +18,8 @@ export interface AllocationRecord {
   readonly network: string;
   readonly hostId: string;
   readonly address: number;
+  /** The host's inventory name (Kayobe's key in network-allocation.yml); absent on older records. */
+  readonly hostName?: string;
 }
 
 /**
@@ -30,6 +33,9 @@ export interface AllocationRepository {
   claim(a: AllocationRecord): Promise<'claimed' | 'address-taken' | 'host-has-one'>;
   releaseHost(siteId: string, hostId: string): Promise<number>;
   listHost(hostId: string): Promise<AllocationRecord[]>;
+  listSite(siteId: string): Promise<AllocationRecord[]>;
+  /** Deletes exactly this record (the undo of a `claim` by an import that failed half-way). */
+  remove(a: AllocationRecord): Promise<void>;
 }
 
 export interface HostConfigData {
@@ -37,6 +43,8 @@ export interface HostConfigData {
   readonly allocations: readonly { network: string; address: string }[];
   readonly files: readonly RenderedFile[];
   readonly state: 'configured' | 'failed';
+  /** Kolla-Ansible host variables (absent on configs written before they were derived). */
+  readonly kolla?: KollaHostVarsView;
 }
 
 export interface HostConfigRepository {

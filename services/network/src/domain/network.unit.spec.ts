@@ -123,6 +123,7 @@ describe('lowestFree', () => {
 
   it('Given a /30 without a pool, then it only ever hands out .1 and .2, never the network or broadcast address', () => {
     const { pool: p } = validateNetwork({ ...base, cidr: '10.0.0.0/30', gateway: '', allocationPoolStart: '', allocationPoolEnd: '' });
+    if (!p) throw new Error('no pool');
     const taken = new Set<number>();
     const got: string[] = [];
     for (let a = lowestFree(p, taken); a !== undefined; a = lowestFree(p, taken)) {

@@ -4,37 +4,51 @@ import { ValidationError } from '@stackyard/errors';
 import { kayobeHost, VLAN_INTERFACE_NAME, type KayobeHost, type KayobeNetworkAttrs } from './kayobe/attributes';
 import { networkdFiles } from './kayobe/networkd';
 import { IFNAME_MAX } from './kayobe/ovs';
-import type { NetworkData } from './network';
+import { kayobeAttrsOf, type NetworkData, type RouteTable } from './network';
+import type { SiteRoles } from './roles';
 
 export interface Attachment {
   readonly network: NetworkData;
-  readonly address: string;
+  /** The host's address; undefined for a network that allocates none (`no_ip`, DHCP, no cidr). */
+  readonly address: string | undefined;
 }
 
 /** Resolves "{nicN}" against inspected NICs; an empty interface means the first NIC. */
-export function resolveInterface(spec: string, nics: readonly Nic[]): string {
+export function resolveInterface(spec: string, nics: readonly Nic[], field = 'network.interface'): string {
   const m = /^\{nic(\d)\}$/.exec(spec || '{nic0}');
   if (!m) return spec;
   const nic = nics[Number(m[1])];
-  if (!nic) throw new ValidationError('network.interface', `${spec || '{nic0}'} refers to a NIC the host does not have (${nics.length} inspected)`);
+  if (!nic) throw new ValidationError(field, `${spec || '{nic0}'} refers to a NIC the host does not have (${nics.length} inspected)`);
   return nic.name;
+}
+
+export interface KayobeHostOptions {
+  readonly networkdPrefix?: string;
+  /** The site's roles: `external_net_names`, `provision_wl_net_name` and `cleaning_net_name` drive the OVS veths. */
+  readonly roles?: SiteRoles;
 }
 
 /**
  * The Kayobe view of one host's attachments: each Stackyard network becomes a Kayobe network with its
- * `interface` resolved against the inspected NICs, and `<net>_ips` holding the host's address.
+ * interface-valued attributes (`interface`, `parent`, bridge ports, bond slaves) resolved against the
+ * inspected NICs, its Kayobe attributes as they are, and `<net>_ips` holding the host's address.
  *
- * Stackyard's one convenience over Kayobe: a network with a VLAN on a plain device (`{nic1}`, vlan 101)
- * is given the interface `<device>.<vlan>` (Kayobe's portable VLAN style, §3.3), so a VLAN device is
- * created; in Kayobe the `vlan` attribute alone does not create one.
+ * Stackyard's one convenience over Kayobe: a network with a VLAN on a plain device (`{nic1}`, vlan 101;
+ * no parent, not a bridge or bond) is given the interface `<device>.<vlan>` (Kayobe's portable VLAN
+ * style, §3.3), so a VLAN device is created; in Kayobe the `vlan` attribute alone does not create one.
+ * The host's `network_route_tables` is the union of its networks' tables.
  */
-export function toKayobeHost(hostname: string, attachments: readonly Attachment[], nics: readonly Nic[], networkdPrefix = '50-kayobe-'): { host: KayobeHost; names: string[] } {
+export function toKayobeHost(hostname: string, attachments: readonly Attachment[], nics: readonly Nic[], opts: KayobeHostOptions | string = {}): { host: KayobeHost; names: string[] } {
+  const o: KayobeHostOptions = typeof opts === 'string' ? { networkdPrefix: opts } : opts;
   const networks: Record<string, KayobeNetworkAttrs> = {};
   const byDevice = new Map<string, string>();
+  const tables = new Map<string, RouteTable>();
   for (const a of attachments) {
     const n = a.network;
+    const k = n.kayobe ?? {};
     const base = resolveInterface(n.interface, nics);
-    const device = n.vlan && !VLAN_INTERFACE_NAME.test(base) ? `${base}.${n.vlan}` : base;
+    const plain = !k.parent && k.bridge_ports === undefined && k.bond_slaves === undefined;
+    const device = n.vlan && plain && !VLAN_INTERFACE_NAME.test(base) ? `${base}.${n.vlan}` : base;
     if (device.length > IFNAME_MAX) throw new ValidationError('network.interface', `interface name "${device}" is longer than ${IFNAME_MAX} characters`);
     const other = byDevice.get(device);
     if (other !== undefined) {
@@ -42,23 +56,41 @@ export function toKayobeHost(hostname: string, attachments: readonly Attachment[
     }
     byDevice.set(device, n.name);
     const dotted = VLAN_INTERFACE_NAME.test(device) ? Number(device.slice(device.lastIndexOf('.') + 1)) : undefined;
-    networks[n.name] = {
+    for (const t of k.route_tables ?? []) tables.set(t.name, t);
+    const attrs: KayobeNetworkAttrs = kayobeAttrsOf(n);
+    networks[n.name] = clean({
+      ...attrs,
       interface: device,
-      cidr: n.cidr,
-      gateway: n.gateway || undefined,
       vlan: n.vlan || dotted,
-      mtu: n.mtu || undefined,
-      ips: { [hostname]: a.address },
-    };
+      parent: k.parent ? resolveInterface(k.parent, nics, 'network.kayobe.parent') : undefined,
+      bridge_ports: k.bridge_ports?.map((p, i) => resolveInterface(p, nics, `network.kayobe.bridge.ports[${i}]`)),
+      bond_slaves: k.bond_slaves?.map((p, i) => resolveInterface(p, nics, `network.kayobe.bond.slaves[${i}]`)),
+      ips: a.address === undefined ? undefined : { [hostname]: a.address },
+    });
   }
-  return { host: kayobeHost(hostname, networks, { vars: { external_net_names: [], networkd_prefix: networkdPrefix } }), names: attachments.map((a) => a.network.name) };
+  const r = o.roles;
+  const host = kayobeHost(hostname, networks, {
+    vars: {
+      external_net_names: r?.external_net_names ?? [],
+      provision_wl_net_name: r?.provision_wl_net_name ?? null,
+      cleaning_net_name: r?.cleaning_net_name ?? null,
+      networkd_prefix: o.networkdPrefix ?? '50-kayobe-',
+      network_route_tables: [...tables.values()].sort((x, y) => x.id - y.id),
+    },
+  });
+  return { host, names: attachments.map((a) => a.network.name) };
+}
+
+/** Drops unset attributes, so a host's attribute map shows only what is set. */
+function clean(a: KayobeNetworkAttrs): KayobeNetworkAttrs {
+  return Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined && v !== null && v !== '')) as KayobeNetworkAttrs;
 }
 
 /**
  * systemd-networkd files for one host's attachments, exactly as Kayobe's networkd filters compute
  * them (§3.7, §4.3): `/etc/systemd/network/<prefix><device>.{link,netdev,network}`.
  */
-export function renderNetworkd(hostname: string, attachments: readonly Attachment[], nics: readonly Nic[], prefix = '50-kayobe-'): RenderedFile[] {
-  const { host, names } = toKayobeHost(hostname, attachments, nics, prefix);
+export function renderNetworkd(hostname: string, attachments: readonly Attachment[], nics: readonly Nic[], opts: KayobeHostOptions | string = {}): RenderedFile[] {
+  const { host, names } = toKayobeHost(hostname, attachments, nics, opts);
   return networkdFiles(host, names);
 }

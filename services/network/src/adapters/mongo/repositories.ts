@@ -41,6 +41,7 @@ interface AllocationDoc {
   network: string;
   hostId: string;
   address: number;
+  hostName?: string;
   createdAt: Date;
 }
 
@@ -116,6 +117,13 @@ export class MongoAllocationRepository implements AllocationRepository {
   }
   async listHost(hostId: string) {
     return this.col.find({ hostId }, { projection: { _id: 0, createdAt: 0 } }).toArray();
+  }
+  async listSite(siteId: string) {
+    return this.col.find({ siteId }, { projection: { _id: 0, createdAt: 0 }, sort: { network: 1, address: 1 } }).toArray();
+  }
+  async remove(a: AllocationRecord) {
+    await this.col.deleteOne({ siteId: a.siteId, network: a.network, hostId: a.hostId, address: a.address });
+    this.cache.delete(`${a.siteId}/${a.network}`);
   }
 }
 

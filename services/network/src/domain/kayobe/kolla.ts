@@ -48,14 +48,14 @@ export function kollaAnsibleHostVars(
         facts[spec.var_name] = iface;
       }
     } else if (spec.required) {
-      errors.push(`Required network '${String(spec.network)}' (${spec.description}) is not mapped to this host`);
+      errors.push(`Required network '${spec.network ?? 'None'}' (${spec.description}) is not mapped to this host`);
     }
   }
 
   const externalInterfaces = new Map<string, string[]>();
   for (const spec of externalNetworks) {
     if (!mapped(spec.network)) {
-      if (spec.required) errors.push(`Required external network '${String(spec.network)}' is not mapped to this host`);
+      if (spec.required) errors.push(`Required external network '${spec.network ?? 'None'}' is not mapped to this host`);
       continue;
     }
     let iface = netInterface(host, spec.network);

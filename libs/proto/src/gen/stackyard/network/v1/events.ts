@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Failure, HostRef } from "../../inventory/v1/inventory";
-import { Allocation, RenderedFile } from "./network";
+import { Allocation, KollaHostVars, RenderedFile } from "./network";
 
 export const protobufPackage = "stackyard.network.v1";
 
@@ -18,6 +18,8 @@ export interface NetworkConfigured {
   host: HostRef | undefined;
   allocations: Allocation[];
   files: RenderedFile[];
+  /** Kolla-Ansible host variables derived for this host (reference/kayobe.md §3.8). */
+  kolla?: KollaHostVars | undefined;
 }
 
 /** Subject: stackyard.<site>.network.host.<host_id>.network-failed */
@@ -27,7 +29,7 @@ export interface NetworkFailed {
 }
 
 function createBaseNetworkConfigured(): NetworkConfigured {
-  return { host: undefined, allocations: [], files: [] };
+  return { host: undefined, allocations: [], files: [], kolla: undefined };
 }
 
 export const NetworkConfigured: MessageFns<NetworkConfigured> = {
@@ -40,6 +42,9 @@ export const NetworkConfigured: MessageFns<NetworkConfigured> = {
     }
     for (const v of message.files) {
       RenderedFile.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.kolla !== undefined) {
+      KollaHostVars.encode(message.kolla, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -81,6 +86,14 @@ export const NetworkConfigured: MessageFns<NetworkConfigured> = {
             message.files.push(RenderedFile.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kolla = KollaHostVars.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -100,6 +113,7 @@ export const NetworkConfigured: MessageFns<NetworkConfigured> = {
         ? object.allocations.map((e: any) => Allocation.fromJSON(e))
         : [],
       files: globalThis.Array.isArray(object?.files) ? object.files.map((e: any) => RenderedFile.fromJSON(e)) : [],
+      kolla: isSet(object.kolla) ? KollaHostVars.fromJSON(object.kolla) : undefined,
     };
   },
 
@@ -114,6 +128,9 @@ export const NetworkConfigured: MessageFns<NetworkConfigured> = {
     if (message.files?.length) {
       obj.files = message.files.map((e) => RenderedFile.toJSON(e));
     }
+    if (message.kolla !== undefined) {
+      obj.kolla = KollaHostVars.toJSON(message.kolla);
+    }
     return obj;
   },
 
@@ -125,6 +142,9 @@ export const NetworkConfigured: MessageFns<NetworkConfigured> = {
     message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
     message.allocations = object.allocations?.map((e) => Allocation.fromPartial(e)) || [];
     message.files = object.files?.map((e) => RenderedFile.fromPartial(e)) || [];
+    message.kolla = (object.kolla !== undefined && object.kolla !== null)
+      ? KollaHostVars.fromPartial(object.kolla)
+      : undefined;
     return message;
   },
 };

@@ -11,6 +11,45 @@ export const protobufPackage = "stackyard.network.v1";
 
 export const protobufFileName = "stackyard/network/v1/network.proto";
 
+export enum Severity {
+  SEVERITY_UNSPECIFIED = 0,
+  SEVERITY_ERROR = 1,
+  SEVERITY_WARNING = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function severityFromJSON(object: any): Severity {
+  switch (object) {
+    case 0:
+    case "SEVERITY_UNSPECIFIED":
+      return Severity.SEVERITY_UNSPECIFIED;
+    case 1:
+    case "SEVERITY_ERROR":
+      return Severity.SEVERITY_ERROR;
+    case 2:
+    case "SEVERITY_WARNING":
+      return Severity.SEVERITY_WARNING;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Severity.UNRECOGNIZED;
+  }
+}
+
+export function severityToJSON(object: Severity): string {
+  switch (object) {
+    case Severity.SEVERITY_UNSPECIFIED:
+      return "SEVERITY_UNSPECIFIED";
+    case Severity.SEVERITY_ERROR:
+      return "SEVERITY_ERROR";
+    case Severity.SEVERITY_WARNING:
+      return "SEVERITY_WARNING";
+    case Severity.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** A Kayobe network (reference/kayobe.md §2.4), per site. */
 export interface Network {
   siteId: string;
@@ -27,6 +66,168 @@ export interface Network {
   /** Interface on the hosts, e.g. "eth0" or "bond0.101"; "{nic0}" means the first inspected NIC. */
   interface: string;
   version: number;
+  /**
+   * The Kayobe attributes beyond the basics (reference/kayobe.md §2.4-2.5). Unset means Kayobe's
+   * defaults: a plain ethernet network with a static address, no routes and no role but its name's.
+   */
+  kayobe?: KayobeAttributes | undefined;
+}
+
+/**
+ * Kayobe's global and per-host network attributes, named as Kayobe names them (`<net>_<attr>`).
+ * Empty strings and unset optionals mean "not set" (Python None).
+ */
+export interface KayobeAttributes {
+  /**
+   * Network roles (§2.5) this network plays: admin_oc, oob_oc, provision_oc, oob_wl, provision_wl,
+   * cleaning, inspection, internal, public, external, tunnel, storage, storage_mgmt, swift_storage,
+   * swift_storage_replication. Empty means by name: a network named "<role>" or "<role>_net".
+   */
+  roles: string[];
+  routes: Route[];
+  rules: RoutingRule[];
+  /**
+   * Route tables these routes and rules name (Kayobe's site-wide network_route_tables); the tables
+   * of all the site's networks must agree.
+   */
+  routeTables: RouteTable[];
+  /** Neutron physical network of an external network (all or none of a host's external networks). */
+  physicalNetwork: string;
+  vipAddress: string;
+  fqdn: string;
+  /** true: no address is allocated or configured. */
+  noIp: boolean;
+  /** "static" (default) or "dhcp" (no Kayobe allocation). */
+  bootproto: string;
+  /** false: no default route through this network's gateway. */
+  defroute?:
+    | boolean
+    | undefined;
+  /** Set: the interface is a Linux bridge (even with no ports). */
+  bridge?:
+    | Bridge
+    | undefined;
+  /** Set: the interface is a bond. */
+  bond?:
+    | Bond
+    | undefined;
+  /** The VLAN parent device when the interface is not named <parent>.<vlan>; "{nicN}" allowed. */
+  parent: string;
+  /** Rename the device by its permanent MAC (a systemd .link file). */
+  macaddress: string;
+  inspectionAllocationPoolStart: string;
+  inspectionAllocationPoolEnd: string;
+  inspectionGateway: string;
+  inspectionDnsServers: string[];
+  neutronAllocationPoolStart: string;
+  neutronAllocationPoolEnd: string;
+  neutronGateway: string;
+  neutronDnsServers: string[];
+  ethtoolConfig?: EthtoolConfig | undefined;
+  ingressQosMap: QosMapEntry[];
+  egressQosMap: QosMapEntry[];
+  ethtoolOpts: string;
+  zone: string;
+  libvirtNetworkName: string;
+  /** nmstate explicit interface type, e.g. "dummy". */
+  type: string;
+}
+
+/** A route (`<net>_routes[i]`). systemd-networkd ignores options, metric, src and onlink. */
+export interface Route {
+  cidr: string;
+  gateway: string;
+  /** A table name of network_route_tables or a number. */
+  table: string;
+  options: string[];
+  metric?: number | undefined;
+  src: string;
+  onlink?: boolean | undefined;
+}
+
+/** A policy routing rule in Kayobe's dictionary form. */
+export interface RoutingRule {
+  from: string;
+  to: string;
+  priority?: number | undefined;
+  table: string;
+}
+
+export interface RouteTable {
+  id: number;
+  name: string;
+}
+
+export interface Bridge {
+  /** Member devices; "{nicN}" allowed. */
+  ports: string[];
+  stp?: boolean | undefined;
+}
+
+export interface Bond {
+  /** Member devices; "{nicN}" allowed. */
+  slaves: string[];
+  mode: string;
+  /** Milliseconds, as Kayobe reads them. */
+  miimon?: number | undefined;
+  updelay?: number | undefined;
+  downdelay?: number | undefined;
+  xmitHashPolicy: string;
+  lacpRate: string;
+  adSelect: string;
+}
+
+export interface EthtoolConfig {
+  /** rx, tx, rx-max, tx-max, rx-jumbo, rx-mini. */
+  ring: { [key: string]: number };
+  /** Feature name (or Kayobe's alias) to on/off. */
+  feature: { [key: string]: boolean };
+}
+
+export interface EthtoolConfig_RingEntry {
+  key: string;
+  value: number;
+}
+
+export interface EthtoolConfig_FeatureEntry {
+  key: string;
+  value: boolean;
+}
+
+/** A VLAN priority map entry. */
+export interface QosMapEntry {
+  from: number;
+  to: number;
+}
+
+/**
+ * The Kolla-Ansible host variables Kayobe derives from a host's networks (§3.8), under Kolla's
+ * names: network_interface, api_interface, neutron_external_interface, neutron_bridge_name,
+ * neutron_physical_networks, ...
+ */
+export interface KollaHostVars {
+  vars: { [key: string]: string };
+  /**
+   * What Kayobe's kolla_ansible_host_vars would have failed on (a required network not mapped to
+   * the host, no interface, inconsistent physnets). Empty when Kayobe would accept the host.
+   */
+  problems: string[];
+}
+
+export interface KollaHostVars_VarsEntry {
+  key: string;
+  value: string;
+}
+
+/** A problem found by validation; field names the offending request field. */
+export interface ValidationIssue {
+  severity: Severity;
+  field: string;
+  message: string;
+  /** The Kayobe variable at fault, e.g. "internal_allocation_pool_start". */
+  kayobeVariable: string;
+  /** The network concerned, if any. */
+  network: string;
 }
 
 export interface Allocation {
@@ -47,6 +248,7 @@ export interface HostNetworkConfig {
   allocations: Allocation[];
   files: RenderedFile[];
   version: number;
+  kolla?: KollaHostVars | undefined;
 }
 
 function createBaseNetwork(): Network {
@@ -62,6 +264,7 @@ function createBaseNetwork(): Network {
     groups: [],
     interface: "",
     version: 0,
+    kayobe: undefined,
   };
 }
 
@@ -99,6 +302,9 @@ export const Network: MessageFns<Network> = {
     }
     if (message.version !== 0) {
       writer.uint32(88).int64(message.version);
+    }
+    if (message.kayobe !== undefined) {
+      KayobeAttributes.encode(message.kayobe, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -204,6 +410,14 @@ export const Network: MessageFns<Network> = {
             message.version = longToNumber(reader.int64());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.kayobe = KayobeAttributes.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -241,6 +455,7 @@ export const Network: MessageFns<Network> = {
       groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => globalThis.String(e)) : [],
       interface: isSet(object.interface) ? globalThis.String(object.interface) : "",
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      kayobe: isSet(object.kayobe) ? KayobeAttributes.fromJSON(object.kayobe) : undefined,
     };
   },
 
@@ -279,6 +494,9 @@ export const Network: MessageFns<Network> = {
     if (message.version !== 0) {
       obj.version = Math.round(message.version);
     }
+    if (message.kayobe !== undefined) {
+      obj.kayobe = KayobeAttributes.toJSON(message.kayobe);
+    }
     return obj;
   },
 
@@ -298,6 +516,2019 @@ export const Network: MessageFns<Network> = {
     message.groups = object.groups?.map((e) => e) || [];
     message.interface = object.interface ?? "";
     message.version = object.version ?? 0;
+    message.kayobe = (object.kayobe !== undefined && object.kayobe !== null)
+      ? KayobeAttributes.fromPartial(object.kayobe)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseKayobeAttributes(): KayobeAttributes {
+  return {
+    roles: [],
+    routes: [],
+    rules: [],
+    routeTables: [],
+    physicalNetwork: "",
+    vipAddress: "",
+    fqdn: "",
+    noIp: false,
+    bootproto: "",
+    defroute: undefined,
+    bridge: undefined,
+    bond: undefined,
+    parent: "",
+    macaddress: "",
+    inspectionAllocationPoolStart: "",
+    inspectionAllocationPoolEnd: "",
+    inspectionGateway: "",
+    inspectionDnsServers: [],
+    neutronAllocationPoolStart: "",
+    neutronAllocationPoolEnd: "",
+    neutronGateway: "",
+    neutronDnsServers: [],
+    ethtoolConfig: undefined,
+    ingressQosMap: [],
+    egressQosMap: [],
+    ethtoolOpts: "",
+    zone: "",
+    libvirtNetworkName: "",
+    type: "",
+  };
+}
+
+export const KayobeAttributes: MessageFns<KayobeAttributes> = {
+  encode(message: KayobeAttributes, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.roles) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.routes) {
+      Route.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.rules) {
+      RoutingRule.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.routeTables) {
+      RouteTable.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.physicalNetwork !== "") {
+      writer.uint32(42).string(message.physicalNetwork);
+    }
+    if (message.vipAddress !== "") {
+      writer.uint32(50).string(message.vipAddress);
+    }
+    if (message.fqdn !== "") {
+      writer.uint32(58).string(message.fqdn);
+    }
+    if (message.noIp !== false) {
+      writer.uint32(64).bool(message.noIp);
+    }
+    if (message.bootproto !== "") {
+      writer.uint32(74).string(message.bootproto);
+    }
+    if (message.defroute !== undefined) {
+      writer.uint32(80).bool(message.defroute);
+    }
+    if (message.bridge !== undefined) {
+      Bridge.encode(message.bridge, writer.uint32(90).fork()).join();
+    }
+    if (message.bond !== undefined) {
+      Bond.encode(message.bond, writer.uint32(98).fork()).join();
+    }
+    if (message.parent !== "") {
+      writer.uint32(106).string(message.parent);
+    }
+    if (message.macaddress !== "") {
+      writer.uint32(114).string(message.macaddress);
+    }
+    if (message.inspectionAllocationPoolStart !== "") {
+      writer.uint32(122).string(message.inspectionAllocationPoolStart);
+    }
+    if (message.inspectionAllocationPoolEnd !== "") {
+      writer.uint32(130).string(message.inspectionAllocationPoolEnd);
+    }
+    if (message.inspectionGateway !== "") {
+      writer.uint32(138).string(message.inspectionGateway);
+    }
+    for (const v of message.inspectionDnsServers) {
+      writer.uint32(146).string(v!);
+    }
+    if (message.neutronAllocationPoolStart !== "") {
+      writer.uint32(154).string(message.neutronAllocationPoolStart);
+    }
+    if (message.neutronAllocationPoolEnd !== "") {
+      writer.uint32(162).string(message.neutronAllocationPoolEnd);
+    }
+    if (message.neutronGateway !== "") {
+      writer.uint32(170).string(message.neutronGateway);
+    }
+    for (const v of message.neutronDnsServers) {
+      writer.uint32(178).string(v!);
+    }
+    if (message.ethtoolConfig !== undefined) {
+      EthtoolConfig.encode(message.ethtoolConfig, writer.uint32(186).fork()).join();
+    }
+    for (const v of message.ingressQosMap) {
+      QosMapEntry.encode(v!, writer.uint32(194).fork()).join();
+    }
+    for (const v of message.egressQosMap) {
+      QosMapEntry.encode(v!, writer.uint32(202).fork()).join();
+    }
+    if (message.ethtoolOpts !== "") {
+      writer.uint32(210).string(message.ethtoolOpts);
+    }
+    if (message.zone !== "") {
+      writer.uint32(218).string(message.zone);
+    }
+    if (message.libvirtNetworkName !== "") {
+      writer.uint32(226).string(message.libvirtNetworkName);
+    }
+    if (message.type !== "") {
+      writer.uint32(234).string(message.type);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KayobeAttributes {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKayobeAttributes();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roles.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.routes.push(Route.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.rules.push(RoutingRule.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.routeTables.push(RouteTable.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.physicalNetwork = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.vipAddress = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.fqdn = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.noIp = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.bootproto = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.defroute = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.bridge = Bridge.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.bond = Bond.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.parent = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.macaddress = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.inspectionAllocationPoolStart = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.inspectionAllocationPoolEnd = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.inspectionGateway = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.inspectionDnsServers.push(reader.string());
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.neutronAllocationPoolStart = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.neutronAllocationPoolEnd = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.neutronGateway = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.neutronDnsServers.push(reader.string());
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.ethtoolConfig = EthtoolConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.ingressQosMap.push(QosMapEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.egressQosMap.push(QosMapEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.ethtoolOpts = reader.string();
+            continue;
+          }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.zone = reader.string();
+            continue;
+          }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.libvirtNetworkName = reader.string();
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KayobeAttributes {
+    return {
+      roles: globalThis.Array.isArray(object?.roles) ? object.roles.map((e: any) => globalThis.String(e)) : [],
+      routes: globalThis.Array.isArray(object?.routes) ? object.routes.map((e: any) => Route.fromJSON(e)) : [],
+      rules: globalThis.Array.isArray(object?.rules) ? object.rules.map((e: any) => RoutingRule.fromJSON(e)) : [],
+      routeTables: globalThis.Array.isArray(object?.routeTables)
+        ? object.routeTables.map((e: any) => RouteTable.fromJSON(e))
+        : globalThis.Array.isArray(object?.route_tables)
+        ? object.route_tables.map((e: any) => RouteTable.fromJSON(e))
+        : [],
+      physicalNetwork: isSet(object.physicalNetwork)
+        ? globalThis.String(object.physicalNetwork)
+        : isSet(object.physical_network)
+        ? globalThis.String(object.physical_network)
+        : "",
+      vipAddress: isSet(object.vipAddress)
+        ? globalThis.String(object.vipAddress)
+        : isSet(object.vip_address)
+        ? globalThis.String(object.vip_address)
+        : "",
+      fqdn: isSet(object.fqdn) ? globalThis.String(object.fqdn) : "",
+      noIp: isSet(object.noIp)
+        ? globalThis.Boolean(object.noIp)
+        : isSet(object.no_ip)
+        ? globalThis.Boolean(object.no_ip)
+        : false,
+      bootproto: isSet(object.bootproto) ? globalThis.String(object.bootproto) : "",
+      defroute: isSet(object.defroute) ? globalThis.Boolean(object.defroute) : undefined,
+      bridge: isSet(object.bridge) ? Bridge.fromJSON(object.bridge) : undefined,
+      bond: isSet(object.bond) ? Bond.fromJSON(object.bond) : undefined,
+      parent: isSet(object.parent) ? globalThis.String(object.parent) : "",
+      macaddress: isSet(object.macaddress) ? globalThis.String(object.macaddress) : "",
+      inspectionAllocationPoolStart: isSet(object.inspectionAllocationPoolStart)
+        ? globalThis.String(object.inspectionAllocationPoolStart)
+        : isSet(object.inspection_allocation_pool_start)
+        ? globalThis.String(object.inspection_allocation_pool_start)
+        : "",
+      inspectionAllocationPoolEnd: isSet(object.inspectionAllocationPoolEnd)
+        ? globalThis.String(object.inspectionAllocationPoolEnd)
+        : isSet(object.inspection_allocation_pool_end)
+        ? globalThis.String(object.inspection_allocation_pool_end)
+        : "",
+      inspectionGateway: isSet(object.inspectionGateway)
+        ? globalThis.String(object.inspectionGateway)
+        : isSet(object.inspection_gateway)
+        ? globalThis.String(object.inspection_gateway)
+        : "",
+      inspectionDnsServers: globalThis.Array.isArray(object?.inspectionDnsServers)
+        ? object.inspectionDnsServers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.inspection_dns_servers)
+        ? object.inspection_dns_servers.map((e: any) => globalThis.String(e))
+        : [],
+      neutronAllocationPoolStart: isSet(object.neutronAllocationPoolStart)
+        ? globalThis.String(object.neutronAllocationPoolStart)
+        : isSet(object.neutron_allocation_pool_start)
+        ? globalThis.String(object.neutron_allocation_pool_start)
+        : "",
+      neutronAllocationPoolEnd: isSet(object.neutronAllocationPoolEnd)
+        ? globalThis.String(object.neutronAllocationPoolEnd)
+        : isSet(object.neutron_allocation_pool_end)
+        ? globalThis.String(object.neutron_allocation_pool_end)
+        : "",
+      neutronGateway: isSet(object.neutronGateway)
+        ? globalThis.String(object.neutronGateway)
+        : isSet(object.neutron_gateway)
+        ? globalThis.String(object.neutron_gateway)
+        : "",
+      neutronDnsServers: globalThis.Array.isArray(object?.neutronDnsServers)
+        ? object.neutronDnsServers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.neutron_dns_servers)
+        ? object.neutron_dns_servers.map((e: any) => globalThis.String(e))
+        : [],
+      ethtoolConfig: isSet(object.ethtoolConfig)
+        ? EthtoolConfig.fromJSON(object.ethtoolConfig)
+        : isSet(object.ethtool_config)
+        ? EthtoolConfig.fromJSON(object.ethtool_config)
+        : undefined,
+      ingressQosMap: globalThis.Array.isArray(object?.ingressQosMap)
+        ? object.ingressQosMap.map((e: any) => QosMapEntry.fromJSON(e))
+        : globalThis.Array.isArray(object?.ingress_qos_map)
+        ? object.ingress_qos_map.map((e: any) => QosMapEntry.fromJSON(e))
+        : [],
+      egressQosMap: globalThis.Array.isArray(object?.egressQosMap)
+        ? object.egressQosMap.map((e: any) => QosMapEntry.fromJSON(e))
+        : globalThis.Array.isArray(object?.egress_qos_map)
+        ? object.egress_qos_map.map((e: any) => QosMapEntry.fromJSON(e))
+        : [],
+      ethtoolOpts: isSet(object.ethtoolOpts)
+        ? globalThis.String(object.ethtoolOpts)
+        : isSet(object.ethtool_opts)
+        ? globalThis.String(object.ethtool_opts)
+        : "",
+      zone: isSet(object.zone) ? globalThis.String(object.zone) : "",
+      libvirtNetworkName: isSet(object.libvirtNetworkName)
+        ? globalThis.String(object.libvirtNetworkName)
+        : isSet(object.libvirt_network_name)
+        ? globalThis.String(object.libvirt_network_name)
+        : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+    };
+  },
+
+  toJSON(message: KayobeAttributes): unknown {
+    const obj: any = {};
+    if (message.roles?.length) {
+      obj.roles = message.roles;
+    }
+    if (message.routes?.length) {
+      obj.routes = message.routes.map((e) => Route.toJSON(e));
+    }
+    if (message.rules?.length) {
+      obj.rules = message.rules.map((e) => RoutingRule.toJSON(e));
+    }
+    if (message.routeTables?.length) {
+      obj.routeTables = message.routeTables.map((e) => RouteTable.toJSON(e));
+    }
+    if (message.physicalNetwork !== "") {
+      obj.physicalNetwork = message.physicalNetwork;
+    }
+    if (message.vipAddress !== "") {
+      obj.vipAddress = message.vipAddress;
+    }
+    if (message.fqdn !== "") {
+      obj.fqdn = message.fqdn;
+    }
+    if (message.noIp !== false) {
+      obj.noIp = message.noIp;
+    }
+    if (message.bootproto !== "") {
+      obj.bootproto = message.bootproto;
+    }
+    if (message.defroute !== undefined) {
+      obj.defroute = message.defroute;
+    }
+    if (message.bridge !== undefined) {
+      obj.bridge = Bridge.toJSON(message.bridge);
+    }
+    if (message.bond !== undefined) {
+      obj.bond = Bond.toJSON(message.bond);
+    }
+    if (message.parent !== "") {
+      obj.parent = message.parent;
+    }
+    if (message.macaddress !== "") {
+      obj.macaddress = message.macaddress;
+    }
+    if (message.inspectionAllocationPoolStart !== "") {
+      obj.inspectionAllocationPoolStart = message.inspectionAllocationPoolStart;
+    }
+    if (message.inspectionAllocationPoolEnd !== "") {
+      obj.inspectionAllocationPoolEnd = message.inspectionAllocationPoolEnd;
+    }
+    if (message.inspectionGateway !== "") {
+      obj.inspectionGateway = message.inspectionGateway;
+    }
+    if (message.inspectionDnsServers?.length) {
+      obj.inspectionDnsServers = message.inspectionDnsServers;
+    }
+    if (message.neutronAllocationPoolStart !== "") {
+      obj.neutronAllocationPoolStart = message.neutronAllocationPoolStart;
+    }
+    if (message.neutronAllocationPoolEnd !== "") {
+      obj.neutronAllocationPoolEnd = message.neutronAllocationPoolEnd;
+    }
+    if (message.neutronGateway !== "") {
+      obj.neutronGateway = message.neutronGateway;
+    }
+    if (message.neutronDnsServers?.length) {
+      obj.neutronDnsServers = message.neutronDnsServers;
+    }
+    if (message.ethtoolConfig !== undefined) {
+      obj.ethtoolConfig = EthtoolConfig.toJSON(message.ethtoolConfig);
+    }
+    if (message.ingressQosMap?.length) {
+      obj.ingressQosMap = message.ingressQosMap.map((e) => QosMapEntry.toJSON(e));
+    }
+    if (message.egressQosMap?.length) {
+      obj.egressQosMap = message.egressQosMap.map((e) => QosMapEntry.toJSON(e));
+    }
+    if (message.ethtoolOpts !== "") {
+      obj.ethtoolOpts = message.ethtoolOpts;
+    }
+    if (message.zone !== "") {
+      obj.zone = message.zone;
+    }
+    if (message.libvirtNetworkName !== "") {
+      obj.libvirtNetworkName = message.libvirtNetworkName;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KayobeAttributes>, I>>(base?: I): KayobeAttributes {
+    return KayobeAttributes.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KayobeAttributes>, I>>(object: I): KayobeAttributes {
+    const message = createBaseKayobeAttributes();
+    message.roles = object.roles?.map((e) => e) || [];
+    message.routes = object.routes?.map((e) => Route.fromPartial(e)) || [];
+    message.rules = object.rules?.map((e) => RoutingRule.fromPartial(e)) || [];
+    message.routeTables = object.routeTables?.map((e) => RouteTable.fromPartial(e)) || [];
+    message.physicalNetwork = object.physicalNetwork ?? "";
+    message.vipAddress = object.vipAddress ?? "";
+    message.fqdn = object.fqdn ?? "";
+    message.noIp = object.noIp ?? false;
+    message.bootproto = object.bootproto ?? "";
+    message.defroute = object.defroute ?? undefined;
+    message.bridge = (object.bridge !== undefined && object.bridge !== null)
+      ? Bridge.fromPartial(object.bridge)
+      : undefined;
+    message.bond = (object.bond !== undefined && object.bond !== null) ? Bond.fromPartial(object.bond) : undefined;
+    message.parent = object.parent ?? "";
+    message.macaddress = object.macaddress ?? "";
+    message.inspectionAllocationPoolStart = object.inspectionAllocationPoolStart ?? "";
+    message.inspectionAllocationPoolEnd = object.inspectionAllocationPoolEnd ?? "";
+    message.inspectionGateway = object.inspectionGateway ?? "";
+    message.inspectionDnsServers = object.inspectionDnsServers?.map((e) => e) || [];
+    message.neutronAllocationPoolStart = object.neutronAllocationPoolStart ?? "";
+    message.neutronAllocationPoolEnd = object.neutronAllocationPoolEnd ?? "";
+    message.neutronGateway = object.neutronGateway ?? "";
+    message.neutronDnsServers = object.neutronDnsServers?.map((e) => e) || [];
+    message.ethtoolConfig = (object.ethtoolConfig !== undefined && object.ethtoolConfig !== null)
+      ? EthtoolConfig.fromPartial(object.ethtoolConfig)
+      : undefined;
+    message.ingressQosMap = object.ingressQosMap?.map((e) => QosMapEntry.fromPartial(e)) || [];
+    message.egressQosMap = object.egressQosMap?.map((e) => QosMapEntry.fromPartial(e)) || [];
+    message.ethtoolOpts = object.ethtoolOpts ?? "";
+    message.zone = object.zone ?? "";
+    message.libvirtNetworkName = object.libvirtNetworkName ?? "";
+    message.type = object.type ?? "";
+    return message;
+  },
+};
+
+function createBaseRoute(): Route {
+  return { cidr: "", gateway: "", table: "", options: [], metric: undefined, src: "", onlink: undefined };
+}
+
+export const Route: MessageFns<Route> = {
+  encode(message: Route, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cidr !== "") {
+      writer.uint32(10).string(message.cidr);
+    }
+    if (message.gateway !== "") {
+      writer.uint32(18).string(message.gateway);
+    }
+    if (message.table !== "") {
+      writer.uint32(26).string(message.table);
+    }
+    for (const v of message.options) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.metric !== undefined) {
+      writer.uint32(40).uint32(message.metric);
+    }
+    if (message.src !== "") {
+      writer.uint32(50).string(message.src);
+    }
+    if (message.onlink !== undefined) {
+      writer.uint32(56).bool(message.onlink);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Route {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRoute();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cidr = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.gateway = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.table = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.options.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.metric = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.src = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.onlink = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Route {
+    return {
+      cidr: isSet(object.cidr) ? globalThis.String(object.cidr) : "",
+      gateway: isSet(object.gateway) ? globalThis.String(object.gateway) : "",
+      table: isSet(object.table) ? globalThis.String(object.table) : "",
+      options: globalThis.Array.isArray(object?.options) ? object.options.map((e: any) => globalThis.String(e)) : [],
+      metric: isSet(object.metric) ? globalThis.Number(object.metric) : undefined,
+      src: isSet(object.src) ? globalThis.String(object.src) : "",
+      onlink: isSet(object.onlink) ? globalThis.Boolean(object.onlink) : undefined,
+    };
+  },
+
+  toJSON(message: Route): unknown {
+    const obj: any = {};
+    if (message.cidr !== "") {
+      obj.cidr = message.cidr;
+    }
+    if (message.gateway !== "") {
+      obj.gateway = message.gateway;
+    }
+    if (message.table !== "") {
+      obj.table = message.table;
+    }
+    if (message.options?.length) {
+      obj.options = message.options;
+    }
+    if (message.metric !== undefined) {
+      obj.metric = Math.round(message.metric);
+    }
+    if (message.src !== "") {
+      obj.src = message.src;
+    }
+    if (message.onlink !== undefined) {
+      obj.onlink = message.onlink;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Route>, I>>(base?: I): Route {
+    return Route.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Route>, I>>(object: I): Route {
+    const message = createBaseRoute();
+    message.cidr = object.cidr ?? "";
+    message.gateway = object.gateway ?? "";
+    message.table = object.table ?? "";
+    message.options = object.options?.map((e) => e) || [];
+    message.metric = object.metric ?? undefined;
+    message.src = object.src ?? "";
+    message.onlink = object.onlink ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRoutingRule(): RoutingRule {
+  return { from: "", to: "", priority: undefined, table: "" };
+}
+
+export const RoutingRule: MessageFns<RoutingRule> = {
+  encode(message: RoutingRule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== "") {
+      writer.uint32(10).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(18).string(message.to);
+    }
+    if (message.priority !== undefined) {
+      writer.uint32(24).uint32(message.priority);
+    }
+    if (message.table !== "") {
+      writer.uint32(34).string(message.table);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RoutingRule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRoutingRule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.priority = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.table = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RoutingRule {
+    return {
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+      priority: isSet(object.priority) ? globalThis.Number(object.priority) : undefined,
+      table: isSet(object.table) ? globalThis.String(object.table) : "",
+    };
+  },
+
+  toJSON(message: RoutingRule): unknown {
+    const obj: any = {};
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    if (message.priority !== undefined) {
+      obj.priority = Math.round(message.priority);
+    }
+    if (message.table !== "") {
+      obj.table = message.table;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RoutingRule>, I>>(base?: I): RoutingRule {
+    return RoutingRule.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RoutingRule>, I>>(object: I): RoutingRule {
+    const message = createBaseRoutingRule();
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    message.priority = object.priority ?? undefined;
+    message.table = object.table ?? "";
+    return message;
+  },
+};
+
+function createBaseRouteTable(): RouteTable {
+  return { id: 0, name: "" };
+}
+
+export const RouteTable: MessageFns<RouteTable> = {
+  encode(message: RouteTable, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RouteTable {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRouteTable();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RouteTable {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: RouteTable): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RouteTable>, I>>(base?: I): RouteTable {
+    return RouteTable.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RouteTable>, I>>(object: I): RouteTable {
+    const message = createBaseRouteTable();
+    message.id = object.id ?? 0;
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseBridge(): Bridge {
+  return { ports: [], stp: undefined };
+}
+
+export const Bridge: MessageFns<Bridge> = {
+  encode(message: Bridge, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.ports) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.stp !== undefined) {
+      writer.uint32(16).bool(message.stp);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Bridge {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBridge();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ports.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.stp = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Bridge {
+    return {
+      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => globalThis.String(e)) : [],
+      stp: isSet(object.stp) ? globalThis.Boolean(object.stp) : undefined,
+    };
+  },
+
+  toJSON(message: Bridge): unknown {
+    const obj: any = {};
+    if (message.ports?.length) {
+      obj.ports = message.ports;
+    }
+    if (message.stp !== undefined) {
+      obj.stp = message.stp;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Bridge>, I>>(base?: I): Bridge {
+    return Bridge.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Bridge>, I>>(object: I): Bridge {
+    const message = createBaseBridge();
+    message.ports = object.ports?.map((e) => e) || [];
+    message.stp = object.stp ?? undefined;
+    return message;
+  },
+};
+
+function createBaseBond(): Bond {
+  return {
+    slaves: [],
+    mode: "",
+    miimon: undefined,
+    updelay: undefined,
+    downdelay: undefined,
+    xmitHashPolicy: "",
+    lacpRate: "",
+    adSelect: "",
+  };
+}
+
+export const Bond: MessageFns<Bond> = {
+  encode(message: Bond, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.slaves) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.mode !== "") {
+      writer.uint32(18).string(message.mode);
+    }
+    if (message.miimon !== undefined) {
+      writer.uint32(24).uint32(message.miimon);
+    }
+    if (message.updelay !== undefined) {
+      writer.uint32(32).uint32(message.updelay);
+    }
+    if (message.downdelay !== undefined) {
+      writer.uint32(40).uint32(message.downdelay);
+    }
+    if (message.xmitHashPolicy !== "") {
+      writer.uint32(50).string(message.xmitHashPolicy);
+    }
+    if (message.lacpRate !== "") {
+      writer.uint32(58).string(message.lacpRate);
+    }
+    if (message.adSelect !== "") {
+      writer.uint32(66).string(message.adSelect);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Bond {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBond();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.slaves.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.miimon = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.updelay = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.downdelay = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.xmitHashPolicy = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lacpRate = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.adSelect = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Bond {
+    return {
+      slaves: globalThis.Array.isArray(object?.slaves) ? object.slaves.map((e: any) => globalThis.String(e)) : [],
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+      miimon: isSet(object.miimon) ? globalThis.Number(object.miimon) : undefined,
+      updelay: isSet(object.updelay) ? globalThis.Number(object.updelay) : undefined,
+      downdelay: isSet(object.downdelay) ? globalThis.Number(object.downdelay) : undefined,
+      xmitHashPolicy: isSet(object.xmitHashPolicy)
+        ? globalThis.String(object.xmitHashPolicy)
+        : isSet(object.xmit_hash_policy)
+        ? globalThis.String(object.xmit_hash_policy)
+        : "",
+      lacpRate: isSet(object.lacpRate)
+        ? globalThis.String(object.lacpRate)
+        : isSet(object.lacp_rate)
+        ? globalThis.String(object.lacp_rate)
+        : "",
+      adSelect: isSet(object.adSelect)
+        ? globalThis.String(object.adSelect)
+        : isSet(object.ad_select)
+        ? globalThis.String(object.ad_select)
+        : "",
+    };
+  },
+
+  toJSON(message: Bond): unknown {
+    const obj: any = {};
+    if (message.slaves?.length) {
+      obj.slaves = message.slaves;
+    }
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    if (message.miimon !== undefined) {
+      obj.miimon = Math.round(message.miimon);
+    }
+    if (message.updelay !== undefined) {
+      obj.updelay = Math.round(message.updelay);
+    }
+    if (message.downdelay !== undefined) {
+      obj.downdelay = Math.round(message.downdelay);
+    }
+    if (message.xmitHashPolicy !== "") {
+      obj.xmitHashPolicy = message.xmitHashPolicy;
+    }
+    if (message.lacpRate !== "") {
+      obj.lacpRate = message.lacpRate;
+    }
+    if (message.adSelect !== "") {
+      obj.adSelect = message.adSelect;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Bond>, I>>(base?: I): Bond {
+    return Bond.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Bond>, I>>(object: I): Bond {
+    const message = createBaseBond();
+    message.slaves = object.slaves?.map((e) => e) || [];
+    message.mode = object.mode ?? "";
+    message.miimon = object.miimon ?? undefined;
+    message.updelay = object.updelay ?? undefined;
+    message.downdelay = object.downdelay ?? undefined;
+    message.xmitHashPolicy = object.xmitHashPolicy ?? "";
+    message.lacpRate = object.lacpRate ?? "";
+    message.adSelect = object.adSelect ?? "";
+    return message;
+  },
+};
+
+function createBaseEthtoolConfig(): EthtoolConfig {
+  return { ring: {}, feature: {} };
+}
+
+export const EthtoolConfig: MessageFns<EthtoolConfig> = {
+  encode(message: EthtoolConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.ring).forEach(([key, value]: [string, number]) => {
+      EthtoolConfig_RingEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
+    });
+    globalThis.Object.entries(message.feature).forEach(([key, value]: [string, boolean]) => {
+      EthtoolConfig_FeatureEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EthtoolConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEthtoolConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            const entry1 = EthtoolConfig_RingEntry.decode(reader, reader.uint32());
+            if (entry1.value !== undefined) {
+              message.ring[entry1.key] = entry1.value;
+            }
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = EthtoolConfig_FeatureEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.feature[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EthtoolConfig {
+    return {
+      ring: isObject(object.ring)
+        ? (globalThis.Object.entries(object.ring) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      feature: isObject(object.feature)
+        ? (globalThis.Object.entries(object.feature) as [string, any][]).reduce(
+          (acc: { [key: string]: boolean }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Boolean(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: EthtoolConfig): unknown {
+    const obj: any = {};
+    if (message.ring) {
+      const entries = globalThis.Object.entries(message.ring) as [string, number][];
+      if (entries.length > 0) {
+        obj.ring = {};
+        entries.forEach(([k, v]) => {
+          obj.ring[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.feature) {
+      const entries = globalThis.Object.entries(message.feature) as [string, boolean][];
+      if (entries.length > 0) {
+        obj.feature = {};
+        entries.forEach(([k, v]) => {
+          obj.feature[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EthtoolConfig>, I>>(base?: I): EthtoolConfig {
+    return EthtoolConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EthtoolConfig>, I>>(object: I): EthtoolConfig {
+    const message = createBaseEthtoolConfig();
+    message.ring = (globalThis.Object.entries(object.ring ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.feature = (globalThis.Object.entries(object.feature ?? {}) as [string, boolean][]).reduce(
+      (acc: { [key: string]: boolean }, [key, value]: [string, boolean]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Boolean(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseEthtoolConfig_RingEntry(): EthtoolConfig_RingEntry {
+  return { key: "", value: 0 };
+}
+
+export const EthtoolConfig_RingEntry: MessageFns<EthtoolConfig_RingEntry> = {
+  encode(message: EthtoolConfig_RingEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EthtoolConfig_RingEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEthtoolConfig_RingEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EthtoolConfig_RingEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: EthtoolConfig_RingEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EthtoolConfig_RingEntry>, I>>(base?: I): EthtoolConfig_RingEntry {
+    return EthtoolConfig_RingEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EthtoolConfig_RingEntry>, I>>(object: I): EthtoolConfig_RingEntry {
+    const message = createBaseEthtoolConfig_RingEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseEthtoolConfig_FeatureEntry(): EthtoolConfig_FeatureEntry {
+  return { key: "", value: false };
+}
+
+export const EthtoolConfig_FeatureEntry: MessageFns<EthtoolConfig_FeatureEntry> = {
+  encode(message: EthtoolConfig_FeatureEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== false) {
+      writer.uint32(16).bool(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EthtoolConfig_FeatureEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEthtoolConfig_FeatureEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EthtoolConfig_FeatureEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Boolean(object.value) : false,
+    };
+  },
+
+  toJSON(message: EthtoolConfig_FeatureEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== false) {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EthtoolConfig_FeatureEntry>, I>>(base?: I): EthtoolConfig_FeatureEntry {
+    return EthtoolConfig_FeatureEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EthtoolConfig_FeatureEntry>, I>>(object: I): EthtoolConfig_FeatureEntry {
+    const message = createBaseEthtoolConfig_FeatureEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? false;
+    return message;
+  },
+};
+
+function createBaseQosMapEntry(): QosMapEntry {
+  return { from: 0, to: 0 };
+}
+
+export const QosMapEntry: MessageFns<QosMapEntry> = {
+  encode(message: QosMapEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== 0) {
+      writer.uint32(8).uint32(message.from);
+    }
+    if (message.to !== 0) {
+      writer.uint32(16).uint32(message.to);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QosMapEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQosMapEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.from = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.to = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QosMapEntry {
+    return {
+      from: isSet(object.from) ? globalThis.Number(object.from) : 0,
+      to: isSet(object.to) ? globalThis.Number(object.to) : 0,
+    };
+  },
+
+  toJSON(message: QosMapEntry): unknown {
+    const obj: any = {};
+    if (message.from !== 0) {
+      obj.from = Math.round(message.from);
+    }
+    if (message.to !== 0) {
+      obj.to = Math.round(message.to);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QosMapEntry>, I>>(base?: I): QosMapEntry {
+    return QosMapEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QosMapEntry>, I>>(object: I): QosMapEntry {
+    const message = createBaseQosMapEntry();
+    message.from = object.from ?? 0;
+    message.to = object.to ?? 0;
+    return message;
+  },
+};
+
+function createBaseKollaHostVars(): KollaHostVars {
+  return { vars: {}, problems: [] };
+}
+
+export const KollaHostVars: MessageFns<KollaHostVars> = {
+  encode(message: KollaHostVars, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.vars).forEach(([key, value]: [string, string]) => {
+      KollaHostVars_VarsEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
+    });
+    for (const v of message.problems) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KollaHostVars {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKollaHostVars();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            const entry1 = KollaHostVars_VarsEntry.decode(reader, reader.uint32());
+            if (entry1.value !== undefined) {
+              message.vars[entry1.key] = entry1.value;
+            }
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.problems.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KollaHostVars {
+    return {
+      vars: isObject(object.vars)
+        ? (globalThis.Object.entries(object.vars) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      problems: globalThis.Array.isArray(object?.problems) ? object.problems.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: KollaHostVars): unknown {
+    const obj: any = {};
+    if (message.vars) {
+      const entries = globalThis.Object.entries(message.vars) as [string, string][];
+      if (entries.length > 0) {
+        obj.vars = {};
+        entries.forEach(([k, v]) => {
+          obj.vars[k] = v;
+        });
+      }
+    }
+    if (message.problems?.length) {
+      obj.problems = message.problems;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KollaHostVars>, I>>(base?: I): KollaHostVars {
+    return KollaHostVars.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KollaHostVars>, I>>(object: I): KollaHostVars {
+    const message = createBaseKollaHostVars();
+    message.vars = (globalThis.Object.entries(object.vars ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.problems = object.problems?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseKollaHostVars_VarsEntry(): KollaHostVars_VarsEntry {
+  return { key: "", value: "" };
+}
+
+export const KollaHostVars_VarsEntry: MessageFns<KollaHostVars_VarsEntry> = {
+  encode(message: KollaHostVars_VarsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KollaHostVars_VarsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKollaHostVars_VarsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KollaHostVars_VarsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: KollaHostVars_VarsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KollaHostVars_VarsEntry>, I>>(base?: I): KollaHostVars_VarsEntry {
+    return KollaHostVars_VarsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KollaHostVars_VarsEntry>, I>>(object: I): KollaHostVars_VarsEntry {
+    const message = createBaseKollaHostVars_VarsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseValidationIssue(): ValidationIssue {
+  return { severity: 0, field: "", message: "", kayobeVariable: "", network: "" };
+}
+
+export const ValidationIssue: MessageFns<ValidationIssue> = {
+  encode(message: ValidationIssue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.severity !== 0) {
+      writer.uint32(8).int32(message.severity);
+    }
+    if (message.field !== "") {
+      writer.uint32(18).string(message.field);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.kayobeVariable !== "") {
+      writer.uint32(34).string(message.kayobeVariable);
+    }
+    if (message.network !== "") {
+      writer.uint32(42).string(message.network);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ValidationIssue {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseValidationIssue();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.severity = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kayobeVariable = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ValidationIssue {
+    return {
+      severity: isSet(object.severity) ? severityFromJSON(object.severity) : 0,
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      kayobeVariable: isSet(object.kayobeVariable)
+        ? globalThis.String(object.kayobeVariable)
+        : isSet(object.kayobe_variable)
+        ? globalThis.String(object.kayobe_variable)
+        : "",
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+    };
+  },
+
+  toJSON(message: ValidationIssue): unknown {
+    const obj: any = {};
+    if (message.severity !== 0) {
+      obj.severity = severityToJSON(message.severity);
+    }
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.kayobeVariable !== "") {
+      obj.kayobeVariable = message.kayobeVariable;
+    }
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ValidationIssue>, I>>(base?: I): ValidationIssue {
+    return ValidationIssue.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ValidationIssue>, I>>(object: I): ValidationIssue {
+    const message = createBaseValidationIssue();
+    message.severity = object.severity ?? 0;
+    message.field = object.field ?? "";
+    message.message = object.message ?? "";
+    message.kayobeVariable = object.kayobeVariable ?? "";
+    message.network = object.network ?? "";
     return message;
   },
 };
@@ -513,7 +2744,7 @@ export const RenderedFile: MessageFns<RenderedFile> = {
 };
 
 function createBaseHostNetworkConfig(): HostNetworkConfig {
-  return { hostId: "", siteId: "", allocations: [], files: [], version: 0 };
+  return { hostId: "", siteId: "", allocations: [], files: [], version: 0, kolla: undefined };
 }
 
 export const HostNetworkConfig: MessageFns<HostNetworkConfig> = {
@@ -532,6 +2763,9 @@ export const HostNetworkConfig: MessageFns<HostNetworkConfig> = {
     }
     if (message.version !== 0) {
       writer.uint32(40).int64(message.version);
+    }
+    if (message.kolla !== undefined) {
+      KollaHostVars.encode(message.kolla, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -589,6 +2823,14 @@ export const HostNetworkConfig: MessageFns<HostNetworkConfig> = {
             message.version = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.kolla = KollaHostVars.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -618,6 +2860,7 @@ export const HostNetworkConfig: MessageFns<HostNetworkConfig> = {
         : [],
       files: globalThis.Array.isArray(object?.files) ? object.files.map((e: any) => RenderedFile.fromJSON(e)) : [],
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      kolla: isSet(object.kolla) ? KollaHostVars.fromJSON(object.kolla) : undefined,
     };
   },
 
@@ -638,6 +2881,9 @@ export const HostNetworkConfig: MessageFns<HostNetworkConfig> = {
     if (message.version !== 0) {
       obj.version = Math.round(message.version);
     }
+    if (message.kolla !== undefined) {
+      obj.kolla = KollaHostVars.toJSON(message.kolla);
+    }
     return obj;
   },
 
@@ -651,6 +2897,9 @@ export const HostNetworkConfig: MessageFns<HostNetworkConfig> = {
     message.allocations = object.allocations?.map((e) => Allocation.fromPartial(e)) || [];
     message.files = object.files?.map((e) => RenderedFile.fromPartial(e)) || [];
     message.version = object.version ?? 0;
+    message.kolla = (object.kolla !== undefined && object.kolla !== null)
+      ? KollaHostVars.fromPartial(object.kolla)
+      : undefined;
     return message;
   },
 };
@@ -677,6 +2926,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

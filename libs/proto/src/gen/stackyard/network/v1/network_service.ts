@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { HostNetworkConfig, Network } from "./network";
+import { Allocation, HostNetworkConfig, Network, ValidationIssue } from "./network";
 
 export const protobufPackage = "stackyard.network.v1";
 
@@ -29,7 +29,11 @@ export interface DefineNetworkRequest {
 }
 
 export interface DefineNetworkResponse {
-  network: Network | undefined;
+  network:
+    | Network
+    | undefined;
+  /** Configurations Kayobe accepts but that rarely mean what was intended. */
+  warnings: ValidationIssue[];
 }
 
 export interface GetNetworkRequest {
@@ -55,6 +59,38 @@ export interface GetHostNetworkConfigRequest {
 
 export interface GetHostNetworkConfigResponse {
   config: HostNetworkConfig | undefined;
+}
+
+export interface ValidateSiteRequest {
+  siteId: string;
+}
+
+export interface ValidateSiteResponse {
+  issues: ValidationIssue[];
+}
+
+export interface ExportAllocationsRequest {
+  siteId: string;
+}
+
+export interface ExportAllocationsResponse {
+  /** network-allocation.yml: `<network>_ips: {<host name>: <address>}`, keys sorted, block style. */
+  yaml: string;
+}
+
+export interface ImportAllocationsRequest {
+  siteId: string;
+  yaml: string;
+  /** Makes retries idempotent; an import of entries already held is a no-op anyway. */
+  requestId: string;
+}
+
+export interface ImportAllocationsResponse {
+  /** Entries written by this call. */
+  imported: number;
+  /** Entries already present with the same address. */
+  unchanged: number;
+  allocations: Allocation[];
 }
 
 function createBaseDefineNetworkRequest(): DefineNetworkRequest {
@@ -127,13 +163,16 @@ export const DefineNetworkRequest: MessageFns<DefineNetworkRequest> = {
 };
 
 function createBaseDefineNetworkResponse(): DefineNetworkResponse {
-  return { network: undefined };
+  return { network: undefined, warnings: [] };
 }
 
 export const DefineNetworkResponse: MessageFns<DefineNetworkResponse> = {
   encode(message: DefineNetworkResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.network !== undefined) {
       Network.encode(message.network, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.warnings) {
+      ValidationIssue.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -159,6 +198,14 @@ export const DefineNetworkResponse: MessageFns<DefineNetworkResponse> = {
             message.network = Network.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.warnings.push(ValidationIssue.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -172,13 +219,21 @@ export const DefineNetworkResponse: MessageFns<DefineNetworkResponse> = {
   },
 
   fromJSON(object: any): DefineNetworkResponse {
-    return { network: isSet(object.network) ? Network.fromJSON(object.network) : undefined };
+    return {
+      network: isSet(object.network) ? Network.fromJSON(object.network) : undefined,
+      warnings: globalThis.Array.isArray(object?.warnings)
+        ? object.warnings.map((e: any) => ValidationIssue.fromJSON(e))
+        : [],
+    };
   },
 
   toJSON(message: DefineNetworkResponse): unknown {
     const obj: any = {};
     if (message.network !== undefined) {
       obj.network = Network.toJSON(message.network);
+    }
+    if (message.warnings?.length) {
+      obj.warnings = message.warnings.map((e) => ValidationIssue.toJSON(e));
     }
     return obj;
   },
@@ -191,6 +246,7 @@ export const DefineNetworkResponse: MessageFns<DefineNetworkResponse> = {
     message.network = (object.network !== undefined && object.network !== null)
       ? Network.fromPartial(object.network)
       : undefined;
+    message.warnings = object.warnings?.map((e) => ValidationIssue.fromPartial(e)) || [];
     return message;
   },
 };
@@ -637,6 +693,502 @@ export const GetHostNetworkConfigResponse: MessageFns<GetHostNetworkConfigRespon
   },
 };
 
+function createBaseValidateSiteRequest(): ValidateSiteRequest {
+  return { siteId: "" };
+}
+
+export const ValidateSiteRequest: MessageFns<ValidateSiteRequest> = {
+  encode(message: ValidateSiteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ValidateSiteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseValidateSiteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ValidateSiteRequest {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ValidateSiteRequest): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ValidateSiteRequest>, I>>(base?: I): ValidateSiteRequest {
+    return ValidateSiteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ValidateSiteRequest>, I>>(object: I): ValidateSiteRequest {
+    const message = createBaseValidateSiteRequest();
+    message.siteId = object.siteId ?? "";
+    return message;
+  },
+};
+
+function createBaseValidateSiteResponse(): ValidateSiteResponse {
+  return { issues: [] };
+}
+
+export const ValidateSiteResponse: MessageFns<ValidateSiteResponse> = {
+  encode(message: ValidateSiteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.issues) {
+      ValidationIssue.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ValidateSiteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseValidateSiteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.issues.push(ValidationIssue.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ValidateSiteResponse {
+    return {
+      issues: globalThis.Array.isArray(object?.issues)
+        ? object.issues.map((e: any) => ValidationIssue.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ValidateSiteResponse): unknown {
+    const obj: any = {};
+    if (message.issues?.length) {
+      obj.issues = message.issues.map((e) => ValidationIssue.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ValidateSiteResponse>, I>>(base?: I): ValidateSiteResponse {
+    return ValidateSiteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ValidateSiteResponse>, I>>(object: I): ValidateSiteResponse {
+    const message = createBaseValidateSiteResponse();
+    message.issues = object.issues?.map((e) => ValidationIssue.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseExportAllocationsRequest(): ExportAllocationsRequest {
+  return { siteId: "" };
+}
+
+export const ExportAllocationsRequest: MessageFns<ExportAllocationsRequest> = {
+  encode(message: ExportAllocationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportAllocationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportAllocationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportAllocationsRequest {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ExportAllocationsRequest): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportAllocationsRequest>, I>>(base?: I): ExportAllocationsRequest {
+    return ExportAllocationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportAllocationsRequest>, I>>(object: I): ExportAllocationsRequest {
+    const message = createBaseExportAllocationsRequest();
+    message.siteId = object.siteId ?? "";
+    return message;
+  },
+};
+
+function createBaseExportAllocationsResponse(): ExportAllocationsResponse {
+  return { yaml: "" };
+}
+
+export const ExportAllocationsResponse: MessageFns<ExportAllocationsResponse> = {
+  encode(message: ExportAllocationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.yaml !== "") {
+      writer.uint32(10).string(message.yaml);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportAllocationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportAllocationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.yaml = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportAllocationsResponse {
+    return { yaml: isSet(object.yaml) ? globalThis.String(object.yaml) : "" };
+  },
+
+  toJSON(message: ExportAllocationsResponse): unknown {
+    const obj: any = {};
+    if (message.yaml !== "") {
+      obj.yaml = message.yaml;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportAllocationsResponse>, I>>(base?: I): ExportAllocationsResponse {
+    return ExportAllocationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportAllocationsResponse>, I>>(object: I): ExportAllocationsResponse {
+    const message = createBaseExportAllocationsResponse();
+    message.yaml = object.yaml ?? "";
+    return message;
+  },
+};
+
+function createBaseImportAllocationsRequest(): ImportAllocationsRequest {
+  return { siteId: "", yaml: "", requestId: "" };
+}
+
+export const ImportAllocationsRequest: MessageFns<ImportAllocationsRequest> = {
+  encode(message: ImportAllocationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.yaml !== "") {
+      writer.uint32(18).string(message.yaml);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportAllocationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportAllocationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.yaml = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportAllocationsRequest {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      yaml: isSet(object.yaml) ? globalThis.String(object.yaml) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ImportAllocationsRequest): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.yaml !== "") {
+      obj.yaml = message.yaml;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportAllocationsRequest>, I>>(base?: I): ImportAllocationsRequest {
+    return ImportAllocationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportAllocationsRequest>, I>>(object: I): ImportAllocationsRequest {
+    const message = createBaseImportAllocationsRequest();
+    message.siteId = object.siteId ?? "";
+    message.yaml = object.yaml ?? "";
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseImportAllocationsResponse(): ImportAllocationsResponse {
+  return { imported: 0, unchanged: 0, allocations: [] };
+}
+
+export const ImportAllocationsResponse: MessageFns<ImportAllocationsResponse> = {
+  encode(message: ImportAllocationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.imported !== 0) {
+      writer.uint32(8).int32(message.imported);
+    }
+    if (message.unchanged !== 0) {
+      writer.uint32(16).int32(message.unchanged);
+    }
+    for (const v of message.allocations) {
+      Allocation.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportAllocationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportAllocationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.imported = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.unchanged = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.allocations.push(Allocation.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportAllocationsResponse {
+    return {
+      imported: isSet(object.imported) ? globalThis.Number(object.imported) : 0,
+      unchanged: isSet(object.unchanged) ? globalThis.Number(object.unchanged) : 0,
+      allocations: globalThis.Array.isArray(object?.allocations)
+        ? object.allocations.map((e: any) => Allocation.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ImportAllocationsResponse): unknown {
+    const obj: any = {};
+    if (message.imported !== 0) {
+      obj.imported = Math.round(message.imported);
+    }
+    if (message.unchanged !== 0) {
+      obj.unchanged = Math.round(message.unchanged);
+    }
+    if (message.allocations?.length) {
+      obj.allocations = message.allocations.map((e) => Allocation.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportAllocationsResponse>, I>>(base?: I): ImportAllocationsResponse {
+    return ImportAllocationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportAllocationsResponse>, I>>(object: I): ImportAllocationsResponse {
+    const message = createBaseImportAllocationsResponse();
+    message.imported = object.imported ?? 0;
+    message.unchanged = object.unchanged ?? 0;
+    message.allocations = object.allocations?.map((e) => Allocation.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** NetworkService owns networks, IP allocations and rendered host network configuration. */
 export type NetworkServiceService = typeof NetworkServiceService;
 export const NetworkServiceService = {
@@ -680,6 +1232,41 @@ export const NetworkServiceService = {
       Buffer.from(GetHostNetworkConfigResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetHostNetworkConfigResponse => GetHostNetworkConfigResponse.decode(value),
   },
+  /** Every problem of the site's networks and allocations (errors and warnings). */
+  validateSite: {
+    path: "/stackyard.network.v1.NetworkService/ValidateSite" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ValidateSiteRequest): Buffer => Buffer.from(ValidateSiteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ValidateSiteRequest => ValidateSiteRequest.decode(value),
+    responseSerialize: (value: ValidateSiteResponse): Buffer =>
+      Buffer.from(ValidateSiteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ValidateSiteResponse => ValidateSiteResponse.decode(value),
+  },
+  /** The site's allocations as Kayobe's network-allocation.yml. */
+  exportAllocations: {
+    path: "/stackyard.network.v1.NetworkService/ExportAllocations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportAllocationsRequest): Buffer =>
+      Buffer.from(ExportAllocationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportAllocationsRequest => ExportAllocationsRequest.decode(value),
+    responseSerialize: (value: ExportAllocationsResponse): Buffer =>
+      Buffer.from(ExportAllocationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportAllocationsResponse => ExportAllocationsResponse.decode(value),
+  },
+  /** Pre-seeds allocations from a network-allocation.yml: all of them or, on any conflict, none. */
+  importAllocations: {
+    path: "/stackyard.network.v1.NetworkService/ImportAllocations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportAllocationsRequest): Buffer =>
+      Buffer.from(ImportAllocationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportAllocationsRequest => ImportAllocationsRequest.decode(value),
+    responseSerialize: (value: ImportAllocationsResponse): Buffer =>
+      Buffer.from(ImportAllocationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportAllocationsResponse => ImportAllocationsResponse.decode(value),
+  },
 } as const;
 
 export interface NetworkServiceServer extends UntypedServiceImplementation {
@@ -687,6 +1274,12 @@ export interface NetworkServiceServer extends UntypedServiceImplementation {
   getNetwork: handleUnaryCall<GetNetworkRequest, GetNetworkResponse>;
   listNetworks: handleUnaryCall<ListNetworksRequest, ListNetworksResponse>;
   getHostNetworkConfig: handleUnaryCall<GetHostNetworkConfigRequest, GetHostNetworkConfigResponse>;
+  /** Every problem of the site's networks and allocations (errors and warnings). */
+  validateSite: handleUnaryCall<ValidateSiteRequest, ValidateSiteResponse>;
+  /** The site's allocations as Kayobe's network-allocation.yml. */
+  exportAllocations: handleUnaryCall<ExportAllocationsRequest, ExportAllocationsResponse>;
+  /** Pre-seeds allocations from a network-allocation.yml: all of them or, on any conflict, none. */
+  importAllocations: handleUnaryCall<ImportAllocationsRequest, ImportAllocationsResponse>;
 }
 
 export interface NetworkServiceClient extends Client {
@@ -749,6 +1342,54 @@ export interface NetworkServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetHostNetworkConfigResponse) => void,
+  ): ClientUnaryCall;
+  /** Every problem of the site's networks and allocations (errors and warnings). */
+  validateSite(
+    request: ValidateSiteRequest,
+    callback: (error: ServiceError | null, response: ValidateSiteResponse) => void,
+  ): ClientUnaryCall;
+  validateSite(
+    request: ValidateSiteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ValidateSiteResponse) => void,
+  ): ClientUnaryCall;
+  validateSite(
+    request: ValidateSiteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ValidateSiteResponse) => void,
+  ): ClientUnaryCall;
+  /** The site's allocations as Kayobe's network-allocation.yml. */
+  exportAllocations(
+    request: ExportAllocationsRequest,
+    callback: (error: ServiceError | null, response: ExportAllocationsResponse) => void,
+  ): ClientUnaryCall;
+  exportAllocations(
+    request: ExportAllocationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportAllocationsResponse) => void,
+  ): ClientUnaryCall;
+  exportAllocations(
+    request: ExportAllocationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportAllocationsResponse) => void,
+  ): ClientUnaryCall;
+  /** Pre-seeds allocations from a network-allocation.yml: all of them or, on any conflict, none. */
+  importAllocations(
+    request: ImportAllocationsRequest,
+    callback: (error: ServiceError | null, response: ImportAllocationsResponse) => void,
+  ): ClientUnaryCall;
+  importAllocations(
+    request: ImportAllocationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportAllocationsResponse) => void,
+  ): ClientUnaryCall;
+  importAllocations(
+    request: ImportAllocationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportAllocationsResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,78 @@
+/**
+ * Network roles (reference/kayobe.md §2.5) resolved from a site's networks, and the Kolla-Ansible host
+ * variables they yield for one host (§3.8).
+ */
+import type { KayobeHost } from './kayobe/attributes';
+import { kollaAnsibleHostVars, KOLLA_HOST_VAR_NAMES, overcloudInterfaceSpecs, type KollaHostFlags, type KollaNetworkRoles } from './kayobe/kolla';
+import type { NetworkData, NetworkRole } from './network';
+
+/** Roles and the network playing them; `external_net_names` may hold several. */
+export interface SiteRoles extends KollaNetworkRoles {
+  readonly admin_oc_net_name: string | null;
+  readonly provision_oc_net_name: string | null;
+}
+
+/**
+ * Who plays each role: the network listing it in `kayobe.roles`, else the network named `<role>` or
+ * `<role>_net` (Kayobe's default names, §2.5), else Kayobe's fallbacks: `admin_oc` → provision_oc,
+ * `public` → the first external network, `tunnel` → internal, `swift_storage` → storage,
+ * `swift_storage_replication` → storage_mgmt, `cleaning` → provision_wl. Ironic is not modelled, so
+ * `provision_wl`, `cleaning` and `inspection` are taken only from explicit roles.
+ */
+export function siteRoles(networks: readonly NetworkData[]): SiteRoles {
+  const byRole = (role: NetworkRole, byName = true): string | null => {
+    const explicit = networks.find((n) => n.kayobe?.roles?.includes(role));
+    if (explicit) return explicit.name;
+    if (!byName) return null;
+    return networks.find((n) => n.name === role || n.name === `${role}_net`)?.name ?? null;
+  };
+  const explicitExternal = networks.filter((n) => n.kayobe?.roles?.includes('external')).map((n) => n.name);
+  const external = explicitExternal.length > 0 ? explicitExternal : networks.filter((n) => n.name === 'external' || n.name === 'external_net').map((n) => n.name);
+  const internal = byRole('internal');
+  const storage = byRole('storage');
+  const storageMgmt = byRole('storage_mgmt');
+  const provisionOc = byRole('provision_oc');
+  const provisionWl = byRole('provision_wl', false);
+  return {
+    provision_oc_net_name: provisionOc,
+    admin_oc_net_name: byRole('admin_oc') ?? provisionOc,
+    internal_net_name: internal,
+    storage_net_name: storage,
+    storage_mgmt_net_name: storageMgmt,
+    swift_storage_net_name: byRole('swift_storage') ?? storage,
+    swift_storage_replication_net_name: byRole('swift_storage_replication') ?? storageMgmt,
+    provision_wl_net_name: provisionWl,
+    cleaning_net_name: byRole('cleaning', false) ?? provisionWl,
+    inspection_net_name: byRole('inspection', false),
+    public_net_name: byRole('public', false) ?? external[0] ?? null,
+    tunnel_net_name: byRole('tunnel') ?? internal,
+    external_net_names: external,
+  };
+}
+
+export interface KollaHostVarsView {
+  /** Kolla's names: network_interface, api_interface, neutron_external_interface, ... */
+  readonly vars: Readonly<Record<string, string>>;
+  /** Kayobe's failure messages for this host, one per problem; empty if Kayobe would accept it. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * The host's Kolla network host variables. Where Kayobe's action plugin would fail (a required
+ * network not mapped to the host, no interface, inconsistent physnets) the problems are returned
+ * and the variables are those that could be derived with every network optional; the caller decides
+ * whether a problem is fatal.
+ */
+export function kollaHostVarsFor(host: KayobeHost, networkInterfaces: readonly string[], roles: KollaNetworkRoles, flags: KollaHostFlags): KollaHostVarsView {
+  const { interfaces, externalNetworks } = overcloudInterfaceSpecs(roles, flags);
+  const strict = kollaAnsibleHostVars(host, networkInterfaces, interfaces, externalNetworks);
+  const rename = (facts: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(facts).map(([k, v]) => [KOLLA_HOST_VAR_NAMES[k] ?? k, v]));
+  if (!('failed' in strict)) return { vars: rename(strict.kolla_ansible_host_vars), problems: [] };
+  const lenient = kollaAnsibleHostVars(
+    host,
+    networkInterfaces,
+    interfaces.map((s) => ({ ...s, required: false })),
+    externalNetworks.map((s) => ({ ...s, required: false })),
+  );
+  return { vars: 'failed' in lenient ? {} : rename(lenient.kolla_ansible_host_vars), problems: strict.msg.split('; ') };
+}

@@ -16,6 +16,8 @@ export async function connectMongo(url: string, opts: { timeoutMs?: number; appN
     serverSelectionTimeoutMS: opts.timeoutMs ?? 10_000,
     appName: opts.appName ?? 'stackyard',
     retryWrites: false,
+    // FerretDB maps client connections onto backend (PostgreSQL) connections: keep the pool small.
+    maxPoolSize: 10,
     // Domain objects use undefined for absent optional fields; never store them as null.
     ignoreUndefined: true,
   });

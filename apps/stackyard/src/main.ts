@@ -2,16 +2,24 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@stackyard/devinfra';
 import { isStackyardError } from '@stackyard/errors';
+import { configImport, DEFAULT_INVENTORY } from './config-import';
 import { up } from './up';
 
-const USAGE = `usage: stackyard up [--site FILE] [--timeout SECONDS] [--json] [--keep] [--lab-latency-ms N] [--fail HOST:STEP]
+const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environment E]] [--timeout SECONDS] [--json] [--keep] [--lab-latency-ms N] [--fail HOST:STEP]
+       stackyard config import DIR [--environment E] [--site S] [--dry-run] [--json] [--inventory HOST:PORT]
 
-  up    start NATS, FerretDB and the five services on this machine, deploy the site in FILE
-        (default examples/sample-site.yaml) with lab drivers and follow every node to ready.
-        Uses NATS_URL / MONGO_URL when set instead of starting local servers.
-        --keep leaves everything running afterwards (the dashboard URL is printed).
-
-exit codes: 0 every node ready, 1 some node failed, 2 timeout, 3 the platform did not start, 64 usage`;
+  up             start NATS, FerretDB and the five services on this machine, deploy the site in FILE
+                 (default examples/sample-site.yaml) with lab drivers and follow every node to ready.
+                 --kayobe-config DIR imports a Kayobe configuration (etc/kayobe) instead: its networks
+                 with a cidr are defined, its overcloud hosts registered with lab BMCs and followed.
+                 Uses NATS_URL / MONGO_URL when set instead of starting local servers.
+                 --keep leaves everything running afterwards (the dashboard and inventory addresses are printed).
+                 exit codes: 0 every node ready, 1 some node failed, 2 timeout, 3 the platform did not start, 64 usage
+  config import  ask a running inventory service (--inventory, default $STACKYARD_INVENTORY or ${DEFAULT_INVENTORY})
+                 to import the Kayobe configuration in DIR into site S (default "default"). DIR is read by the
+                 service, on its machine. Prints the hosts with their groups and networks, and the warnings.
+                 Starts nothing. --dry-run writes nothing. $STACKYARD_TOKEN is sent as the API token when set.
+                 exit codes: 0 imported, 1 rejected or failed (nothing imported), 64 usage`;
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -20,7 +28,11 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       options: {
-        site: { type: 'string', default: join(REPO_ROOT, 'examples/sample-site.yaml') },
+        site: { type: 'string' },
+        'kayobe-config': { type: 'string' },
+        environment: { type: 'string', default: '' },
+        'dry-run': { type: 'boolean', default: false },
+        inventory: { type: 'string' },
         timeout: { type: 'string', default: '300' },
         json: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
@@ -38,8 +50,37 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return args.values.help ? 0 : 64;
   }
+  // eslint-disable-next-line n/no-process-env
+  const env = process.env;
+  if (cmd === 'config') {
+    const [sub, dir, ...rest] = args.positionals.slice(1);
+    if (sub !== 'import' || !dir || rest.length) {
+      process.stderr.write(`stackyard: expected \`config import DIR\`\n${USAGE}\n`);
+      return 64;
+    }
+    const inventory = (args.values.inventory as string | undefined) || env['STACKYARD_INVENTORY'] || DEFAULT_INVENTORY;
+    if (!/^[^\s:]+:\d+$/.test(inventory)) {
+      process.stderr.write(`stackyard: --inventory must be HOST:PORT, got "${inventory}"\n`);
+      return 64;
+    }
+    return configImport({
+      dir,
+      environment: args.values.environment as string,
+      site: (args.values.site as string | undefined) ?? '',
+      dryRun: args.values['dry-run'] as boolean,
+      json: args.values.json as boolean,
+      inventory,
+      token: env['STACKYARD_TOKEN'] || undefined,
+      out: (l) => process.stdout.write(`${l}\n`),
+      err: (l) => process.stderr.write(`${l}\n`),
+    });
+  }
   if (cmd !== 'up') {
     process.stderr.write(`stackyard: unknown command "${cmd}"\n${USAGE}\n`);
+    return 64;
+  }
+  if (args.positionals.length > 1) {
+    process.stderr.write(`stackyard: up takes no argument, got "${args.positionals.slice(1).join(' ')}"\n${USAGE}\n`);
     return 64;
   }
   const timeout = Number(args.values.timeout);
@@ -61,11 +102,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stackyard: --fail "${bad}" must be <host>:<enroll|inspect|deploy|network|services>\n`);
     return 64;
   }
-  // eslint-disable-next-line n/no-process-env
-  const env = process.env;
+  const kayobeDir = args.values['kayobe-config'] as string | undefined;
+  if (kayobeDir && args.values.site) {
+    process.stderr.write('stackyard: --site FILE and --kayobe-config DIR are alternatives\n');
+    return 64;
+  }
   try {
     return await up({
-      siteFile: args.values.site as string,
+      siteFile: (args.values.site as string | undefined) ?? join(REPO_ROOT, 'examples/sample-site.yaml'),
+      ...(kayobeDir ? { kayobeConfig: { dir: kayobeDir, environment: args.values.environment as string } } : {}),
       timeoutMs: timeout * 1000,
       natsUrl: env['NATS_URL'] || undefined,
       mongoUrl: env['MONGO_URL'] || undefined,
@@ -81,7 +126,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const msg = isStackyardError(e) ? e.message : (e as Error).message;
     process.stderr.write(`stackyard: ${msg}\n`);
-    if (env["STACKYARD_DEBUG"]) process.stderr.write(`${(e as Error).stack}\n`);
+    if (env['STACKYARD_DEBUG']) process.stderr.write(`${(e as Error).stack}\n`);
     return isStackyardError(e) && e.reason === 'InvalidArgument' ? 64 : 3;
   }
 }

@@ -1,8 +1,10 @@
 import { startService, type RunningService } from '@stackyard/service';
 import type { Logger } from '@stackyard/telemetry';
 import { InventoryService } from './application/inventory';
+import { KayobeImportService } from './application/kayobe-import';
 import { inventoryGrpc } from './adapters/grpc/handlers';
-import { MongoHostRepository, MongoSiteRepository } from './adapters/mongo/repositories';
+import { KayobeConfigDirSource } from './adapters/kayobe-config/reader';
+import { MongoHostRepository, MongoImportRepository, MongoSiteRepository } from './adapters/mongo/repositories';
 import { inventoryConsumers } from './adapters/nats/consumers';
 import type { InventoryConfig } from './config';
 
@@ -16,7 +18,8 @@ export function startInventory(config: InventoryConfig, opts: { log?: Logger } =
         new MongoSiteRepository(kit.store('sites', 'site')),
         new MongoHostRepository(kit.store('hosts', 'host')),
       );
-      return { grpc: [inventoryGrpc(svc, kit.log)], consumers: inventoryConsumers(svc) };
+      const imports = new KayobeImportService(svc, new MongoImportRepository(kit.store('imports', 'import')), new KayobeConfigDirSource());
+      return { grpc: [inventoryGrpc(svc, imports, kit.log)], consumers: inventoryConsumers(svc) };
     },
     opts,
   );

@@ -1,8 +1,8 @@
-import { AlreadyExistsError, NotFoundError, ValidationError } from '@stackyard/errors';
+import { AlreadyExistsError, ConcurrencyError, NotFoundError, ValidationError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import type { Host } from '@stackyard/proto/inventory/v1/inventory';
 import type { NodeInspected } from '@stackyard/proto/provisioning/v1/events';
-import { newHost, refOf, validateRegistration, withHardware, type RegisterHostInput } from '../domain/host';
+import { IMPORTED_FROM_LABEL, newHost, refOf, validateRegistration, withHardware, type RegisterHostInput } from '../domain/host';
 import { validateSite, type SiteData } from '../domain/site';
 import type { HostRepository, SiteRepository, Write } from './ports';
 
@@ -31,19 +31,62 @@ export class InventoryService {
    * registration (same request) returns the existing host; a different one is AlreadyExists.
    */
   async registerHost(input: RegisterHostInput): Promise<Host> {
+    return (await this.register(input)).host;
+  }
+
+  /**
+   * RegisterHost, also telling whether this call started the saga. A host only recorded by an
+   * import (same registration) is registered now: its next revision carries HostRegistered, written
+   * with the inbox key `registered`, so two racing registrations emit it once.
+   */
+  async register(input: RegisterHostInput): Promise<{ host: Host; started: boolean }> {
     const id = validateRegistration(input);
     if (!(await this.sites.get(input.siteId))) throw new ValidationError('site_id', `site "${input.siteId}" does not exist`);
     const host = newHost(id, input);
-    const event = newEvent({ type: Events.HostRegistered, site: host.siteId, entityId: id, service: SERVICE, data: { host } });
+    const registered = (h: Host) => newEvent({ type: Events.HostRegistered, site: h.siteId, entityId: id, service: SERVICE, data: { host: h } });
     try {
-      await this.hosts.create(host, [event]);
+      await this.hosts.create(host, [registered(host)]);
+      return { host: { ...host, version: 1 }, started: true };
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const existing = await this.hosts.get(id);
+      if (!existing || !sameRegistration(existing.data, host)) throw new AlreadyExistsError('host', id);
+      if (existing.registered !== false) return { host: { ...existing.data, version: existing.version }, started: false };
+      try {
+        const w = await this.hosts.update(existing.data, existing.version, [registered(existing.data)], 'registered', true);
+        if (w.outcome === 'written') return { host: { ...existing.data, version: w.version }, started: true };
+      } catch (e) {
+        if (!(e instanceof ConcurrencyError) || attempt >= 4) throw e;
+      }
+    }
+  }
+
+  /**
+   * Records a host without starting its saga (a Kayobe import without register_hosts): no event.
+   * The BMC may be missing. Recording the same host again returns it; other content is AlreadyExists.
+   */
+  async recordHost(input: RegisterHostInput): Promise<{ host: Host; registered: boolean }> {
+    const id = validateRegistration(input, { requireBmc: false });
+    if (!(await this.sites.get(input.siteId))) throw new ValidationError('site_id', `site "${input.siteId}" does not exist`);
+    const host = newHost(id, input);
+    try {
+      await this.hosts.create(host, [], false);
+      return { host: { ...host, version: 1 }, registered: false };
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
       const existing = await this.hosts.get(id);
-      if (existing && sameRegistration(existing.data, host)) return { ...existing.data, version: existing.version };
+      if (existing && sameRegistration(existing.data, host)) {
+        return { host: { ...existing.data, version: existing.version }, registered: existing.registered !== false };
+      }
       throw e;
     }
-    return { ...host, version: 1 };
+  }
+
+  /** The stored host and whether its saga started, or null. */
+  findHost(id: string) {
+    return this.hosts.get(id);
   }
 
   async getHost(id: string): Promise<Host> {
@@ -80,8 +123,16 @@ export class InventoryService {
   }
 }
 
-function sameRegistration(a: Host, b: Host): boolean {
-  const strip = (h: Host) => JSON.stringify({ ...h, version: 0, hardware: undefined });
+/**
+ * Same registration: everything but version, hardware and the import provenance label (a host
+ * keeps the label of the import that first recorded it).
+ */
+export function sameRegistration(a: Host, b: Host): boolean {
+  const strip = (h: Host) => {
+    const labels = Object.fromEntries(Object.entries(h.labels).filter(([k]) => k !== IMPORTED_FROM_LABEL).sort(([x], [y]) => (x < y ? -1 : 1)));
+    const bmc = h.bmc ? { address: h.bmc.address, driver: h.bmc.driver, credentialRef: h.bmc.credentialRef } : null;
+    return JSON.stringify({ id: h.id, siteId: h.siteId, name: h.name, groups: h.groups, bmc, labels, hardwareProfile: h.hardwareProfile });
+  };
   return strip(a) === strip(b);
 }
 

@@ -26,11 +26,16 @@ export interface RegisterHostInput {
   readonly hardwareProfile: string;
 }
 
-const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Prefix of the labels Stackyard sets itself, e.g. `stackyard.io/imported-from`. */
+export const RESERVED_LABEL_PREFIX = 'stackyard.io/';
+/** Set on hosts recorded by a Kayobe configuration import: the import's id. */
+export const IMPORTED_FROM_LABEL = `${RESERVED_LABEL_PREFIX}imported-from`;
+
+export const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const BMC_ADDRESS = /^[A-Za-z0-9.:[\]_-]+(:\d+)?$/;
 
 /** Validates a registration; every error names its field. Returns the host id (derived from site and name). */
-export function validateRegistration(input: RegisterHostInput): string {
+export function validateRegistration(input: RegisterHostInput, opts: { readonly requireBmc: boolean } = { requireBmc: true }): string {
   assertToken('site_id', input.siteId);
   if (!HOSTNAME.test(input.name)) {
     throw new ValidationError('name', `"${input.name}" is not a valid host name (RFC 1123 label, lowercase)`);
@@ -42,20 +47,27 @@ export function validateRegistration(input: RegisterHostInput): string {
     if (seen.has(g)) throw new ValidationError(`groups[${i}]`, `duplicate group "${g}"`);
     seen.add(g);
   });
-  if (!input.bmc) throw new ValidationError('bmc', 'a BMC is required');
-  if (!(BMC_DRIVERS as readonly string[]).includes(input.bmc.driver)) {
-    throw new ValidationError('bmc.driver', `"${input.bmc.driver}" is not one of ${BMC_DRIVERS.join(', ')}`);
+  if (!input.bmc && opts.requireBmc) throw new ValidationError('bmc', 'a BMC is required');
+  if (input.bmc) validateBmc(input.bmc);
+  for (const k of Object.keys(input.labels)) {
+    // Stackyard's own labels live under the reserved prefix "stackyard.io/"; all others are tokens.
+    assertToken(`labels.${k}`, k.startsWith(RESERVED_LABEL_PREFIX) ? k.slice(RESERVED_LABEL_PREFIX.length) : k);
   }
-  if (!BMC_ADDRESS.test(input.bmc.address)) {
-    throw new ValidationError('bmc.address', `"${input.bmc.address}" is not a host name or IP address`);
-  }
-  if (/password|secret/i.test(input.bmc.credentialRef) && input.bmc.credentialRef.includes(':')) {
-    throw new ValidationError('bmc.credential_ref', 'must reference a secret (e.g. "vault:bmc/node1"), not contain one');
-  }
-  for (const k of Object.keys(input.labels)) assertToken(`labels.${k}`, k);
   const id = hostId(input.siteId, input.name);
   assertId('id', id);
   return id;
+}
+
+function validateBmc(bmc: NonNullable<RegisterHostInput['bmc']>): void {
+  if (!(BMC_DRIVERS as readonly string[]).includes(bmc.driver)) {
+    throw new ValidationError('bmc.driver', `"${bmc.driver}" is not one of ${BMC_DRIVERS.join(', ')}`);
+  }
+  if (!BMC_ADDRESS.test(bmc.address)) {
+    throw new ValidationError('bmc.address', `"${bmc.address}" is not a host name or IP address`);
+  }
+  if (/password|secret/i.test(bmc.credentialRef) && bmc.credentialRef.includes(':')) {
+    throw new ValidationError('bmc.credential_ref', 'must reference a secret (e.g. "vault:bmc/node1"), not contain one');
+  }
 }
 
 export function hostId(siteId: string, name: string): string {

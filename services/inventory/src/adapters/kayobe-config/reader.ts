@@ -6,6 +6,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { ValidationError } from '@stackyard/errors';
+import type { KayobeConfigSource } from '../../application/ports';
 import { importKayobeFiles, type ConfigFile, type ImportOptions, type KayobeImport } from '../../domain/kayobe/config';
 
 async function walk(root: string, dir: string, out: ConfigFile[]): Promise<void> {
@@ -59,4 +61,24 @@ export async function importKayobeConfig(dir: string, options: DirImportOptions 
   const files = await readKayobeConfigDir(dir, options.environment);
   const extraVars = await Promise.all((options.extraVarsFiles ?? []).map(async (p) => ({ path: p, text: await readFile(p, 'utf8') })));
   return importKayobeFiles(files, { ...options, extraVars });
+}
+
+/**
+ * The configuration source of ImportKayobeConfig: a directory on the inventory service's own
+ * machine. A missing or unreadable directory is a ValidationError on `config_path`.
+ */
+export class KayobeConfigDirSource implements KayobeConfigSource {
+  async read(dir: string, environment: string | undefined): Promise<ConfigFile[]> {
+    const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+    if (!isDir) throw new ValidationError('config_path', `${dir} is not a directory on the inventory host (the path is read by the inventory service, not sent by the client)`);
+    try {
+      return await readKayobeConfigDir(dir, environment);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
+        throw new ValidationError('config_path', `cannot read ${dir}: ${(e as Error).message}`);
+      }
+      throw e;
+    }
+  }
 }

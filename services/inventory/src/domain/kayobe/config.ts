@@ -306,7 +306,7 @@ class World {
 // ---------------------------------------------------------------------------------------------
 // Secrets
 
-const SECRET_NAME = /(password|passwd|secret|token|passphrase|private_key$)/i;
+export const SECRET_NAME = /(password|passwd|secret|token|passphrase|private_key$)/i;
 
 function scanSecrets(layers: readonly Layer[], problems: Problem[]): void {
   const seen = new Set<string>();

@@ -81,6 +81,104 @@ export interface ListHostsResponse {
   nextPageToken: string;
 }
 
+export interface ImportKayobeConfigRequest {
+  /** Directory read by the inventory service on its own machine (not uploaded by the client). */
+  configPath: string;
+  /** Kayobe environment (environments/<name>), optional. */
+  environment: string;
+  /** Site to import into; created if missing. Default "default". */
+  siteId: string;
+  /** Validate and return what would be imported, writing nothing. */
+  dryRun: boolean;
+  /** Idempotency key: the import id is <site_id>-<request_id>, or <site_id>-<content hash> without one. */
+  requestId: string;
+  /**
+   * Register the selected hosts (HostRegistered: starts their provisioning saga). Without it the
+   * hosts are only recorded (visible through GetHost/ListHosts, nothing starts).
+   */
+  registerHosts: boolean;
+  /**
+   * Hosts in any of these groups are registered when register_hosts is set. Default ["overcloud"]
+   * (the hosts Kayobe provisions through Bifrost/Ironic); ["all"] registers every imported host.
+   */
+  registerGroups: string[];
+  /** BMC driver of the imported hosts: "ironic" (default), "redfish" or "lab". */
+  bmcDriver: string;
+}
+
+export interface ImportKayobeConfigResponse {
+  importId: string;
+  siteId: string;
+  dryRun: boolean;
+  hosts: ImportedHost[];
+  networks: ImportedNetwork[];
+  allocations: ImportedAllocation[];
+  warnings: ImportWarning[];
+  /** True when every host was recorded or registered (false in a dry run). */
+  complete: boolean;
+}
+
+export interface ImportedHost {
+  name: string;
+  hostId: string;
+  /** Every group of the host (direct groups and their ancestors). */
+  groups: string[];
+  directGroups: string[];
+  networks: ImportedHostNetwork[];
+  /** BMC reference (credentials stay in the Kayobe configuration: credential_ref only names them). */
+  bmc:
+    | Bmc
+    | undefined;
+  /** Where the host is declared: "file:line". */
+  source: string;
+  /** Selected for registration (register_hosts and a register_groups match). */
+  register: boolean;
+  /** The stored host after the import (empty in a dry run). */
+  host:
+    | Host
+    | undefined;
+  /** True once the host's HostRegistered was emitted (its saga started), by this import or before. */
+  registered: boolean;
+}
+
+export interface ImportedHostNetwork {
+  name: string;
+  interface: string;
+  address: string;
+}
+
+export interface ImportedNetwork {
+  name: string;
+  roles: string[];
+  cidr: string;
+  gateway: string;
+  allocationPoolStart: string;
+  allocationPoolEnd: string;
+  vlan: number;
+  mtu: number;
+  /** Direct groups of the hosts attached to the network (their network_interfaces name it). */
+  groups: string[];
+  /** The interface most attached hosts use for it ("" when none is set). */
+  interface: string;
+}
+
+export interface ImportedAllocation {
+  network: string;
+  host: string;
+  address: string;
+  /** "file:line" of the <net>_ips variable. */
+  source: string;
+}
+
+export interface ImportWarning {
+  code: string;
+  file: string;
+  line: number;
+  variable: string;
+  message: string;
+  hosts: string[];
+}
+
 function createBaseCreateSiteRequest(): CreateSiteRequest {
   return { id: "", displayName: "" };
 }
@@ -1084,6 +1182,1265 @@ export const ListHostsResponse: MessageFns<ListHostsResponse> = {
   },
 };
 
+function createBaseImportKayobeConfigRequest(): ImportKayobeConfigRequest {
+  return {
+    configPath: "",
+    environment: "",
+    siteId: "",
+    dryRun: false,
+    requestId: "",
+    registerHosts: false,
+    registerGroups: [],
+    bmcDriver: "",
+  };
+}
+
+export const ImportKayobeConfigRequest: MessageFns<ImportKayobeConfigRequest> = {
+  encode(message: ImportKayobeConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.configPath !== "") {
+      writer.uint32(10).string(message.configPath);
+    }
+    if (message.environment !== "") {
+      writer.uint32(18).string(message.environment);
+    }
+    if (message.siteId !== "") {
+      writer.uint32(26).string(message.siteId);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(32).bool(message.dryRun);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(42).string(message.requestId);
+    }
+    if (message.registerHosts !== false) {
+      writer.uint32(48).bool(message.registerHosts);
+    }
+    for (const v of message.registerGroups) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.bmcDriver !== "") {
+      writer.uint32(66).string(message.bmcDriver);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportKayobeConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportKayobeConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.configPath = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.environment = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.registerHosts = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.registerGroups.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.bmcDriver = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportKayobeConfigRequest {
+    return {
+      configPath: isSet(object.configPath)
+        ? globalThis.String(object.configPath)
+        : isSet(object.config_path)
+        ? globalThis.String(object.config_path)
+        : "",
+      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      registerHosts: isSet(object.registerHosts)
+        ? globalThis.Boolean(object.registerHosts)
+        : isSet(object.register_hosts)
+        ? globalThis.Boolean(object.register_hosts)
+        : false,
+      registerGroups: globalThis.Array.isArray(object?.registerGroups)
+        ? object.registerGroups.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.register_groups)
+        ? object.register_groups.map((e: any) => globalThis.String(e))
+        : [],
+      bmcDriver: isSet(object.bmcDriver)
+        ? globalThis.String(object.bmcDriver)
+        : isSet(object.bmc_driver)
+        ? globalThis.String(object.bmc_driver)
+        : "",
+    };
+  },
+
+  toJSON(message: ImportKayobeConfigRequest): unknown {
+    const obj: any = {};
+    if (message.configPath !== "") {
+      obj.configPath = message.configPath;
+    }
+    if (message.environment !== "") {
+      obj.environment = message.environment;
+    }
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.registerHosts !== false) {
+      obj.registerHosts = message.registerHosts;
+    }
+    if (message.registerGroups?.length) {
+      obj.registerGroups = message.registerGroups;
+    }
+    if (message.bmcDriver !== "") {
+      obj.bmcDriver = message.bmcDriver;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportKayobeConfigRequest>, I>>(base?: I): ImportKayobeConfigRequest {
+    return ImportKayobeConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportKayobeConfigRequest>, I>>(object: I): ImportKayobeConfigRequest {
+    const message = createBaseImportKayobeConfigRequest();
+    message.configPath = object.configPath ?? "";
+    message.environment = object.environment ?? "";
+    message.siteId = object.siteId ?? "";
+    message.dryRun = object.dryRun ?? false;
+    message.requestId = object.requestId ?? "";
+    message.registerHosts = object.registerHosts ?? false;
+    message.registerGroups = object.registerGroups?.map((e) => e) || [];
+    message.bmcDriver = object.bmcDriver ?? "";
+    return message;
+  },
+};
+
+function createBaseImportKayobeConfigResponse(): ImportKayobeConfigResponse {
+  return {
+    importId: "",
+    siteId: "",
+    dryRun: false,
+    hosts: [],
+    networks: [],
+    allocations: [],
+    warnings: [],
+    complete: false,
+  };
+}
+
+export const ImportKayobeConfigResponse: MessageFns<ImportKayobeConfigResponse> = {
+  encode(message: ImportKayobeConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.importId !== "") {
+      writer.uint32(10).string(message.importId);
+    }
+    if (message.siteId !== "") {
+      writer.uint32(18).string(message.siteId);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(24).bool(message.dryRun);
+    }
+    for (const v of message.hosts) {
+      ImportedHost.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.networks) {
+      ImportedNetwork.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.allocations) {
+      ImportedAllocation.encode(v!, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.warnings) {
+      ImportWarning.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.complete !== false) {
+      writer.uint32(64).bool(message.complete);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportKayobeConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportKayobeConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.hosts.push(ImportedHost.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.networks.push(ImportedNetwork.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.allocations.push(ImportedAllocation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.warnings.push(ImportWarning.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportKayobeConfigResponse {
+    return {
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+      hosts: globalThis.Array.isArray(object?.hosts) ? object.hosts.map((e: any) => ImportedHost.fromJSON(e)) : [],
+      networks: globalThis.Array.isArray(object?.networks)
+        ? object.networks.map((e: any) => ImportedNetwork.fromJSON(e))
+        : [],
+      allocations: globalThis.Array.isArray(object?.allocations)
+        ? object.allocations.map((e: any) => ImportedAllocation.fromJSON(e))
+        : [],
+      warnings: globalThis.Array.isArray(object?.warnings)
+        ? object.warnings.map((e: any) => ImportWarning.fromJSON(e))
+        : [],
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+    };
+  },
+
+  toJSON(message: ImportKayobeConfigResponse): unknown {
+    const obj: any = {};
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.hosts?.length) {
+      obj.hosts = message.hosts.map((e) => ImportedHost.toJSON(e));
+    }
+    if (message.networks?.length) {
+      obj.networks = message.networks.map((e) => ImportedNetwork.toJSON(e));
+    }
+    if (message.allocations?.length) {
+      obj.allocations = message.allocations.map((e) => ImportedAllocation.toJSON(e));
+    }
+    if (message.warnings?.length) {
+      obj.warnings = message.warnings.map((e) => ImportWarning.toJSON(e));
+    }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportKayobeConfigResponse>, I>>(base?: I): ImportKayobeConfigResponse {
+    return ImportKayobeConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportKayobeConfigResponse>, I>>(object: I): ImportKayobeConfigResponse {
+    const message = createBaseImportKayobeConfigResponse();
+    message.importId = object.importId ?? "";
+    message.siteId = object.siteId ?? "";
+    message.dryRun = object.dryRun ?? false;
+    message.hosts = object.hosts?.map((e) => ImportedHost.fromPartial(e)) || [];
+    message.networks = object.networks?.map((e) => ImportedNetwork.fromPartial(e)) || [];
+    message.allocations = object.allocations?.map((e) => ImportedAllocation.fromPartial(e)) || [];
+    message.warnings = object.warnings?.map((e) => ImportWarning.fromPartial(e)) || [];
+    message.complete = object.complete ?? false;
+    return message;
+  },
+};
+
+function createBaseImportedHost(): ImportedHost {
+  return {
+    name: "",
+    hostId: "",
+    groups: [],
+    directGroups: [],
+    networks: [],
+    bmc: undefined,
+    source: "",
+    register: false,
+    host: undefined,
+    registered: false,
+  };
+}
+
+export const ImportedHost: MessageFns<ImportedHost> = {
+  encode(message: ImportedHost, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.hostId !== "") {
+      writer.uint32(18).string(message.hostId);
+    }
+    for (const v of message.groups) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.directGroups) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.networks) {
+      ImportedHostNetwork.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.bmc !== undefined) {
+      Bmc.encode(message.bmc, writer.uint32(50).fork()).join();
+    }
+    if (message.source !== "") {
+      writer.uint32(58).string(message.source);
+    }
+    if (message.register !== false) {
+      writer.uint32(64).bool(message.register);
+    }
+    if (message.host !== undefined) {
+      Host.encode(message.host, writer.uint32(74).fork()).join();
+    }
+    if (message.registered !== false) {
+      writer.uint32(80).bool(message.registered);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportedHost {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportedHost();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hostId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.groups.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.directGroups.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.networks.push(ImportedHostNetwork.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.bmc = Bmc.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.register = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.host = Host.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.registered = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportedHost {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      hostId: isSet(object.hostId)
+        ? globalThis.String(object.hostId)
+        : isSet(object.host_id)
+        ? globalThis.String(object.host_id)
+        : "",
+      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => globalThis.String(e)) : [],
+      directGroups: globalThis.Array.isArray(object?.directGroups)
+        ? object.directGroups.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.direct_groups)
+        ? object.direct_groups.map((e: any) => globalThis.String(e))
+        : [],
+      networks: globalThis.Array.isArray(object?.networks)
+        ? object.networks.map((e: any) => ImportedHostNetwork.fromJSON(e))
+        : [],
+      bmc: isSet(object.bmc) ? Bmc.fromJSON(object.bmc) : undefined,
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      register: isSet(object.register) ? globalThis.Boolean(object.register) : false,
+      host: isSet(object.host) ? Host.fromJSON(object.host) : undefined,
+      registered: isSet(object.registered) ? globalThis.Boolean(object.registered) : false,
+    };
+  },
+
+  toJSON(message: ImportedHost): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.hostId !== "") {
+      obj.hostId = message.hostId;
+    }
+    if (message.groups?.length) {
+      obj.groups = message.groups;
+    }
+    if (message.directGroups?.length) {
+      obj.directGroups = message.directGroups;
+    }
+    if (message.networks?.length) {
+      obj.networks = message.networks.map((e) => ImportedHostNetwork.toJSON(e));
+    }
+    if (message.bmc !== undefined) {
+      obj.bmc = Bmc.toJSON(message.bmc);
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.register !== false) {
+      obj.register = message.register;
+    }
+    if (message.host !== undefined) {
+      obj.host = Host.toJSON(message.host);
+    }
+    if (message.registered !== false) {
+      obj.registered = message.registered;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportedHost>, I>>(base?: I): ImportedHost {
+    return ImportedHost.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportedHost>, I>>(object: I): ImportedHost {
+    const message = createBaseImportedHost();
+    message.name = object.name ?? "";
+    message.hostId = object.hostId ?? "";
+    message.groups = object.groups?.map((e) => e) || [];
+    message.directGroups = object.directGroups?.map((e) => e) || [];
+    message.networks = object.networks?.map((e) => ImportedHostNetwork.fromPartial(e)) || [];
+    message.bmc = (object.bmc !== undefined && object.bmc !== null) ? Bmc.fromPartial(object.bmc) : undefined;
+    message.source = object.source ?? "";
+    message.register = object.register ?? false;
+    message.host = (object.host !== undefined && object.host !== null) ? Host.fromPartial(object.host) : undefined;
+    message.registered = object.registered ?? false;
+    return message;
+  },
+};
+
+function createBaseImportedHostNetwork(): ImportedHostNetwork {
+  return { name: "", interface: "", address: "" };
+}
+
+export const ImportedHostNetwork: MessageFns<ImportedHostNetwork> = {
+  encode(message: ImportedHostNetwork, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.interface !== "") {
+      writer.uint32(18).string(message.interface);
+    }
+    if (message.address !== "") {
+      writer.uint32(26).string(message.address);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportedHostNetwork {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportedHostNetwork();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.interface = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportedHostNetwork {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      interface: isSet(object.interface) ? globalThis.String(object.interface) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+    };
+  },
+
+  toJSON(message: ImportedHostNetwork): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.interface !== "") {
+      obj.interface = message.interface;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportedHostNetwork>, I>>(base?: I): ImportedHostNetwork {
+    return ImportedHostNetwork.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportedHostNetwork>, I>>(object: I): ImportedHostNetwork {
+    const message = createBaseImportedHostNetwork();
+    message.name = object.name ?? "";
+    message.interface = object.interface ?? "";
+    message.address = object.address ?? "";
+    return message;
+  },
+};
+
+function createBaseImportedNetwork(): ImportedNetwork {
+  return {
+    name: "",
+    roles: [],
+    cidr: "",
+    gateway: "",
+    allocationPoolStart: "",
+    allocationPoolEnd: "",
+    vlan: 0,
+    mtu: 0,
+    groups: [],
+    interface: "",
+  };
+}
+
+export const ImportedNetwork: MessageFns<ImportedNetwork> = {
+  encode(message: ImportedNetwork, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.roles) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.cidr !== "") {
+      writer.uint32(26).string(message.cidr);
+    }
+    if (message.gateway !== "") {
+      writer.uint32(34).string(message.gateway);
+    }
+    if (message.allocationPoolStart !== "") {
+      writer.uint32(42).string(message.allocationPoolStart);
+    }
+    if (message.allocationPoolEnd !== "") {
+      writer.uint32(50).string(message.allocationPoolEnd);
+    }
+    if (message.vlan !== 0) {
+      writer.uint32(56).int32(message.vlan);
+    }
+    if (message.mtu !== 0) {
+      writer.uint32(64).int32(message.mtu);
+    }
+    for (const v of message.groups) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.interface !== "") {
+      writer.uint32(82).string(message.interface);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportedNetwork {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportedNetwork();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.roles.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cidr = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.gateway = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.allocationPoolStart = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.allocationPoolEnd = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.vlan = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.mtu = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.groups.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.interface = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportedNetwork {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      roles: globalThis.Array.isArray(object?.roles) ? object.roles.map((e: any) => globalThis.String(e)) : [],
+      cidr: isSet(object.cidr) ? globalThis.String(object.cidr) : "",
+      gateway: isSet(object.gateway) ? globalThis.String(object.gateway) : "",
+      allocationPoolStart: isSet(object.allocationPoolStart)
+        ? globalThis.String(object.allocationPoolStart)
+        : isSet(object.allocation_pool_start)
+        ? globalThis.String(object.allocation_pool_start)
+        : "",
+      allocationPoolEnd: isSet(object.allocationPoolEnd)
+        ? globalThis.String(object.allocationPoolEnd)
+        : isSet(object.allocation_pool_end)
+        ? globalThis.String(object.allocation_pool_end)
+        : "",
+      vlan: isSet(object.vlan) ? globalThis.Number(object.vlan) : 0,
+      mtu: isSet(object.mtu) ? globalThis.Number(object.mtu) : 0,
+      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => globalThis.String(e)) : [],
+      interface: isSet(object.interface) ? globalThis.String(object.interface) : "",
+    };
+  },
+
+  toJSON(message: ImportedNetwork): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles;
+    }
+    if (message.cidr !== "") {
+      obj.cidr = message.cidr;
+    }
+    if (message.gateway !== "") {
+      obj.gateway = message.gateway;
+    }
+    if (message.allocationPoolStart !== "") {
+      obj.allocationPoolStart = message.allocationPoolStart;
+    }
+    if (message.allocationPoolEnd !== "") {
+      obj.allocationPoolEnd = message.allocationPoolEnd;
+    }
+    if (message.vlan !== 0) {
+      obj.vlan = Math.round(message.vlan);
+    }
+    if (message.mtu !== 0) {
+      obj.mtu = Math.round(message.mtu);
+    }
+    if (message.groups?.length) {
+      obj.groups = message.groups;
+    }
+    if (message.interface !== "") {
+      obj.interface = message.interface;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportedNetwork>, I>>(base?: I): ImportedNetwork {
+    return ImportedNetwork.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportedNetwork>, I>>(object: I): ImportedNetwork {
+    const message = createBaseImportedNetwork();
+    message.name = object.name ?? "";
+    message.roles = object.roles?.map((e) => e) || [];
+    message.cidr = object.cidr ?? "";
+    message.gateway = object.gateway ?? "";
+    message.allocationPoolStart = object.allocationPoolStart ?? "";
+    message.allocationPoolEnd = object.allocationPoolEnd ?? "";
+    message.vlan = object.vlan ?? 0;
+    message.mtu = object.mtu ?? 0;
+    message.groups = object.groups?.map((e) => e) || [];
+    message.interface = object.interface ?? "";
+    return message;
+  },
+};
+
+function createBaseImportedAllocation(): ImportedAllocation {
+  return { network: "", host: "", address: "", source: "" };
+}
+
+export const ImportedAllocation: MessageFns<ImportedAllocation> = {
+  encode(message: ImportedAllocation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.network !== "") {
+      writer.uint32(10).string(message.network);
+    }
+    if (message.host !== "") {
+      writer.uint32(18).string(message.host);
+    }
+    if (message.address !== "") {
+      writer.uint32(26).string(message.address);
+    }
+    if (message.source !== "") {
+      writer.uint32(34).string(message.source);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportedAllocation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportedAllocation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportedAllocation {
+    return {
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      host: isSet(object.host) ? globalThis.String(object.host) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+    };
+  },
+
+  toJSON(message: ImportedAllocation): unknown {
+    const obj: any = {};
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.host !== "") {
+      obj.host = message.host;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportedAllocation>, I>>(base?: I): ImportedAllocation {
+    return ImportedAllocation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportedAllocation>, I>>(object: I): ImportedAllocation {
+    const message = createBaseImportedAllocation();
+    message.network = object.network ?? "";
+    message.host = object.host ?? "";
+    message.address = object.address ?? "";
+    message.source = object.source ?? "";
+    return message;
+  },
+};
+
+function createBaseImportWarning(): ImportWarning {
+  return { code: "", file: "", line: 0, variable: "", message: "", hosts: [] };
+}
+
+export const ImportWarning: MessageFns<ImportWarning> = {
+  encode(message: ImportWarning, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== "") {
+      writer.uint32(10).string(message.code);
+    }
+    if (message.file !== "") {
+      writer.uint32(18).string(message.file);
+    }
+    if (message.line !== 0) {
+      writer.uint32(24).int32(message.line);
+    }
+    if (message.variable !== "") {
+      writer.uint32(34).string(message.variable);
+    }
+    if (message.message !== "") {
+      writer.uint32(42).string(message.message);
+    }
+    for (const v of message.hosts) {
+      writer.uint32(50).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportWarning {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportWarning();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.file = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.line = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.variable = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.hosts.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportWarning {
+    return {
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      file: isSet(object.file) ? globalThis.String(object.file) : "",
+      line: isSet(object.line) ? globalThis.Number(object.line) : 0,
+      variable: isSet(object.variable) ? globalThis.String(object.variable) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      hosts: globalThis.Array.isArray(object?.hosts) ? object.hosts.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ImportWarning): unknown {
+    const obj: any = {};
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.file !== "") {
+      obj.file = message.file;
+    }
+    if (message.line !== 0) {
+      obj.line = Math.round(message.line);
+    }
+    if (message.variable !== "") {
+      obj.variable = message.variable;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.hosts?.length) {
+      obj.hosts = message.hosts;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportWarning>, I>>(base?: I): ImportWarning {
+    return ImportWarning.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportWarning>, I>>(object: I): ImportWarning {
+    const message = createBaseImportWarning();
+    message.code = object.code ?? "";
+    message.file = object.file ?? "";
+    message.line = object.line ?? 0;
+    message.variable = object.variable ?? "";
+    message.message = object.message ?? "";
+    message.hosts = object.hosts?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /** InventoryService owns sites and hosts (the desired inventory). */
 export type InventoryServiceService = typeof InventoryServiceService;
 export const InventoryServiceService = {
@@ -1134,6 +2491,23 @@ export const InventoryServiceService = {
     responseSerialize: (value: ListHostsResponse): Buffer => Buffer.from(ListHostsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListHostsResponse => ListHostsResponse.decode(value),
   },
+  /**
+   * ImportKayobeConfig reads a Kayobe configuration directory (`etc/kayobe`) ON THE INVENTORY HOST
+   * and records its hosts. All or nothing: a configuration with any error imports nothing
+   * (INVALID_ARGUMENT naming file:line and variable). The import is committed as one document;
+   * re-running it (same request_id, or same content) finishes it and never duplicates.
+   */
+  importKayobeConfig: {
+    path: "/stackyard.inventory.v1.InventoryService/ImportKayobeConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportKayobeConfigRequest): Buffer =>
+      Buffer.from(ImportKayobeConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportKayobeConfigRequest => ImportKayobeConfigRequest.decode(value),
+    responseSerialize: (value: ImportKayobeConfigResponse): Buffer =>
+      Buffer.from(ImportKayobeConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportKayobeConfigResponse => ImportKayobeConfigResponse.decode(value),
+  },
 } as const;
 
 export interface InventoryServiceServer extends UntypedServiceImplementation {
@@ -1143,6 +2517,13 @@ export interface InventoryServiceServer extends UntypedServiceImplementation {
   registerHost: handleUnaryCall<RegisterHostRequest, RegisterHostResponse>;
   getHost: handleUnaryCall<GetHostRequest, GetHostResponse>;
   listHosts: handleUnaryCall<ListHostsRequest, ListHostsResponse>;
+  /**
+   * ImportKayobeConfig reads a Kayobe configuration directory (`etc/kayobe`) ON THE INVENTORY HOST
+   * and records its hosts. All or nothing: a configuration with any error imports nothing
+   * (INVALID_ARGUMENT naming file:line and variable). The import is committed as one document;
+   * re-running it (same request_id, or same content) finishes it and never duplicates.
+   */
+  importKayobeConfig: handleUnaryCall<ImportKayobeConfigRequest, ImportKayobeConfigResponse>;
 }
 
 export interface InventoryServiceClient extends Client {
@@ -1221,6 +2602,27 @@ export interface InventoryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListHostsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ImportKayobeConfig reads a Kayobe configuration directory (`etc/kayobe`) ON THE INVENTORY HOST
+   * and records its hosts. All or nothing: a configuration with any error imports nothing
+   * (INVALID_ARGUMENT naming file:line and variable). The import is committed as one document;
+   * re-running it (same request_id, or same content) finishes it and never duplicates.
+   */
+  importKayobeConfig(
+    request: ImportKayobeConfigRequest,
+    callback: (error: ServiceError | null, response: ImportKayobeConfigResponse) => void,
+  ): ClientUnaryCall;
+  importKayobeConfig(
+    request: ImportKayobeConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportKayobeConfigResponse) => void,
+  ): ClientUnaryCall;
+  importKayobeConfig(
+    request: ImportKayobeConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportKayobeConfigResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { AlreadyExistsError, ConcurrencyError } from '@stackyard/errors';
+import type { Envelope } from '@stackyard/events';
+import type { Host } from '@stackyard/proto/inventory/v1/inventory';
+import { InMemoryAggregateStore } from '@stackyard/testing';
+import type { ConfigFile } from '../domain/kayobe/config';
+import { maskSecrets, type ImportRecord } from '../domain/kayobe/import-record';
+import type { SiteData } from '../domain/site';
+import { InventoryService } from './inventory';
+import { KayobeImportService, type ImportRequest } from './kayobe-import';
+import type { HostRepository, ImportRepository, KayobeConfigSource, SiteRepository, StoredHost, Write } from './ports';
+
+class Sites implements SiteRepository {
+  readonly store = new InMemoryAggregateStore<SiteData>('site');
+  get(id: string) {
+    return this.store.get(id);
+  }
+  async create(site: SiteData) {
+    await this.store.create(site.id, site);
+  }
+}
+
+/** Hosts with the registered flag; `failAfter` makes the n+1-th create crash (a crash mid-materialization). */
+class Hosts implements HostRepository {
+  readonly store = new InMemoryAggregateStore<{ host: Host; registered: boolean }>('host');
+  readonly events: Envelope[] = [];
+  failAfter = Infinity;
+  async get(id: string): Promise<StoredHost | null> {
+    const r = await this.store.get(id);
+    return r ? { data: r.data.host, version: r.version, registered: r.data.registered } : null;
+  }
+  async create(host: Host, events: readonly Envelope[], registered = true) {
+    if (this.failAfter-- <= 0) throw new Error('crash');
+    await this.store.create(host.id, { host, registered }, { events });
+    this.events.push(...events);
+  }
+  async update(host: Host, v: number, events: readonly Envelope[], appliedKey: string, registered = true): Promise<Write> {
+    const w = await this.store.update(host.id, v, { host, registered }, { events, appliedKey });
+    if (w.outcome === 'written') this.events.push(...events);
+    return w;
+  }
+  async list() {
+    return (await this.store.find()).map((r) => ({ ...r.data.host, version: r.version }));
+  }
+}
+
+class Imports implements ImportRepository {
+  readonly store = new InMemoryAggregateStore<ImportRecord>('import');
+  get(id: string) {
+    return this.store.get(id);
+  }
+  async create(r: ImportRecord) {
+    try {
+      await this.store.create(r.id, r);
+      return 'written' as const;
+    } catch (e) {
+      if (e instanceof AlreadyExistsError) return 'exists' as const;
+      throw e;
+    }
+  }
+  async update(r: ImportRecord, v: number) {
+    try {
+      await this.store.update(r.id, v, r);
+      return true;
+    } catch (e) {
+      if (e instanceof ConcurrencyError) return false;
+      throw e;
+    }
+  }
+}
+
+const FILES: ConfigFile[] = [
+  { path: 'inventory/groups', text: '[controllers]\n[compute]\n[overcloud:children]\ncontrollers\ncompute\n' },
+  { path: 'inventory/hosts', text: '[controllers]\nctl1 ipmi_address=10.9.0.1\n[compute]\ncmp1 ipmi_address=10.9.0.2\ncmp2 ipmi_address=10.9.0.3\n' },
+  { path: 'bmc.yml', text: 'ipmi_username: admin\nipmi_password: hunter22\nnote: "pw is hunter22"\n' },
+];
+const source: KayobeConfigSource = { read: async () => FILES };
+const REQ: ImportRequest = { configPath: '/etc/kayobe', environment: '', siteId: 'dc1', dryRun: false, requestId: 'r1', registerHosts: true, registerGroups: [], bmcDriver: 'ironic' };
+
+function world() {
+  const hosts = new Hosts();
+  const imports = new Imports();
+  const svc = new InventoryService(new Sites(), hosts);
+  return { hosts, imports, importer: new KayobeImportService(svc, imports, source) };
+}
+
+describe('KayobeImportService', () => {
+  it('Given a crash after one host, when the same import runs again, then it finishes without duplicates', async () => {
+    const w = world();
+    w.hosts.failAfter = 1;
+    await expect(w.importer.importConfig(REQ)).rejects.toThrow('crash');
+    expect((await w.imports.get('dc1-r1'))?.data.state).toBe('committed');
+    expect(w.hosts.events).toHaveLength(1);
+    w.hosts.failAfter = Infinity;
+    const r = await w.importer.importConfig(REQ);
+    expect(r.complete).toBe(true);
+    expect((await w.hosts.list()).map((h) => [h.id, h.version])).toEqual([['dc1-cmp1', 1], ['dc1-cmp2', 1], ['dc1-ctl1', 1]]);
+    expect(w.hosts.events.map((e) => e.entityId).sort()).toEqual(['dc1-cmp1', 'dc1-cmp2', 'dc1-ctl1']);
+    expect((await w.imports.get('dc1-r1'))?.data.state).toBe('materialized');
+    await w.importer.importConfig(REQ);
+    expect(w.hosts.events).toHaveLength(3);
+  });
+
+  it('Given a dry run, then nothing is written', async () => {
+    const w = world();
+    const r = await w.importer.importConfig({ ...REQ, dryRun: true });
+    expect(r.record.hosts.map((h) => h.name)).toEqual(['ctl1', 'cmp1', 'cmp2']);
+    expect(await w.hosts.list()).toEqual([]);
+    expect(await w.imports.get('dc1-r1')).toBeNull();
+  });
+
+  it('never stores secrets in clear: BMC credentials are a reference, secret variables and copies are masked', async () => {
+    const w = world();
+    const r = await w.importer.importConfig(REQ);
+    const stored = JSON.stringify(await w.imports.get(r.record.id));
+    expect(stored).not.toContain('hunter22');
+    expect(r.record.hosts[0]!.bmc).toEqual({ address: '10.9.0.1', driver: 'ironic', credentialRef: 'kayobe:ipmi/ctl1' });
+    expect(JSON.parse(r.record.commonVarsJson)).toMatchObject({ ipmi_password: '<secret: bmc.yml:2>', note: 'pw is <secret>', ipmi_username: 'admin' });
+    expect(r.record.warnings.map((x) => `${x.code} ${x.file}:${x.line} ${x.variable}`)).toContain('SecretInClearText bmc.yml:2 ipmi_password');
+  });
+
+  it('maskSecrets keeps templates and vault references', () => {
+    expect(maskSecrets({ a_password: '{{ vault_pw }}', b_token: '<vault-encrypted>', nested: { db_password: 'xyzw', ok: 1 } }, {})).toEqual({
+      a_password: '{{ vault_pw }}',
+      b_token: '<vault-encrypted>',
+      nested: { db_password: '<secret: kayobe-config>', ok: 1 },
+    });
+  });
+
+  it('Given a host to register without ipmi_address and a real driver, then nothing is imported and the error names the host', async () => {
+    const w = world();
+    const src: KayobeConfigSource = { read: async () => [FILES[0]!, { path: 'inventory/hosts', text: '[controllers]\nctl1\n' }] };
+    const importer = new KayobeImportService(new InventoryService(new Sites(), w.hosts), w.imports, src);
+    await expect(importer.importConfig(REQ)).rejects.toThrow('inventory/hosts:2: ipmi_address: host "ctl1" has no BMC address');
+    expect(await w.imports.get('dc1-r1')).toBeNull();
+  });
+});

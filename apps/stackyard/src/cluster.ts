@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { freePort, REPO_ROOT, startFerretDb, startNatsServer, type LocalServer } from '@stackyard/devinfra';
+import { natsUsersConfig } from '@stackyard/nats';
 
 export const SERVICES = ['inventory', 'provisioning', 'network', 'deployment', 'monitoring'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -73,6 +75,7 @@ function terminate(p: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 /** Starts the five services as processes, plus NATS and FerretDB where no URL is given. */
 export async function startLocalCluster(opts: ClusterOptions): Promise<LocalCluster> {
   const owned: LocalServer[] = [];
+  const natsUsers = new Map<ServiceName, string>();
   const procs = {} as Record<ServiceName, ServiceProcess>;
   const stopAll = async () => {
     await Promise.all(Object.values(procs).map((p) => terminate(p.process, 'SIGTERM')));
@@ -82,8 +85,10 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
     mkdirSync(opts.logDir, { recursive: true });
     let natsUrl = opts.natsUrl;
     if (!natsUrl) {
-      opts.say('starting nats-server with JetStream (local, private data directory)...');
-      const n = await startNatsServer();
+      opts.say('starting nats-server with JetStream (local, private data directory, one user per service)...');
+      // Each service gets its own NATS user, allowed to publish only its own context's events.
+      for (const svc of SERVICES) natsUsers.set(svc, randomBytes(18).toString('base64url'));
+      const n = await startNatsServer({ authorization: natsUsersConfig((svc) => natsUsers.get(svc as ServiceName)!) });
       owned.push(n);
       natsUrl = n.url;
     }
@@ -114,6 +119,7 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
             OTEL_METRICS_EXPORTER: parentEnv['OTEL_METRICS_EXPORTER'] ?? 'none',
             OTEL_LOGS_EXPORTER: parentEnv['OTEL_LOGS_EXPORTER'] ?? 'none',
             NATS_URL: natsUrl,
+            ...(natsUsers.has(name) ? { NATS_USER: name, NATS_PASSWORD: natsUsers.get(name)! } : {}),
             MONGO_URL: mongoUrl,
             MONGO_DB_PREFIX: opts.dbPrefix,
             GRPC_PORT: String(grpcPort),

@@ -1,22 +1,53 @@
 import { startService, type RunningService } from '@stackyard/service';
 import type { Logger } from '@stackyard/telemetry';
 import { DeploymentService } from './application/deployment';
+import { SiteOperations } from './application/operations';
+import type { ContainerRuntime, OutputLine } from './application/ports';
+import type { KollaSettings } from './application/site-inputs';
 import { deploymentGrpc } from './adapters/grpc/handlers';
+import { LocalExecutor, SshExecutor } from './adapters/kolla-ansible/executor';
+import { KollaAnsibleRuntime } from './adapters/kolla-ansible/runtime';
 import { LabRuntime } from './adapters/lab/lab-runtime';
-import { MongoNodeDeploymentRepository } from './adapters/mongo/repository';
+import { MongoNodeDeploymentRepository, MongoSiteDeploymentRepository } from './adapters/mongo/repository';
 import { deploymentConsumers } from './adapters/nats/consumers';
 import type { DeploymentConfig } from './config';
+import type { KollaAction } from './domain/kolla/outcome';
+
+/** The ContainerRuntime chosen by `DEPLOY_RUNTIME`. kolla-ansible output goes to the log (passwords masked). */
+export function runtimeFor(config: DeploymentConfig, log: Logger): ContainerRuntime {
+  if (config.DEPLOY_RUNTIME === 'lab') return new LabRuntime(config.LAB_CONTAINER_LATENCY_MS, config.LAB_FAIL_HOSTS);
+  const executor = config.KOLLA_EXECUTOR === 'ssh' ? new SshExecutor({ host: config.KOLLA_SSH_HOST }) : new LocalExecutor();
+  const out = log.child({ runtime: 'kolla-ansible', executor: executor.name });
+  return new KollaAnsibleRuntime({
+    bin: config.KOLLA_ANSIBLE_BIN,
+    workDir: config.KOLLA_WORK_DIR,
+    executor,
+    onLine: (ctx: { siteId: string; action: KollaAction }, l: OutputLine) => out.info({ site: ctx.siteId, action: ctx.action, stream: l.stream }, l.line),
+  });
+}
+
+export function kollaSettings(config: DeploymentConfig): KollaSettings {
+  return {
+    openstackRelease: config.KOLLA_OPENSTACK_RELEASE,
+    baseDistro: config.KOLLA_BASE_DISTRO,
+    baseDistroVersion: config.KOLLA_BASE_DISTRO_VERSION,
+    ...(config.KOLLA_INTERNAL_VIP_ADDRESS ? { internalVipAddress: config.KOLLA_INTERNAL_VIP_ADDRESS } : {}),
+    ...(config.KOLLA_EXTERNAL_VIP_ADDRESS ? { externalVipAddress: config.KOLLA_EXTERNAL_VIP_ADDRESS } : {}),
+  };
+}
 
 export function startDeployment(config: DeploymentConfig, opts: { log?: Logger } = {}): Promise<RunningService> {
   return startService(
     'deployment',
     config,
     (kit) => {
-      const svc = new DeploymentService(
-        new MongoNodeDeploymentRepository(kit.store('node_deployments', 'node deployment')),
-        new LabRuntime(config.LAB_CONTAINER_LATENCY_MS, config.LAB_FAIL_HOSTS),
-      );
-      return { grpc: [deploymentGrpc(svc, kit.log)], consumers: deploymentConsumers(svc, config.MAX_NODES_IN_FLIGHT) };
+      const nodes = new MongoNodeDeploymentRepository(kit.store('node_deployments', 'node deployment'));
+      const sites = new MongoSiteDeploymentRepository(kit.store('site_deployments', 'site deployment'));
+      const runtime = runtimeFor(config, kit.log);
+      const ops = new SiteOperations(nodes, sites, runtime, kollaSettings(config));
+      const svc = new DeploymentService(nodes, runtime, ops);
+      kit.log.info({ runtime: runtime.name }, 'container runtime');
+      return { grpc: [deploymentGrpc(svc, ops, kit.log)], consumers: deploymentConsumers(svc, config.MAX_NODES_IN_FLIGHT) };
     },
     opts,
   );

@@ -1,11 +1,34 @@
 import { baseConfigSchema, z } from '@stackyard/config';
 
-export const configSchema = baseConfigSchema.extend({
-  MAX_NODES_IN_FLIGHT: z.coerce.number().int().positive().default(16),
-  LAB_CONTAINER_LATENCY_MS: z.coerce.number().int().min(0).default(5),
-  LAB_FAIL_HOSTS: z
-    .string()
-    .default('')
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
-});
+const csv = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+export const configSchema = baseConfigSchema
+  .extend({
+    MAX_NODES_IN_FLIGHT: z.coerce.number().int().positive().default(16),
+    LAB_CONTAINER_LATENCY_MS: z.coerce.number().int().min(0).default(5),
+    LAB_FAIL_HOSTS: csv,
+    /** Which ContainerRuntime runs the containers: simulated (`lab`) or `kolla-ansible`. */
+    DEPLOY_RUNTIME: z.enum(['lab', 'kolla-ansible']).default('lab'),
+    KOLLA_ANSIBLE_BIN: z.string().min(1).default('kolla-ansible'),
+    /** Each site's config dir is `<KOLLA_WORK_DIR>/<site>` (globals.yml, passwords.yml, inventory). */
+    KOLLA_WORK_DIR: z.string().default(''),
+    KOLLA_EXECUTOR: z.enum(['local', 'ssh']).default('local'),
+    /** `user@host` of the deploy host for the ssh executor. */
+    KOLLA_SSH_HOST: z.string().default(''),
+    KOLLA_OPENSTACK_RELEASE: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a release name such as 2025.1').default('2025.1'),
+    KOLLA_BASE_DISTRO: z.string().min(1).default('rocky'),
+    KOLLA_BASE_DISTRO_VERSION: z.string().min(1).default('9'),
+    KOLLA_INTERNAL_VIP_ADDRESS: z.string().ip().optional(),
+    KOLLA_EXTERNAL_VIP_ADDRESS: z.string().ip().optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.DEPLOY_RUNTIME !== 'kolla-ansible') return;
+    if (!c.KOLLA_WORK_DIR) ctx.addIssue({ code: 'custom', path: ['KOLLA_WORK_DIR'], message: 'required when DEPLOY_RUNTIME=kolla-ansible' });
+    else if (!c.KOLLA_WORK_DIR.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['KOLLA_WORK_DIR'], message: 'must be an absolute path' });
+    if (c.KOLLA_EXECUTOR === 'ssh' && !c.KOLLA_SSH_HOST) ctx.addIssue({ code: 'custom', path: ['KOLLA_SSH_HOST'], message: 'required when KOLLA_EXECUTOR=ssh' });
+    if (!c.KOLLA_INTERNAL_VIP_ADDRESS) ctx.addIssue({ code: 'custom', path: ['KOLLA_INTERNAL_VIP_ADDRESS'], message: 'required when DEPLOY_RUNTIME=kolla-ansible (the load balancer is enabled)' });
+  });
 export type DeploymentConfig = z.infer<typeof configSchema>;

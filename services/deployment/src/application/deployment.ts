@@ -3,7 +3,8 @@ import { Events, newEvent, type Envelope } from '@stackyard/events';
 import type { Failure } from '@stackyard/proto/inventory/v1/inventory';
 import type { NetworkConfigured } from '@stackyard/proto/network/v1/events';
 import { placement } from '../domain/catalogue';
-import type { ContainerRuntime, NodeDeploymentRepository } from './ports';
+import type { SiteOperations } from './operations';
+import type { Address, ContainerRuntime, NodeDeploymentRepository, SiteInputs } from './ports';
 
 export const SERVICE = 'deployment';
 
@@ -11,6 +12,8 @@ export class DeploymentService {
   constructor(
     private readonly deployments: NodeDeploymentRepository,
     private readonly runtime: ContainerRuntime,
+    /** Generates and records the site's Kolla inputs, for runtimes that use them. */
+    private readonly site?: SiteOperations,
   ) {}
 
   async get(hostId: string) {
@@ -26,16 +29,27 @@ export class DeploymentService {
     if (!host) throw new ValidationError('host', 'NetworkConfigured without host');
     const existing = await this.deployments.get(host.hostId);
     if (existing?.data.state === 'deployed') return 'duplicate';
+    const addresses: Address[] = env.data.allocations.map((a) => ({ network: a.network, address: a.address }));
+    let version = existing?.version;
+    if (this.runtime.usesInputs && existing?.data.state !== 'deploying') {
+      // Site inputs list every node of the site: record this one first so that concurrent deploys
+      // of other nodes generate an inventory with it. No event, no inbox key: the final write has them.
+      const d = await this.deployments.save({ host, state: 'deploying', containers: [], lastFailure: undefined, addresses }, version, [], '');
+      if (d.outcome === 'written') version = d.version;
+    }
     let w;
     try {
       const planned = placement(host.groups);
-      const containers = await this.runtime.deploy(host, planned, env.data.allocations.map((a) => a.address));
+      let inputs: SiteInputs | undefined;
+      if (this.runtime.usesInputs && this.site) inputs = await this.site.inputsFor(host.siteId, { host, addresses });
+      const containers = await this.runtime.deploy(host, planned, addresses.map((a) => a.address), inputs);
       const unhealthy = containers.filter((c) => !c.healthy);
       if (unhealthy.length) {
         throw new StepFailedError('ContainersUnhealthy', `unhealthy after deploy: ${unhealthy.map((c) => c.name).join(', ')}`, true);
       }
+      if (inputs && this.site) await this.site.recordApplied(inputs, 'deploy');
       const event = newEvent({ type: Events.ServicesDeployed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, containers }, cause: env });
-      w = await this.deployments.save({ host, state: 'deployed', containers, lastFailure: undefined }, existing?.version, [event], ctx.appliedKey);
+      w = await this.deployments.save({ host, state: 'deployed', containers, lastFailure: undefined, addresses }, version, [event], ctx.appliedKey);
     } catch (e) {
       if (isRetryable(e) && !ctx.lastAttempt) throw e;
       const failure: Failure = {
@@ -45,7 +59,7 @@ export class DeploymentService {
         retryable: isRetryable(e),
       };
       const event = newEvent({ type: Events.DeployFailed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, failure }, cause: env });
-      w = await this.deployments.save({ host, state: 'failed', containers: [], lastFailure: failure }, existing?.version, [event], ctx.appliedKey);
+      w = await this.deployments.save({ host, state: 'failed', containers: [], lastFailure: failure, addresses }, version, [event], ctx.appliedKey);
     }
     return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
   }

@@ -8,12 +8,15 @@ import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { NetworkConfigured } from '@stackyard/proto/network/v1/events';
 import { placement, type PlannedContainer } from '../domain/catalogue';
 import { DeploymentService } from './deployment';
-import type { ContainerRuntime, NodeDeploymentData, NodeDeploymentRepository, Write } from './ports';
+import type { ContainerRuntime, NodeDeploymentData, NodeDeploymentRepository, RuntimeRunResult, Write } from './ports';
 
 class FakeDeploymentRepository implements NodeDeploymentRepository {
   readonly store = new InMemoryAggregateStore<NodeDeploymentData>('node deployment');
   get(hostId: string) {
     return this.store.get(hostId);
+  }
+  async listBySite(siteId: string) {
+    return (await this.store.find((d) => d.host.siteId === siteId)).map((r) => r.data);
   }
   save(d: NodeDeploymentData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
     return version === undefined
@@ -25,6 +28,10 @@ class FakeDeploymentRepository implements NodeDeploymentRepository {
 /** A runtime like the lab one: every planned container comes up, unless told otherwise for one call. */
 class FakeRuntime implements ContainerRuntime {
   readonly name = 'fake';
+  readonly usesInputs = false;
+  run(): Promise<RuntimeRunResult> {
+    throw new Error('not used by the saga');
+  }
   readonly calls: { hostId: string; containers: readonly PlannedContainer[]; addresses: readonly string[] }[] = [];
   readonly failures: unknown[] = [];
   readonly unhealthy: string[][] = [];
@@ -39,6 +46,10 @@ class FakeRuntime implements ContainerRuntime {
 
 const HOST: HostRef = { hostId: 'dc1-cmp-01', siteId: 'dc1', name: 'cmp-01', groups: ['compute'] };
 const ORIGIN = { id: 'origin', correlationId: 'corr-dc1' };
+const ADDRESSES = [
+  { network: 'provision_oc', address: '10.0.0.20' },
+  { network: 'internal', address: '10.1.0.20' },
+];
 
 function configured(): Envelope<NetworkConfigured> {
   return newEvent({
@@ -86,7 +97,7 @@ describe('DeploymentService.onNetworkConfigured', () => {
     expect(event?.correlationId).toBe('corr-dc1');
     const containers = placement(['compute']).map((c) => ({ ...c, healthy: true }));
     expect(event?.data).toEqual({ host: HOST, containers });
-    expect((await svc.get('dc1-cmp-01')).data).toEqual({ host: HOST, state: 'deployed', containers, lastFailure: undefined });
+    expect((await svc.get('dc1-cmp-01')).data).toEqual({ host: HOST, state: 'deployed', containers, lastFailure: undefined, addresses: ADDRESSES });
   });
 
   it('Given a deployed node, when NetworkConfigured is delivered again, then it is a duplicate and nothing runs', async () => {
@@ -120,7 +131,7 @@ describe('DeploymentService.onNetworkConfigured', () => {
     expect(event?.correlationId).toBe('corr-dc1');
     const failure = { step: 'services', reason: 'ContainerStartFailed', message: 'nova_compute exited 1', retryable: false };
     expect(event?.data).toEqual({ host: HOST, failure });
-    expect((await repo.get('dc1-cmp-01'))?.data).toEqual({ host: HOST, state: 'failed', containers: [], lastFailure: failure });
+    expect((await repo.get('dc1-cmp-01'))?.data).toEqual({ host: HOST, state: 'failed', containers: [], lastFailure: failure, addresses: ADDRESSES });
   });
 
   it('Given unhealthy containers with deliveries left, then it throws a retryable ContainersUnhealthy and writes nothing', async () => {

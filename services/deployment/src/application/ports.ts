@@ -1,24 +1,120 @@
+import type { StepFailedError } from '@stackyard/errors';
 import type { Envelope } from '@stackyard/events';
 import type { Container } from '@stackyard/proto/deployment/v1/deployment';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { PlannedContainer } from '../domain/catalogue';
+import type { TextFile } from '../domain/diff';
+import type { KollaAction } from '../domain/kolla/outcome';
 
 export type Write = { readonly outcome: 'written'; readonly version: number } | { readonly outcome: 'duplicate' };
 
+export interface Address {
+  readonly network: string;
+  readonly address: string;
+}
+
 export interface NodeDeploymentData {
   readonly host: HostRef;
-  readonly state: 'deployed' | 'failed';
+  /** `deploying` is written only for runtimes that use site inputs, so concurrent deploys see each other. */
+  readonly state: 'deploying' | 'deployed' | 'failed';
   readonly containers: readonly Container[];
   readonly lastFailure: Failure | undefined;
+  /** The node's allocations from NetworkConfigured (absent on records written before they were kept). */
+  readonly addresses?: readonly Address[];
 }
 
 export interface NodeDeploymentRepository {
   get(hostId: string): Promise<{ data: NodeDeploymentData; version: number } | null>;
   save(d: NodeDeploymentData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write>;
+  /** Every node deployment of a site (deployed or failed), by host name. */
+  listBySite(siteId: string): Promise<NodeDeploymentData[]>;
 }
 
-/** Runs containers on a host (`kolla-ansible` or `lab`) and reports their health. Idempotent. */
+/**
+ * The generated Kolla-Ansible inputs of a site, paths relative to the config dir: `globals.yml`,
+ * `inventory/overcloud/hosts`, `inventory/overcloud/host_vars/<host>`. Never passwords: the runtime
+ * keeps `passwords.yml` itself (generated once, kept, mode 0600) so it is never stored or diffed.
+ */
+export interface SiteInputs {
+  readonly siteId: string;
+  readonly files: readonly TextFile[];
+  /** Overcloud host names in the inventory, sorted. */
+  readonly hosts: readonly string[];
+}
+
+export interface OutputLine {
+  readonly stream: 'stdout' | 'stderr';
+  /** With every password masked. */
+  readonly line: string;
+}
+
+/** A site-wide kolla-ansible action (or the lab's simulation of one). */
+export interface RuntimeOperation {
+  readonly action: KollaAction;
+  readonly inputs: SiteInputs;
+  /** Host names to limit the run to (`--limit`); all the inventory's hosts when absent. */
+  readonly limit?: readonly string[];
+  /** Planned containers per host name: reported healthy for the hosts that come out ok. */
+  readonly containers: Readonly<Record<string, readonly PlannedContainer[]>>;
+  /** `destroy` only: the caller's explicit confirmation. Without it destroy is refused before anything runs. */
+  readonly confirm?: boolean;
+  readonly onLine?: (line: OutputLine) => void;
+}
+
+export interface HostRunResult {
+  readonly host: string;
+  readonly outcome: 'ok' | 'failed' | 'unreachable' | 'incomplete';
+  /** Healthy containers for ok hosts (none after destroy). */
+  readonly containers: readonly Container[];
+  readonly error?: StepFailedError;
+}
+
+export interface RuntimeRunResult {
+  readonly action: KollaAction;
+  readonly hosts: readonly HostRunResult[];
+}
+
+/** Runs containers on hosts (`kolla-ansible` or `lab`) and reports their health. Idempotent. */
 export interface ContainerRuntime {
   readonly name: string;
-  deploy(host: HostRef, containers: readonly PlannedContainer[], addresses: readonly string[]): Promise<Container[]>;
+  /** Whether the runtime consumes generated Kolla inputs (then the step generates them). */
+  readonly usesInputs: boolean;
+  /** One node: its containers. Throws a StepFailedError when the node did not come up. */
+  deploy(host: HostRef, containers: readonly PlannedContainer[], addresses: readonly string[], inputs?: SiteInputs): Promise<Container[]>;
+  /** A site-wide action; host failures are results, not exceptions. */
+  run(op: RuntimeOperation): Promise<RuntimeRunResult>;
+}
+
+export interface AppliedInputs {
+  readonly files: readonly TextFile[];
+  readonly action: KollaAction;
+  readonly at: string;
+}
+
+export interface OperationHostResult {
+  readonly host: string;
+  readonly outcome: HostRunResult['outcome'];
+  readonly failure?: Failure;
+}
+
+export interface OperationResult {
+  readonly siteId: string;
+  readonly action: KollaAction;
+  readonly release: string;
+  readonly succeeded: boolean;
+  readonly hosts: readonly OperationHostResult[];
+}
+
+/** Per-site deployment state: the last applied inputs, the release, and the last operation (for request_id). */
+export interface SiteDeploymentData {
+  readonly siteId: string;
+  /** The release set by the last successful Upgrade; the configured default until then. */
+  readonly release: string | null;
+  readonly applied: AppliedInputs | null;
+  readonly lastOperation: { readonly requestId: string; readonly result: OperationResult } | null;
+}
+
+export interface SiteDeploymentRepository {
+  get(siteId: string): Promise<{ data: SiteDeploymentData; version: number } | null>;
+  save(d: SiteDeploymentData, version: number | undefined): Promise<Write>;
 }

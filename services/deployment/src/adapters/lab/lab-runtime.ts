@@ -1,12 +1,13 @@
-import { StepFailedError } from '@stackyard/errors';
+import { StepFailedError, ValidationError } from '@stackyard/errors';
 import type { Container } from '@stackyard/proto/deployment/v1/deployment';
 import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
-import type { ContainerRuntime } from '../../application/ports';
+import type { ContainerRuntime, HostRunResult, RuntimeOperation, RuntimeRunResult } from '../../application/ports';
 import type { PlannedContainer } from '../../domain/catalogue';
 
 /** The `lab` runtime: simulated containers with a start latency and health checks. */
 export class LabRuntime implements ContainerRuntime {
   readonly name = 'lab';
+  readonly usesInputs = false;
   constructor(
     private readonly latencyPerContainerMs: number,
     private readonly failHosts: readonly string[] = [],
@@ -19,5 +20,22 @@ export class LabRuntime implements ContainerRuntime {
       throw new StepFailedError('ContainerStartFailed', `lab: containers on ${host.name} fail by configuration`, false);
     }
     return containers.map((c) => ({ service: c.service, name: c.name, healthy: true }));
+  }
+
+  /** Simulates a site-wide action: hosts in `LAB_FAIL_HOSTS` fail, the others come out ok. */
+  async run(op: RuntimeOperation): Promise<RuntimeRunResult> {
+    if (op.action === 'destroy' && op.confirm !== true) throw new ValidationError('confirm', 'destroy needs an explicit confirmation');
+    const hosts = op.limit?.length ? op.limit : op.inputs.hosts;
+    if (this.latencyPerContainerMs) await new Promise((r) => setTimeout(r, this.latencyPerContainerMs));
+    return {
+      action: op.action,
+      hosts: hosts.map((host): HostRunResult => {
+        if (this.failHosts.includes(host)) {
+          return { host, outcome: 'failed', containers: [], error: new StepFailedError('ContainerStartFailed', `lab: ${op.action} on ${host} fails by configuration`, false) };
+        }
+        const planned = op.action === 'destroy' ? [] : (op.containers[host] ?? []);
+        return { host, outcome: 'ok', containers: planned.map((c) => ({ service: c.service, name: c.name, healthy: true })) };
+      }),
+    };
   }
 }

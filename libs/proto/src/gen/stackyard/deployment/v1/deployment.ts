@@ -57,6 +57,61 @@ export function nodeDeploymentStateToJSON(object: NodeDeploymentState): string {
   }
 }
 
+/** Outcome of one host in a kolla-ansible action (from its PLAY RECAP). */
+export enum HostOutcome {
+  HOST_OUTCOME_UNSPECIFIED = 0,
+  HOST_OUTCOME_OK = 1,
+  /** HOST_OUTCOME_FAILED - A task failed on the host (not retryable as is). */
+  HOST_OUTCOME_FAILED = 2,
+  /** HOST_OUTCOME_UNREACHABLE - Ansible could not reach the host (retryable). */
+  HOST_OUTCOME_UNREACHABLE = 3,
+  /** HOST_OUTCOME_INCOMPLETE - The run ended without a recap for the host (retryable). */
+  HOST_OUTCOME_INCOMPLETE = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function hostOutcomeFromJSON(object: any): HostOutcome {
+  switch (object) {
+    case 0:
+    case "HOST_OUTCOME_UNSPECIFIED":
+      return HostOutcome.HOST_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "HOST_OUTCOME_OK":
+      return HostOutcome.HOST_OUTCOME_OK;
+    case 2:
+    case "HOST_OUTCOME_FAILED":
+      return HostOutcome.HOST_OUTCOME_FAILED;
+    case 3:
+    case "HOST_OUTCOME_UNREACHABLE":
+      return HostOutcome.HOST_OUTCOME_UNREACHABLE;
+    case 4:
+    case "HOST_OUTCOME_INCOMPLETE":
+      return HostOutcome.HOST_OUTCOME_INCOMPLETE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return HostOutcome.UNRECOGNIZED;
+  }
+}
+
+export function hostOutcomeToJSON(object: HostOutcome): string {
+  switch (object) {
+    case HostOutcome.HOST_OUTCOME_UNSPECIFIED:
+      return "HOST_OUTCOME_UNSPECIFIED";
+    case HostOutcome.HOST_OUTCOME_OK:
+      return "HOST_OUTCOME_OK";
+    case HostOutcome.HOST_OUTCOME_FAILED:
+      return "HOST_OUTCOME_FAILED";
+    case HostOutcome.HOST_OUTCOME_UNREACHABLE:
+      return "HOST_OUTCOME_UNREACHABLE";
+    case HostOutcome.HOST_OUTCOME_INCOMPLETE:
+      return "HOST_OUTCOME_INCOMPLETE";
+    case HostOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface Container {
   /** Kolla service, e.g. "keystone". */
   service: string;
@@ -71,6 +126,29 @@ export interface NodeDeployment {
   containers: Container[];
   lastFailure: Failure | undefined;
   version: number;
+}
+
+export interface HostOperationResult {
+  /** Host name as in the Kolla inventory. */
+  host: string;
+  outcome: HostOutcome;
+  /**
+   * Set unless the outcome is OK: step is the action, reason e.g. "KollaTaskFailed" / "HostUnreachable",
+   * message names the failed task and Ansible's message (passwords masked).
+   */
+  failure: Failure | undefined;
+}
+
+/** Result of a site-wide action (reconfigure, upgrade, destroy). */
+export interface OperationResult {
+  siteId: string;
+  /** "reconfigure", "upgrade" or "destroy". */
+  action: string;
+  /** The OpenStack release the action ran with. */
+  release: string;
+  /** Every host came out OK; only then are the inputs recorded as applied. */
+  succeeded: boolean;
+  hosts: HostOperationResult[];
 }
 
 function createBaseContainer(): Container {
@@ -311,6 +389,248 @@ export const NodeDeployment: MessageFns<NodeDeployment> = {
       ? Failure.fromPartial(object.lastFailure)
       : undefined;
     message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseHostOperationResult(): HostOperationResult {
+  return { host: "", outcome: 0, failure: undefined };
+}
+
+export const HostOperationResult: MessageFns<HostOperationResult> = {
+  encode(message: HostOperationResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== "") {
+      writer.uint32(10).string(message.host);
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(16).int32(message.outcome);
+    }
+    if (message.failure !== undefined) {
+      Failure.encode(message.failure, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HostOperationResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHostOperationResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.failure = Failure.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HostOperationResult {
+    return {
+      host: isSet(object.host) ? globalThis.String(object.host) : "",
+      outcome: isSet(object.outcome) ? hostOutcomeFromJSON(object.outcome) : 0,
+      failure: isSet(object.failure) ? Failure.fromJSON(object.failure) : undefined,
+    };
+  },
+
+  toJSON(message: HostOperationResult): unknown {
+    const obj: any = {};
+    if (message.host !== "") {
+      obj.host = message.host;
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = hostOutcomeToJSON(message.outcome);
+    }
+    if (message.failure !== undefined) {
+      obj.failure = Failure.toJSON(message.failure);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HostOperationResult>, I>>(base?: I): HostOperationResult {
+    return HostOperationResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HostOperationResult>, I>>(object: I): HostOperationResult {
+    const message = createBaseHostOperationResult();
+    message.host = object.host ?? "";
+    message.outcome = object.outcome ?? 0;
+    message.failure = (object.failure !== undefined && object.failure !== null)
+      ? Failure.fromPartial(object.failure)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOperationResult(): OperationResult {
+  return { siteId: "", action: "", release: "", succeeded: false, hosts: [] };
+}
+
+export const OperationResult: MessageFns<OperationResult> = {
+  encode(message: OperationResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.action !== "") {
+      writer.uint32(18).string(message.action);
+    }
+    if (message.release !== "") {
+      writer.uint32(26).string(message.release);
+    }
+    if (message.succeeded !== false) {
+      writer.uint32(32).bool(message.succeeded);
+    }
+    for (const v of message.hosts) {
+      HostOperationResult.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OperationResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOperationResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.release = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.succeeded = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.hosts.push(HostOperationResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OperationResult {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      release: isSet(object.release) ? globalThis.String(object.release) : "",
+      succeeded: isSet(object.succeeded) ? globalThis.Boolean(object.succeeded) : false,
+      hosts: globalThis.Array.isArray(object?.hosts)
+        ? object.hosts.map((e: any) => HostOperationResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: OperationResult): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.release !== "") {
+      obj.release = message.release;
+    }
+    if (message.succeeded !== false) {
+      obj.succeeded = message.succeeded;
+    }
+    if (message.hosts?.length) {
+      obj.hosts = message.hosts.map((e) => HostOperationResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OperationResult>, I>>(base?: I): OperationResult {
+    return OperationResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OperationResult>, I>>(object: I): OperationResult {
+    const message = createBaseOperationResult();
+    message.siteId = object.siteId ?? "";
+    message.action = object.action ?? "";
+    message.release = object.release ?? "";
+    message.succeeded = object.succeeded ?? false;
+    message.hosts = object.hosts?.map((e) => HostOperationResult.fromPartial(e)) || [];
     return message;
   },
 };

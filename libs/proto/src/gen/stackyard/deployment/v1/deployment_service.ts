@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { NodeDeployment } from "./deployment";
+import { NodeDeployment, OperationResult } from "./deployment";
 
 export const protobufPackage = "stackyard.deployment.v1";
 
@@ -30,6 +30,54 @@ export interface GetNodeDeploymentRequest {
 
 export interface GetNodeDeploymentResponse {
   deployment: NodeDeployment | undefined;
+}
+
+export interface DiffConfigRequest {
+  siteId: string;
+}
+
+export interface DiffConfigResponse {
+  /**
+   * `diff -u` style, "applied/<path>" against "generated/<path>"; empty when nothing changed.
+   * passwords.yml is never part of it.
+   */
+  diff: string;
+  /** Paths (relative to the Kolla config dir) added, removed or changed. */
+  changedFiles: string[];
+  /** When the applied inputs were applied (RFC 3339); empty if nothing was applied yet. */
+  appliedAt: string;
+}
+
+export interface ReconfigureRequest {
+  siteId: string;
+  /** Idempotency key: a retried request returns the first result without running again. */
+  requestId: string;
+}
+
+export interface ReconfigureResponse {
+  result: OperationResult | undefined;
+}
+
+export interface UpgradeRequest {
+  siteId: string;
+  /** OpenStack release, e.g. "2025.1". */
+  release: string;
+  requestId: string;
+}
+
+export interface UpgradeResponse {
+  result: OperationResult | undefined;
+}
+
+export interface DestroyRequest {
+  siteId: string;
+  /** Must equal site_id, typed out; anything else is INVALID_ARGUMENT naming "confirm". */
+  confirm: string;
+  requestId: string;
+}
+
+export interface DestroyResponse {
+  result: OperationResult | undefined;
 }
 
 function createBaseGetNodeDeploymentRequest(): GetNodeDeploymentRequest {
@@ -174,6 +222,706 @@ export const GetNodeDeploymentResponse: MessageFns<GetNodeDeploymentResponse> = 
   },
 };
 
+function createBaseDiffConfigRequest(): DiffConfigRequest {
+  return { siteId: "" };
+}
+
+export const DiffConfigRequest: MessageFns<DiffConfigRequest> = {
+  encode(message: DiffConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiffConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiffConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiffConfigRequest {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DiffConfigRequest): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DiffConfigRequest>, I>>(base?: I): DiffConfigRequest {
+    return DiffConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiffConfigRequest>, I>>(object: I): DiffConfigRequest {
+    const message = createBaseDiffConfigRequest();
+    message.siteId = object.siteId ?? "";
+    return message;
+  },
+};
+
+function createBaseDiffConfigResponse(): DiffConfigResponse {
+  return { diff: "", changedFiles: [], appliedAt: "" };
+}
+
+export const DiffConfigResponse: MessageFns<DiffConfigResponse> = {
+  encode(message: DiffConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.diff !== "") {
+      writer.uint32(10).string(message.diff);
+    }
+    for (const v of message.changedFiles) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.appliedAt !== "") {
+      writer.uint32(26).string(message.appliedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiffConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiffConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.diff = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.changedFiles.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.appliedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiffConfigResponse {
+    return {
+      diff: isSet(object.diff) ? globalThis.String(object.diff) : "",
+      changedFiles: globalThis.Array.isArray(object?.changedFiles)
+        ? object.changedFiles.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.changed_files)
+        ? object.changed_files.map((e: any) => globalThis.String(e))
+        : [],
+      appliedAt: isSet(object.appliedAt)
+        ? globalThis.String(object.appliedAt)
+        : isSet(object.applied_at)
+        ? globalThis.String(object.applied_at)
+        : "",
+    };
+  },
+
+  toJSON(message: DiffConfigResponse): unknown {
+    const obj: any = {};
+    if (message.diff !== "") {
+      obj.diff = message.diff;
+    }
+    if (message.changedFiles?.length) {
+      obj.changedFiles = message.changedFiles;
+    }
+    if (message.appliedAt !== "") {
+      obj.appliedAt = message.appliedAt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DiffConfigResponse>, I>>(base?: I): DiffConfigResponse {
+    return DiffConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiffConfigResponse>, I>>(object: I): DiffConfigResponse {
+    const message = createBaseDiffConfigResponse();
+    message.diff = object.diff ?? "";
+    message.changedFiles = object.changedFiles?.map((e) => e) || [];
+    message.appliedAt = object.appliedAt ?? "";
+    return message;
+  },
+};
+
+function createBaseReconfigureRequest(): ReconfigureRequest {
+  return { siteId: "", requestId: "" };
+}
+
+export const ReconfigureRequest: MessageFns<ReconfigureRequest> = {
+  encode(message: ReconfigureRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReconfigureRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReconfigureRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReconfigureRequest {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ReconfigureRequest): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReconfigureRequest>, I>>(base?: I): ReconfigureRequest {
+    return ReconfigureRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReconfigureRequest>, I>>(object: I): ReconfigureRequest {
+    const message = createBaseReconfigureRequest();
+    message.siteId = object.siteId ?? "";
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseReconfigureResponse(): ReconfigureResponse {
+  return { result: undefined };
+}
+
+export const ReconfigureResponse: MessageFns<ReconfigureResponse> = {
+  encode(message: ReconfigureResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      OperationResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReconfigureResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReconfigureResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = OperationResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReconfigureResponse {
+    return { result: isSet(object.result) ? OperationResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: ReconfigureResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = OperationResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReconfigureResponse>, I>>(base?: I): ReconfigureResponse {
+    return ReconfigureResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReconfigureResponse>, I>>(object: I): ReconfigureResponse {
+    const message = createBaseReconfigureResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? OperationResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpgradeRequest(): UpgradeRequest {
+  return { siteId: "", release: "", requestId: "" };
+}
+
+export const UpgradeRequest: MessageFns<UpgradeRequest> = {
+  encode(message: UpgradeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.release !== "") {
+      writer.uint32(18).string(message.release);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpgradeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpgradeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.release = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpgradeRequest {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      release: isSet(object.release) ? globalThis.String(object.release) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: UpgradeRequest): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.release !== "") {
+      obj.release = message.release;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpgradeRequest>, I>>(base?: I): UpgradeRequest {
+    return UpgradeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpgradeRequest>, I>>(object: I): UpgradeRequest {
+    const message = createBaseUpgradeRequest();
+    message.siteId = object.siteId ?? "";
+    message.release = object.release ?? "";
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseUpgradeResponse(): UpgradeResponse {
+  return { result: undefined };
+}
+
+export const UpgradeResponse: MessageFns<UpgradeResponse> = {
+  encode(message: UpgradeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      OperationResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpgradeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpgradeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = OperationResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpgradeResponse {
+    return { result: isSet(object.result) ? OperationResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: UpgradeResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = OperationResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpgradeResponse>, I>>(base?: I): UpgradeResponse {
+    return UpgradeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpgradeResponse>, I>>(object: I): UpgradeResponse {
+    const message = createBaseUpgradeResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? OperationResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDestroyRequest(): DestroyRequest {
+  return { siteId: "", confirm: "", requestId: "" };
+}
+
+export const DestroyRequest: MessageFns<DestroyRequest> = {
+  encode(message: DestroyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.confirm !== "") {
+      writer.uint32(18).string(message.confirm);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DestroyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDestroyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.confirm = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DestroyRequest {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      confirm: isSet(object.confirm) ? globalThis.String(object.confirm) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DestroyRequest): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.confirm !== "") {
+      obj.confirm = message.confirm;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DestroyRequest>, I>>(base?: I): DestroyRequest {
+    return DestroyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DestroyRequest>, I>>(object: I): DestroyRequest {
+    const message = createBaseDestroyRequest();
+    message.siteId = object.siteId ?? "";
+    message.confirm = object.confirm ?? "";
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseDestroyResponse(): DestroyResponse {
+  return { result: undefined };
+}
+
+export const DestroyResponse: MessageFns<DestroyResponse> = {
+  encode(message: DestroyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      OperationResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DestroyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDestroyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = OperationResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DestroyResponse {
+    return { result: isSet(object.result) ? OperationResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: DestroyResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = OperationResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DestroyResponse>, I>>(base?: I): DestroyResponse {
+    return DestroyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DestroyResponse>, I>>(object: I): DestroyResponse {
+    const message = createBaseDestroyResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? OperationResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
 /** DeploymentService runs Kolla services on nodes. */
 export type DeploymentServiceService = typeof DeploymentServiceService;
 export const DeploymentServiceService = {
@@ -188,10 +936,58 @@ export const DeploymentServiceService = {
       Buffer.from(GetNodeDeploymentResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetNodeDeploymentResponse => GetNodeDeploymentResponse.decode(value),
   },
+  /** Unified diff of the site's newly generated Kolla inputs against the last applied ones. */
+  diffConfig: {
+    path: "/stackyard.deployment.v1.DeploymentService/DiffConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DiffConfigRequest): Buffer => Buffer.from(DiffConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DiffConfigRequest => DiffConfigRequest.decode(value),
+    responseSerialize: (value: DiffConfigResponse): Buffer => Buffer.from(DiffConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DiffConfigResponse => DiffConfigResponse.decode(value),
+  },
+  /** kolla-ansible reconfigure over the site's hosts with newly generated inputs. */
+  reconfigure: {
+    path: "/stackyard.deployment.v1.DeploymentService/Reconfigure" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReconfigureRequest): Buffer => Buffer.from(ReconfigureRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReconfigureRequest => ReconfigureRequest.decode(value),
+    responseSerialize: (value: ReconfigureResponse): Buffer => Buffer.from(ReconfigureResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReconfigureResponse => ReconfigureResponse.decode(value),
+  },
+  /** kolla-ansible upgrade to another OpenStack release. */
+  upgrade: {
+    path: "/stackyard.deployment.v1.DeploymentService/Upgrade" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpgradeRequest): Buffer => Buffer.from(UpgradeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpgradeRequest => UpgradeRequest.decode(value),
+    responseSerialize: (value: UpgradeResponse): Buffer => Buffer.from(UpgradeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpgradeResponse => UpgradeResponse.decode(value),
+  },
+  /** kolla-ansible destroy: removes every container and volume of the site. Needs confirm = site_id. */
+  destroy: {
+    path: "/stackyard.deployment.v1.DeploymentService/Destroy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DestroyRequest): Buffer => Buffer.from(DestroyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DestroyRequest => DestroyRequest.decode(value),
+    responseSerialize: (value: DestroyResponse): Buffer => Buffer.from(DestroyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DestroyResponse => DestroyResponse.decode(value),
+  },
 } as const;
 
 export interface DeploymentServiceServer extends UntypedServiceImplementation {
   getNodeDeployment: handleUnaryCall<GetNodeDeploymentRequest, GetNodeDeploymentResponse>;
+  /** Unified diff of the site's newly generated Kolla inputs against the last applied ones. */
+  diffConfig: handleUnaryCall<DiffConfigRequest, DiffConfigResponse>;
+  /** kolla-ansible reconfigure over the site's hosts with newly generated inputs. */
+  reconfigure: handleUnaryCall<ReconfigureRequest, ReconfigureResponse>;
+  /** kolla-ansible upgrade to another OpenStack release. */
+  upgrade: handleUnaryCall<UpgradeRequest, UpgradeResponse>;
+  /** kolla-ansible destroy: removes every container and volume of the site. Needs confirm = site_id. */
+  destroy: handleUnaryCall<DestroyRequest, DestroyResponse>;
 }
 
 export interface DeploymentServiceClient extends Client {
@@ -209,6 +1005,70 @@ export interface DeploymentServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetNodeDeploymentResponse) => void,
+  ): ClientUnaryCall;
+  /** Unified diff of the site's newly generated Kolla inputs against the last applied ones. */
+  diffConfig(
+    request: DiffConfigRequest,
+    callback: (error: ServiceError | null, response: DiffConfigResponse) => void,
+  ): ClientUnaryCall;
+  diffConfig(
+    request: DiffConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DiffConfigResponse) => void,
+  ): ClientUnaryCall;
+  diffConfig(
+    request: DiffConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DiffConfigResponse) => void,
+  ): ClientUnaryCall;
+  /** kolla-ansible reconfigure over the site's hosts with newly generated inputs. */
+  reconfigure(
+    request: ReconfigureRequest,
+    callback: (error: ServiceError | null, response: ReconfigureResponse) => void,
+  ): ClientUnaryCall;
+  reconfigure(
+    request: ReconfigureRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReconfigureResponse) => void,
+  ): ClientUnaryCall;
+  reconfigure(
+    request: ReconfigureRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReconfigureResponse) => void,
+  ): ClientUnaryCall;
+  /** kolla-ansible upgrade to another OpenStack release. */
+  upgrade(
+    request: UpgradeRequest,
+    callback: (error: ServiceError | null, response: UpgradeResponse) => void,
+  ): ClientUnaryCall;
+  upgrade(
+    request: UpgradeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpgradeResponse) => void,
+  ): ClientUnaryCall;
+  upgrade(
+    request: UpgradeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpgradeResponse) => void,
+  ): ClientUnaryCall;
+  /** kolla-ansible destroy: removes every container and volume of the site. Needs confirm = site_id. */
+  destroy(
+    request: DestroyRequest,
+    callback: (error: ServiceError | null, response: DestroyResponse) => void,
+  ): ClientUnaryCall;
+  destroy(
+    request: DestroyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DestroyResponse) => void,
+  ): ClientUnaryCall;
+  destroy(
+    request: DestroyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DestroyResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -20,6 +20,7 @@ check "proto: buf lint + generated code up to date" bash -c 'bash scripts/proto-
 if git rev-parse --verify -q main >/dev/null; then
   check "proto: buf breaking against main (FILE rules)" bash -c 'cd proto && ../node_modules/.bin/buf breaking --against "../.git#branch=main,subdir=proto"'
 fi
+check "helm charts: lint --strict, template over ci values, schema rejections" bash scripts/check-charts.sh
 check "dependency rule: domain imports no adapters or I/O" bash scripts/check-layers.sh
 
 rm -f .stackyard/vitest.json

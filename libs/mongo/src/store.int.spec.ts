@@ -95,6 +95,16 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     expect((await store.get('c1'))?.version).toBe(2);
   });
 
+  it('turns a lost create race between two event handlers into a ConcurrencyError (retried), not AlreadyExists', async () => {
+    const results = await Promise.allSettled(
+      ['e1', 'e2', 'e3', 'e4'].map((e) => store.create('race1', { name: e, n: 0 }, { appliedKey: inboxKey(`consumer-${e}`, e) })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConcurrencyError);
+    // Without an inbox key (an API create), it is still AlreadyExists.
+    await expect(store.create('race1', { name: 'api', n: 0 })).rejects.toBeInstanceOf(AlreadyExistsError);
+  });
+
   it('treats a create replayed with the same inbox key as a duplicate', async () => {
     const key = inboxKey('c1', 'evt-2');
     await store.create('a6', { name: 'a', n: 0 }, { appliedKey: key });

@@ -58,7 +58,8 @@ export class InMemoryAggregateStore<T> {
     const existing = this.docs.get(id);
     if (existing) {
       if (opts.appliedKey && existing.applied.has(opts.appliedKey)) return { outcome: 'duplicate' };
-      throw new AlreadyExistsError(this.kind, id);
+      // Like the real store: an event handler losing a create race has a version conflict.
+      throw opts.appliedKey ? new ConcurrencyError(this.kind, id, 0) : new AlreadyExistsError(this.kind, id);
     }
     this.docs.set(id, { version: 1, data: structuredClone(data), applied: new Set(opts.appliedKey ? [opts.appliedKey] : []) });
     this.outbox.push(...events);

@@ -24,11 +24,11 @@ describe('InMemoryAggregateStore', () => {
     expect(s.writes).toBe(2);
   });
 
-  it('refuses a second create of the same id with AlreadyExistsError, unless it is the same consumed event', async () => {
+  it('refuses a second create of the same id: AlreadyExists for an API write, a version conflict for another event, duplicate for the same event', async () => {
     const s = new InMemoryAggregateStore<Thing>('thing');
     await s.create('a', { name: 'a', tags: [] }, { appliedKey: 'c~1' });
     await expect(s.create('a', { name: 'x', tags: [] })).rejects.toBeInstanceOf(AlreadyExistsError);
-    await expect(s.create('a', { name: 'x', tags: [] }, { appliedKey: 'c~2' })).rejects.toThrow('thing "a" already exists');
+    await expect(s.create('a', { name: 'x', tags: [] }, { appliedKey: 'c~2' })).rejects.toBeInstanceOf(ConcurrencyError);
     expect(await s.create('a', { name: 'x', tags: [] }, { appliedKey: 'c~1' })).toEqual({ outcome: 'duplicate' });
     expect((await s.get('a'))?.data.name).toBe('a');
   });

@@ -28,8 +28,11 @@ export class OutboxRelay {
     private readonly log: RelayLogger,
     private readonly pollMs = 1000,
     private readonly batch = 200,
-    /** How often to scan for revisions other processes (or a crash) left unpublished. */
-    private readonly scanMs = 5000,
+    /**
+     * How often to scan for revisions other processes (or a crash) left unpublished. A restarted
+     * process scans at once; the periodic scan only covers replicas that died for good.
+     */
+    private readonly scanMs = 30_000,
   ) {}
 
   add(store: AggregateStore<Document>): void {

@@ -69,7 +69,7 @@ export class MonitoringService {
    * Current progress of a site's nodes, then every change until `signal` aborts: this replica's
    * writes at once, other replicas' writes by a reconciliation query every `reconcileMs`.
    */
-  async watch(siteId: string, signal: AbortSignal, send: (p: Row) => void, reconcileMs = 2000): Promise<void> {
+  async watch(siteId: string, signal: AbortSignal, send: (p: Row) => void, reconcileMs = 5000): Promise<void> {
     if (!siteId) throw new ValidationError('site_id', 'required');
     const seen = new Map<string, number>();
     const offer = (r: Row) => {

@@ -1,10 +1,14 @@
 # syntax=docker/dockerfile:1
-# The inventory service image. Build from the repository root (the npm workspace):
-#   docker build -f services/inventory/Dockerfile -t stackyard/inventory:0.1.0 .
-# Deployed by charts/inventory (docs/helm.md). TypeScript runs from source through tsx (ADR 0005), and tsx
+# One image per service, from one Dockerfile. Build from the repository root (the npm workspace):
+#   docker build --build-arg SERVICE=inventory --build-arg GRPC_PORT=50051 --build-arg HTTP_PORT=8081 -t stackyard/inventory:0.1.0 .
+# Deployed by charts/<service> (docs/helm.md). TypeScript runs from source through tsx (ADR 0005), and tsx
 # is a runtime dependency, so this is a plain `npm ci` of the whole workspace.
 FROM node:20-bookworm-slim
+ARG SERVICE
+ARG GRPC_PORT=50051
+ARG HTTP_PORT=8081
 
+RUN test -n "$SERVICE" || (echo 'build with --build-arg SERVICE=<inventory|provisioning|network|deployment|monitoring>' >&2; exit 1)
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
 
@@ -23,8 +27,8 @@ ENV NODE_ENV=production
 # The node image's unprivileged user (uid 1000, the chart's podSecurity.runAsUser). The root file
 # system may be read-only: tsx writes its compile cache to /tmp (an emptyDir in the chart).
 USER node
-WORKDIR /app/services/inventory
+WORKDIR /app/services/${SERVICE}
 # GRPC_PORT and HTTP_PORT are set by the chart; these are the chart's defaults.
-EXPOSE 50051 8081
+EXPOSE ${GRPC_PORT} ${HTTP_PORT}
 # The package's "start" script, without npm in between, so SIGTERM reaches node (graceful shutdown).
 CMD ["node", "--conditions=@stackyard/source", "--import", "tsx", "--import", "./src/instrumentation.ts", "src/main.ts"]

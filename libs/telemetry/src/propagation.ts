@@ -17,18 +17,23 @@ export function injectTraceHeaders(headers: Record<string, string>): Record<stri
   return headers;
 }
 
+/** The remote parent carried by traceparent/tracestate headers (NATS headers or gRPC metadata). */
+function contextFrom(header: (name: string) => string | undefined) {
+  const carrier: Record<string, string> = {};
+  for (const k of ['traceparent', 'tracestate']) {
+    const v = header(k);
+    if (v) carrier[k] = v;
+  }
+  return propagation.extract(ROOT_CONTEXT, carrier);
+}
+
 /**
  * Runs a gRPC handler in a server span, continuing the caller's trace from `traceparent` metadata.
  * When gRPC auto-instrumentation already made a span, that span is used as it is.
  */
 export async function withServerSpan<R>(method: string, header: (name: string) => string | undefined, fn: () => Promise<R>): Promise<R> {
   if (trace.getActiveSpan()) return fn();
-  const carrier: Record<string, string> = {};
-  for (const k of ['traceparent', 'tracestate']) {
-    const v = header(k);
-    if (v) carrier[k] = v;
-  }
-  const parent = propagation.extract(ROOT_CONTEXT, carrier);
+  const parent = contextFrom(header);
   const span = tracer().startSpan(method, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.method': method } }, parent);
   try {
     return await context.with(trace.setSpan(parent, span), fn);
@@ -49,12 +54,7 @@ export async function withConsumerSpan<R>(
   header: (name: string) => string | undefined,
   fn: (span: Span) => Promise<R>,
 ): Promise<R> {
-  const carrier: Record<string, string> = {};
-  for (const k of ['traceparent', 'tracestate']) {
-    const v = header(k);
-    if (v) carrier[k] = v;
-  }
-  const parent = propagation.extract(ROOT_CONTEXT, carrier);
+  const parent = contextFrom(header);
   const span = tracer().startSpan(
     `process ${info.eventType}`,
     {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { call, FIELD_KEY, insecure, withToken } from '@stackyard/grpc';
+import { table } from './output';
 import { InventoryServiceClient, type ImportKayobeConfigRequest, type ImportKayobeConfigResponse } from '@stackyard/proto/inventory/v1/inventory_service';
 
 /** What a failed grpc-js call carries (the CLI does not depend on grpc-js directly). */
@@ -28,10 +29,6 @@ export interface ConfigImportOptions {
   readonly err: (line: string) => void;
 }
 
-export function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-}
 
 /** The import as text: hosts with groups and networks, networks, then warnings. */
 export function renderImport(r: ImportKayobeConfigResponse): string[] {
@@ -56,13 +53,16 @@ export function renderImport(r: ImportKayobeConfigResponse): string[] {
 }
 
 /** A readable message for a failed call, with a hint when no inventory service answers. */
-export function describeCallError(e: unknown, address: string): string {
+export function describeCallError(e: unknown, address: string, service: 'inventory' | 'monitoring' = 'inventory'): string {
   const se = e as ServiceError;
   if (se.code === UNAVAILABLE || se.code === DEADLINE_EXCEEDED) {
+    const variable = `STACKYARD_${service.toUpperCase()}`;
     return [
-      `no inventory service answers at ${address} (${se.details || se.message}).`,
-      'Start the platform with `apps/stackyard/bin/stackyard up --keep` (it prints the inventory address), then pass',
-      '--inventory HOST:PORT or set STACKYARD_INVENTORY; or use `stackyard up --kayobe-config DIR` to import into a fresh embedded platform.',
+      `no ${service} service answers at ${address} (${se.details || se.message}).`,
+      `Start the platform with \`apps/stackyard/bin/stackyard up --keep\` (it prints the ${service} address), then pass`,
+      service === 'inventory'
+        ? `--${service} HOST:PORT or set ${variable}; or use \`stackyard up --kayobe-config DIR\` to import into a fresh embedded platform.`
+        : `--${service} HOST:PORT or set ${variable}.`,
     ].join('\n');
   }
   return se.details || se.message || String(e);

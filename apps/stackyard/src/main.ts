@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '@stackyard/devinfra';
 import { isStackyardError } from '@stackyard/errors';
 import { configImport, DEFAULT_INVENTORY } from './config-import';
+import { listNodes, retryNode, showNode, watchSite } from './nodes';
 import { up } from './up';
 
 const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environment E]] [--timeout SECONDS] [--json] [--keep] [--lab-latency-ms N] [--fail HOST:STEP]
@@ -19,7 +20,13 @@ const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environ
                  to import the Kayobe configuration in DIR into site S (default "default"). DIR is read by the
                  service, on its machine. Prints the hosts with their groups and networks, and the warnings.
                  Starts nothing. --dry-run writes nothing. $STACKYARD_TOKEN is sent as the API token when set.
-                 exit codes: 0 imported, 1 rejected or failed (nothing imported), 64 usage`;
+                 exit codes: 0 imported, 1 rejected or failed (nothing imported), 64 usage
+       stackyard nodes --site S | node show HOST_ID | retry HOST_ID | watch --site S [--until-done]  [--json] [--monitoring HOST:PORT]
+  nodes          a site's nodes with their state and last step (exit 0 all ready, 1 some failed, 2 some in progress)
+  node show      one node's pipeline, step by step, and why it failed
+  retry          run a failed node's failed step again (exit 1 if the node has not failed)
+  watch          follow a site live (Ctrl-C stops; --until-done ends when every node is ready or failed)
+                 These ask a running monitoring service (--monitoring, default $STACKYARD_MONITORING, printed by up --keep).`;
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -33,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
         environment: { type: 'string', default: '' },
         'dry-run': { type: 'boolean', default: false },
         inventory: { type: 'string' },
+        monitoring: { type: 'string' },
+        'until-done': { type: 'boolean', default: false },
         timeout: { type: 'string', default: '300' },
         json: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
@@ -52,6 +61,28 @@ async function main(argv: string[]): Promise<number> {
   }
   // eslint-disable-next-line n/no-process-env
   const env = process.env;
+  if (cmd === 'nodes' || cmd === 'node' || cmd === 'retry' || cmd === 'watch') {
+    const monitoring = (args.values.monitoring as string | undefined) || env['STACKYARD_MONITORING'];
+    if (!monitoring) {
+      process.stderr.write('stackyard: where is monitoring? pass --monitoring HOST:PORT or set STACKYARD_MONITORING (`stackyard up --keep` prints it)\n');
+      return 64;
+    }
+    const o = {
+      monitoring,
+      token: env['STACKYARD_TOKEN'] || undefined,
+      json: args.values.json as boolean,
+      out: (l: string) => process.stdout.write(`${l}\n`),
+      err: (l: string) => process.stderr.write(`${l}\n`),
+    };
+    const site = args.values.site as string | undefined;
+    const [a, b] = args.positionals.slice(1);
+    if (cmd === 'nodes' && site) return listNodes(site, o);
+    if (cmd === 'watch' && site) return watchSite(site, args.values['until-done'] as boolean, o);
+    if (cmd === 'node' && a === 'show' && b) return showNode(b, o);
+    if (cmd === 'retry' && a) return retryNode(a, env['USER'] || 'cli', o);
+    process.stderr.write(`stackyard: ${cmd}: missing ${cmd === 'node' ? '`show HOST_ID`' : cmd === 'retry' ? 'HOST_ID' : '--site S'}\n${USAGE}\n`);
+    return 64;
+  }
   if (cmd === 'config') {
     const [sub, dir, ...rest] = args.positionals.slice(1);
     if (sub !== 'import' || !dir || rest.length) {
@@ -93,13 +124,14 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`stackyard: --lab-latency-ms must be a non-negative integer, got "${args.values['lab-latency-ms']}"\n`);
     return 64;
   }
-  // Faults for demos: --fail ctl-02:inspect (provisioning steps), --fail cmp-01:network, --fail cmp-01:services
+  // Faults for demos: --fail ctl-02:inspect (provisioning steps; ctl-02:inspect:1 fails only the first
+  // attempt, so an operator retry succeeds), --fail cmp-01:network, --fail cmp-01:services
   const fails = args.values.fail as string[];
   const byStep = (steps: string[]) => fails.filter((f) => steps.includes(f.split(':')[1] ?? '')).join(',');
   const hostsOf = (step: string) => fails.filter((f) => f.endsWith(`:${step}`)).map((f) => f.split(':')[0]).join(',');
-  const bad = fails.find((f) => !/^[a-z0-9-]+:(enroll|inspect|deploy|network|services)$/.test(f));
+  const bad = fails.find((f) => !/^[a-z0-9-]+:((enroll|inspect|deploy)(:[0-9]+)?|network|services)$/.test(f));
   if (bad) {
-    process.stderr.write(`stackyard: --fail "${bad}" must be <host>:<enroll|inspect|deploy|network|services>\n`);
+    process.stderr.write(`stackyard: --fail "${bad}" must be <host>:<enroll|inspect|deploy>[:<failing attempts>] or <host>:<network|services>\n`);
     return 64;
   }
   const kayobeDir = args.values['kayobe-config'] as string | undefined;

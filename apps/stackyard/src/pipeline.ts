@@ -1,5 +1,5 @@
 import { call } from '@stackyard/grpc';
-import { NodeState, StepState, type NodeProgress } from '@stackyard/proto/monitoring/v1/monitoring';
+import { NodeState, type NodeProgress } from '@stackyard/proto/monitoring/v1/monitoring';
 import type { Clients } from './clients';
 import type { SiteFile } from './site-file';
 
@@ -94,13 +94,4 @@ export function followSite(
       reject(e);
     });
   });
-}
-
-export function doneSteps(p: NodeProgress): number {
-  return p.steps.filter((s) => s.state === StepState.STEP_STATE_DONE).length;
-}
-
-export function currentStep(p: NodeProgress): string {
-  const done = p.steps.filter((s) => s.state === StepState.STEP_STATE_DONE);
-  return done[done.length - 1]?.name ?? 'pending';
 }

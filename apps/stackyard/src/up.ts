@@ -8,7 +8,8 @@ import { NodeState, type NodeProgress } from '@stackyard/proto/monitoring/v1/mon
 import { clientsFor, type Clients } from './clients';
 import { describeCallError, importOnce, renderImport } from './config-import';
 import { startLocalCluster, type ServiceName } from './cluster';
-import { currentStep, doneSteps, followSite, loadSite } from './pipeline';
+import { followSite, loadSite } from './pipeline';
+import { progressLine, table } from './output';
 import { readSiteFile } from './site-file';
 
 export interface UpOptions {
@@ -25,11 +26,6 @@ export interface UpOptions {
   readonly out: (line: string) => void;
 }
 
-const TOTAL_STEPS = 7;
-
-function bar(done: number): string {
-  return `[${'#'.repeat(done)}${'.'.repeat(TOTAL_STEPS - done)}]`;
-}
 
 /** Site id of `up --kayobe-config` (a Kayobe configuration names no site). */
 export const KAYOBE_SITE = 'kayobe';
@@ -82,10 +78,6 @@ async function defineImportedNetworks(c: Clients, r: ImportKayobeConfigResponse,
   }
 }
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-}
 
 /**
  * The embedded default: start NATS, FerretDB and the five services on this machine, load a site,
@@ -137,14 +129,9 @@ export async function up(o: UpOptions): Promise<number> {
       return 0;
     }
     const nameWidth = Math.max(...ids.map((h) => h.length - siteId.length - 1));
-    const outcome = await followSite(clients, siteId, ids, o.timeoutMs, (p: NodeProgress) => {
-      const t = ((Date.now() - t0) / 1000).toFixed(1).padStart(6);
-      const state =
-        p.state === NodeState.NODE_STATE_FAILED
-          ? `FAILED ${p.lastFailure?.step}: ${p.lastFailure?.reason}: ${p.lastFailure?.message}`
-          : currentStep(p);
-      say(`${t}s  ${p.host!.name.padEnd(nameWidth)}  ${bar(doneSteps(p))}  ${state}`);
-    });
+    const outcome = await followSite(clients, siteId, ids, o.timeoutMs, (p: NodeProgress) =>
+      say(progressLine(p, nameWidth, (Date.now() - t0) / 1000)),
+    );
     const ready = outcome.nodes.filter((n) => n.state === NodeState.NODE_STATE_READY);
     const failed = outcome.nodes.filter((n) => n.state === NodeState.NODE_STATE_FAILED);
     const elapsed = (Date.now() - t0) / 1000;
@@ -176,7 +163,7 @@ export async function up(o: UpOptions): Promise<number> {
   } finally {
     clients.close();
     if (o.keep) {
-      say(`still running (dashboard http://127.0.0.1:${s.monitoring.httpPort}/?site=${siteId}; STACKYARD_INVENTORY=127.0.0.1:${s.inventory.grpcPort}); Ctrl-C stops everything`);
+      say(`still running (dashboard http://127.0.0.1:${s.monitoring.httpPort}/?site=${siteId}; STACKYARD_INVENTORY=127.0.0.1:${s.inventory.grpcPort} STACKYARD_MONITORING=127.0.0.1:${s.monitoring.grpcPort}); Ctrl-C stops everything`);
       await new Promise<void>((res) => {
         process.once('SIGINT', res);
         process.once('SIGTERM', res);

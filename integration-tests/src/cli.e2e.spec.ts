@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listNodes, retryNode, showNode, watchSite } from '@stackyard/cli';
+import { abortNode, listNodes, retryNode, showNode, watchSite } from '@stackyard/cli';
 import type { LocalServer } from '@stackyard/devinfra';
 import { NodeState } from '@stackyard/proto/monitoring/v1/monitoring';
 import { call } from '@stackyard/grpc';
@@ -66,5 +66,16 @@ describe('stackyard nodes / node show / retry / watch', () => {
     expect(err[1]).toMatch(/not found/);
     expect(await listNodes('cl', { ...o(), monitoring: '127.0.0.1:1' })).toBe(3);
     expect(err[2]).toMatch(/no monitoring service answers at 127\.0\.0\.1:1/);
+  });
+
+  it('aborts a node and the listing shows it aborted', async () => {
+    out.length = 0;
+    expect(await abortNode('cl-cmp-01', 'test', o())).toBe(0);
+    expect(out[0]).toMatch(/^cmp-01: aborting/);
+    expect(await watchSite('cl', true, o())).toBe(0);
+    out.length = 0;
+    await listNodes('cl', o());
+    expect(out.find((l) => l.startsWith('cmp-01'))).toMatch(/aborted/);
+    expect(await abortNode('cl-cmp-01', 'test', o())).toBe(1);
   });
 });

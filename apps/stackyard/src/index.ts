@@ -2,4 +2,4 @@ export { startLocalCluster, SERVICES, type LocalCluster, type ServiceName } from
 export { clientsFor, type Clients } from './clients';
 export { loadSite, followSite } from './pipeline';
 export { readSiteFile, type SiteFile } from './site-file';
-export { listNodes, showNode, retryNode, watchSite, type NodeCommandOptions } from './nodes';
+export { abortNode, listNodes, showNode, retryNode, watchSite, type NodeCommandOptions } from './nodes';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '@stackyard/devinfra';
 import { isStackyardError } from '@stackyard/errors';
 import { configImport, DEFAULT_INVENTORY } from './config-import';
-import { listNodes, retryNode, showNode, watchSite } from './nodes';
+import { abortNode, listNodes, retryNode, showNode, watchSite } from './nodes';
 import { up } from './up';
 
 const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environment E]] [--timeout SECONDS] [--json] [--keep] [--lab-latency-ms N] [--fail HOST:STEP]
@@ -21,10 +21,11 @@ const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environ
                  service, on its machine. Prints the hosts with their groups and networks, and the warnings.
                  Starts nothing. --dry-run writes nothing. $STACKYARD_TOKEN is sent as the API token when set.
                  exit codes: 0 imported, 1 rejected or failed (nothing imported), 64 usage
-       stackyard nodes --site S | node show HOST_ID | retry HOST_ID | watch --site S [--until-done]  [--json] [--monitoring HOST:PORT]
+       stackyard nodes --site S | node show HOST_ID | retry HOST_ID | abort HOST_ID | watch --site S [--until-done]  [--json] [--monitoring HOST:PORT]
   nodes          a site's nodes with their state and last step (exit 0 all ready, 1 some failed, 2 some in progress)
   node show      one node's pipeline, step by step, and why it failed
   retry          run a failed node's failed step again (exit 1 if the node has not failed)
+  abort          stop a node: remove its services, release its addresses, deprovision it (in that order)
   watch          follow a site live (Ctrl-C stops; --until-done ends when every node is ready or failed)
                  These ask a running monitoring service (--monitoring, default $STACKYARD_MONITORING, printed by up --keep).`;
 
@@ -61,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // eslint-disable-next-line n/no-process-env
   const env = process.env;
-  if (cmd === 'nodes' || cmd === 'node' || cmd === 'retry' || cmd === 'watch') {
+  if (cmd === 'nodes' || cmd === 'node' || cmd === 'retry' || cmd === 'abort' || cmd === 'watch') {
     const monitoring = (args.values.monitoring as string | undefined) || env['STACKYARD_MONITORING'];
     if (!monitoring) {
       process.stderr.write('stackyard: where is monitoring? pass --monitoring HOST:PORT or set STACKYARD_MONITORING (`stackyard up --keep` prints it)\n');
@@ -80,7 +81,8 @@ async function main(argv: string[]): Promise<number> {
     if (cmd === 'watch' && site) return watchSite(site, args.values['until-done'] as boolean, o);
     if (cmd === 'node' && a === 'show' && b) return showNode(b, o);
     if (cmd === 'retry' && a) return retryNode(a, env['USER'] || 'cli', o);
-    process.stderr.write(`stackyard: ${cmd}: missing ${cmd === 'node' ? '`show HOST_ID`' : cmd === 'retry' ? 'HOST_ID' : '--site S'}\n${USAGE}\n`);
+    if (cmd === 'abort' && a) return abortNode(a, env['USER'] || 'cli', o);
+    process.stderr.write(`stackyard: ${cmd}: missing ${cmd === 'node' ? '`show HOST_ID`' : cmd === 'retry' || cmd === 'abort' ? 'HOST_ID' : '--site S'}\n${USAGE}\n`);
     return 64;
   }
   if (cmd === 'config') {

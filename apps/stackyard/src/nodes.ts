@@ -105,6 +105,21 @@ export function retryNode(hostId: string, requestedBy: string, o: NodeCommandOpt
   });
 }
 
+/** Aborts a node: its compensations run in reverse order (services, addresses, deprovision). */
+export function abortNode(hostId: string, requestedBy: string, o: NodeCommandOptions): Promise<number> {
+  return guarded(o, async () => {
+    const c = client(o);
+    try {
+      const p = (await call(c, c.abortNode, { hostId, requestedBy }, opts(o))).progress!;
+      if (o.json) o.out(JSON.stringify(json(p)));
+      else o.out(`${p.host!.name}: aborting (services removed, addresses released, node deprovisioned); follow it with: stackyard watch --site ${p.host!.siteId}`);
+      return 0;
+    } finally {
+      c.close();
+    }
+  });
+}
+
 /** Follows a site live (until Ctrl-C, or until every node is ready or failed with --until-done). */
 export function watchSite(site: string, untilDone: boolean, o: NodeCommandOptions): Promise<number> {
   return guarded(o, async () => {
@@ -127,7 +142,7 @@ export function watchSite(site: string, untilDone: boolean, o: NodeCommandOption
           latest.set(p.host.hostId, p);
           o.out(o.json ? JSON.stringify(json(p)) : progressLine(p, 12));
           const all = [...latest.values()];
-          if (untilDone && all.every((n) => n.state !== NodeState.NODE_STATE_IN_PROGRESS)) {
+          if (untilDone && all.every((n) => n.state !== NodeState.NODE_STATE_IN_PROGRESS && n.state !== NodeState.NODE_STATE_ABORTING)) {
             stop(all.some((n) => n.state === NodeState.NODE_STATE_FAILED) ? 1 : 0);
           }
         });

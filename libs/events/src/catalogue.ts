@@ -1,9 +1,9 @@
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { HostHardwareRecorded, HostRegistered } from '@stackyard/proto/inventory/v1/events';
-import { NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
-import { NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
-import { DeployFailed, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
-import { NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
+import { NodeDeprovisioned, NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
+import { AddressesReleased, NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
+import { DeployFailed, ServicesDeployed, ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
+import { NodeAbortRequested, NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { ValidationError } from '@stackyard/errors';
 import { filterFor, type Context } from './subjects';
 
@@ -65,6 +65,10 @@ export const Events = {
   ),
   DeployFailed: define('stackyard.deployment.v1.DeployFailed', DeployFailed, 'deployment', 'node', 'deploy-failed'),
   NodeReady: define('stackyard.monitoring.v1.NodeReady', NodeReady, 'monitoring', 'node', 'ready'),
+  NodeAbortRequested: define('stackyard.monitoring.v1.NodeAbortRequested', NodeAbortRequested, 'monitoring', 'node', 'abort-requested'),
+  ServicesRemoved: define('stackyard.deployment.v1.ServicesRemoved', ServicesRemoved, 'deployment', 'node', 'services-removed'),
+  AddressesReleased: define('stackyard.network.v1.AddressesReleased', AddressesReleased, 'network', 'host', 'addresses-released'),
+  NodeDeprovisioned: define('stackyard.provisioning.v1.NodeDeprovisioned', NodeDeprovisioned, 'provisioning', 'node', 'deprovisioned'),
   NodeRetryRequested: define(
     'stackyard.monitoring.v1.NodeRetryRequested',
     NodeRetryRequested,

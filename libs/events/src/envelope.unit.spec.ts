@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '@stackyard/errors';
 import { DeployFailed, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
 import { HostHardwareRecorded, HostRegistered } from '@stackyard/proto/inventory/v1/events';
-import { NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
+import { NodeAbortRequested, NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
+import { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
+import { AddressesReleased } from '@stackyard/proto/network/v1/events';
+import { NodeDeprovisioned } from '@stackyard/proto/provisioning/v1/events';
 import { NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
 import { NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
 import { Events, allEventTypes, eventTypeOf, type EventType } from './catalogue';
@@ -59,6 +62,10 @@ const SAMPLES: Record<string, { service: string; data: unknown }> = {
   },
   'stackyard.deployment.v1.DeployFailed': { service: 'deployment', data: DeployFailed.fromPartial({ host: ref, failure }) },
   'stackyard.monitoring.v1.NodeReady': { service: 'monitoring', data: NodeReady.fromPartial({ host: ref, durationMs: 1_234_567_890_123 }) },
+  'stackyard.monitoring.v1.NodeAbortRequested': { service: 'monitoring', data: NodeAbortRequested.fromPartial({ host: ref, requestedBy: 'alice' }) },
+  'stackyard.deployment.v1.ServicesRemoved': { service: 'deployment', data: ServicesRemoved.fromPartial({ host: ref, removed: [{ service: 'nova', name: 'nova_compute', healthy: true }] }) },
+  'stackyard.network.v1.AddressesReleased': { service: 'network', data: AddressesReleased.fromPartial({ host: ref, released: [{ siteId: 'dc1', network: 'internal', hostId: 'h', address: '10.1.0.10' }] }) },
+  'stackyard.provisioning.v1.NodeDeprovisioned': { service: 'provisioning', data: NodeDeprovisioned.fromPartial({ host: ref, state: 'available' }) },
   'stackyard.monitoring.v1.NodeRetryRequested': { service: 'monitoring', data: NodeRetryRequested.fromPartial({ host: ref, step: 'inspect', attempt: 2, requestedBy: 'alice' }) },
 };
 

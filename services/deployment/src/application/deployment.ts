@@ -2,6 +2,7 @@ import { NotFoundError, StepFailedError, ValidationError, isRetryable, isStackya
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import type { Failure } from '@stackyard/proto/inventory/v1/inventory';
 import type { NetworkConfigured } from '@stackyard/proto/network/v1/events';
+import type { NodeAbortRequested } from '@stackyard/proto/monitoring/v1/events';
 import { placement } from '../domain/catalogue';
 import type { SiteOperations } from './operations';
 import type { Address, ContainerRuntime, NodeDeploymentRepository, SiteInputs } from './ports';
@@ -28,7 +29,7 @@ export class DeploymentService {
     const host = env.data.host;
     if (!host) throw new ValidationError('host', 'NetworkConfigured without host');
     const existing = await this.deployments.get(host.hostId);
-    if (existing?.data.state === 'deployed') return 'duplicate';
+    if (existing?.data.state === 'deployed' || existing?.data.state === 'removed') return 'duplicate';
     const addresses: Address[] = env.data.allocations.map((a) => ({ network: a.network, address: a.address }));
     let version = existing?.version;
     if (this.runtime.usesInputs && existing?.data.state !== 'deploying') {
@@ -61,6 +62,21 @@ export class DeploymentService {
       const event = newEvent({ type: Events.DeployFailed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, failure }, cause: env });
       w = await this.deployments.save({ host, state: 'failed', containers: [], lastFailure: failure, addresses }, version, [event], ctx.appliedKey);
     }
+    return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+  }
+
+  /**
+   * Compensation, first in reverse order (NodeAbortRequested): the node's services are removed and a
+   * tombstone keeps later facts from deploying them again; ServicesRemoved lets network release.
+   */
+  async onAbortRequested(env: Envelope<NodeAbortRequested>, ctx: { appliedKey: string }): Promise<'applied' | 'duplicate'> {
+    const host = env.data.host;
+    if (!host) throw new ValidationError('host', 'NodeAbortRequested without host');
+    const existing = await this.deployments.get(host.hostId);
+    if (existing?.data.state === 'removed') return 'duplicate';
+    const removed = [...(existing?.data.containers ?? [])];
+    const event = newEvent({ type: Events.ServicesRemoved, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, removed }, cause: env });
+    const w = await this.deployments.save({ host, state: 'removed', containers: [], lastFailure: undefined }, existing?.version, [event], ctx.appliedKey);
     return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
   }
 }

@@ -42,7 +42,7 @@ export class SiteOperations {
   }
 
   private async hosts(siteId: string, extra?: SiteHost): Promise<SiteHost[]> {
-    const nodes = (await this.nodes.listBySite(siteId)).filter((n) => n.host.hostId !== extra?.host.hostId);
+    const nodes = (await this.nodes.listBySite(siteId)).filter((n) => n.host.hostId !== extra?.host.hostId && n.state !== 'removed');
     const hosts = nodes.map((n) => ({ host: n.host, addresses: n.addresses ?? [] }));
     if (extra) hosts.push(extra);
     if (!hosts.length) throw new NotFoundError('site deployment', siteId);

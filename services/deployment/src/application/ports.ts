@@ -16,7 +16,8 @@ export interface Address {
 export interface NodeDeploymentData {
   readonly host: HostRef;
   /** `deploying` is written only for runtimes that use site inputs, so concurrent deploys see each other. */
-  readonly state: 'deploying' | 'deployed' | 'failed';
+  /** `removed`: the node was aborted; its services are gone and later facts are ignored. */
+  readonly state: 'deploying' | 'deployed' | 'failed' | 'removed';
   readonly containers: readonly Container[];
   readonly lastFailure: Failure | undefined;
   /** The node's allocations from NetworkConfigured (absent on records written before they were kept). */

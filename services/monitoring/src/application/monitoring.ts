@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { NotFoundError, ValidationError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
-import { apply, durationMs, emptyProgress, requestRetry, type Fact, type ProgressData } from '../domain/progress';
+import { apply, durationMs, emptyProgress, requestAbort, requestRetry, type Fact, type ProgressData } from '../domain/progress';
 import type { ProgressRepository } from './ports';
 
 export const SERVICE = 'monitoring';
@@ -49,6 +49,30 @@ export class MonitoringService {
     });
     const w = await this.progress.save(progress, cur.version, [event], `retry-${attempt}`);
     if (w.outcome === 'duplicate') return (await this.progress.get(hostId)) ?? cur; // the same retry, asked twice at once
+    const row = { data: progress, version: w.version };
+    this.changes.emit('change', row);
+    return row;
+  }
+
+  /**
+   * Operator abort: marks the node aborting and publishes NodeAbortRequested; deployment, network and
+   * provisioning then compensate in that order, and NodeDeprovisioned marks the node aborted.
+   */
+  async abort(hostId: string, requestedBy: string): Promise<Row> {
+    if (!hostId) throw new ValidationError('host_id', 'required');
+    if (requestedBy.length > 200) throw new ValidationError('requested_by', 'at most 200 characters');
+    const cur = await this.progress.get(hostId);
+    if (!cur) throw new NotFoundError('node progress', hostId);
+    const progress = requestAbort(cur.data);
+    const event = newEvent({
+      type: Events.NodeAbortRequested,
+      site: progress.host.siteId,
+      entityId: hostId,
+      service: SERVICE,
+      data: { host: progress.host, requestedBy: requestedBy || 'operator' },
+    });
+    const w = await this.progress.save(progress, cur.version, [event], 'abort');
+    if (w.outcome === 'duplicate') return (await this.progress.get(hostId)) ?? cur;
     const row = { data: progress, version: w.version };
     this.changes.emit('change', row);
     return row;

@@ -7,7 +7,8 @@ export type StepName = (typeof STEPS)[number];
 
 export interface ProgressData {
   readonly host: HostRef;
-  readonly state: 'in-progress' | 'ready' | 'failed';
+  /** aborting: compensations running; aborted: services removed, addresses released, deprovisioned. */
+  readonly state: 'in-progress' | 'ready' | 'failed' | 'aborting' | 'aborted';
   /** Unix ms at which each step's fact was observed (its ce-time). */
   readonly steps: Partial<Record<StepName, number>>;
   readonly lastFailure: Failure | undefined;
@@ -19,7 +20,9 @@ export interface ProgressData {
 
 export type Fact =
   | { readonly kind: 'step'; readonly step: Exclude<StepName, 'ready'>; readonly at: number; readonly addresses?: Readonly<Record<string, string>> }
-  | { readonly kind: 'failure'; readonly failure: Failure; readonly at: number };
+  | { readonly kind: 'failure'; readonly failure: Failure; readonly at: number }
+  /** The last compensation (NodeDeprovisioned) is done. */
+  | { readonly kind: 'aborted'; readonly at: number };
 
 export function emptyProgress(host: HostRef): ProgressData {
   return { host, state: 'in-progress', steps: {}, lastFailure: undefined };
@@ -31,7 +34,9 @@ export function emptyProgress(host: HostRef): ProgressData {
  * the node back in progress.
  */
 export function apply(p: ProgressData, fact: Fact): { progress: ProgressData; becameReady: boolean } {
-  if (p.state === 'ready') return { progress: p, becameReady: false };
+  if (fact.kind === 'aborted') return { progress: { ...p, state: 'aborted' }, becameReady: false };
+  // An aborted node's late facts (a step that was running) change nothing.
+  if (p.state === 'ready' || p.state === 'aborting' || p.state === 'aborted') return { progress: p, becameReady: false };
   if (fact.kind === 'failure') {
     return { progress: { ...p, state: 'failed', lastFailure: fact.failure }, becameReady: false };
   }
@@ -79,4 +84,10 @@ export function requestRetry(p: ProgressData): { progress: ProgressData; step: R
   }
   const attempt = (p.retries ?? 0) + 1;
   return { progress: { ...p, state: 'in-progress', retries: attempt }, step, attempt };
+}
+
+/** An operator abort: any node not already aborting or aborted; its compensations then run. */
+export function requestAbort(p: ProgressData): ProgressData {
+  if (p.state === 'aborting' || p.state === 'aborted') throw new InvalidTransitionError(`node ${p.host.name}`, p.state, 'abort');
+  return { ...p, state: 'aborting' };
 }

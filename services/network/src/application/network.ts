@@ -2,6 +2,7 @@ import { NotFoundError, StepFailedError, ValidationError, isRetryable, isStackya
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
+import type { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
 import { exportAllocations, hostNameOf, planImport, type SiteAllocation } from '../domain/allocations';
 import { formatIp } from '../domain/ipv4';
 import { KayobeConfigError } from '../domain/kayobe/errors';
@@ -158,6 +159,11 @@ export class NetworkService {
     if (!host) throw new ValidationError('host', 'NodeProvisioned without host');
     const existing = await this.configs.get(host.hostId);
     if (existing?.data.state === 'configured') return 'duplicate';
+    if (existing?.data.state === 'released') {
+      // Aborted while this step ran: what it claimed before losing the race goes back too.
+      await this.allocations.releaseHost(host.siteId, host.hostId);
+      return 'duplicate';
+    }
     try {
       const siteNets = await this.networks.list(host.siteId);
       const nets = siteNets.filter((n) => n.groups.some((g) => host.groups.includes(g)));
@@ -210,6 +216,24 @@ export class NetworkService {
     const view = kollaHostVarsFor(kh, names, roles, flags);
     if (this.opts.kollaStrict && view.problems.length > 0) throw new KayobeConfigError('network_interfaces', view.problems.join('; '));
     return view;
+  }
+
+  /**
+   * Compensation, second in reverse order (ServicesRemoved): the host's addresses are released and a
+   * tombstone keeps a late NodeProvisioned from allocating again; AddressesReleased lets
+   * provisioning deprovision.
+   */
+  async onServicesRemoved(env: Envelope<ServicesRemoved>, ctx: { appliedKey: string }): Promise<'applied' | 'duplicate'> {
+    const host = env.data.host;
+    if (!host) throw new ValidationError('host', 'ServicesRemoved without host');
+    const existing = await this.configs.get(host.hostId);
+    if (existing?.data.state === 'released') return 'duplicate';
+    const held = await this.allocations.listHost(host.hostId);
+    await this.allocations.releaseHost(host.siteId, host.hostId);
+    const released = held.map((a) => ({ siteId: a.siteId, network: a.network, hostId: a.hostId, address: formatIp(a.address) }));
+    const event = newEvent({ type: Events.AddressesReleased, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, released }, cause: env });
+    const w = await this.configs.save({ host, allocations: [], files: [], state: 'released' }, existing?.version, [event], ctx.appliedKey);
+    return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
   }
 }
 

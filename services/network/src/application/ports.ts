@@ -42,7 +42,8 @@ export interface HostConfigData {
   readonly host: HostRef;
   readonly allocations: readonly { network: string; address: string }[];
   readonly files: readonly RenderedFile[];
-  readonly state: 'configured' | 'failed';
+  /** `released`: the host was aborted; its addresses are free and later facts are ignored. */
+  readonly state: 'configured' | 'failed' | 'released';
   /** Kolla-Ansible host variables (absent on configs written before they were derived). */
   readonly kolla?: KollaHostVarsView;
 }

@@ -20,4 +20,6 @@ export interface BareMetalDriver {
   enroll(node: NodeData): Promise<void>;
   inspect(node: NodeData): Promise<HardwareFacts>;
   deploy(node: NodeData, image: string): Promise<void>;
+  /** Undeploys (if deployed) and powers the node off; idempotent. */
+  deprovision(node: NodeData): Promise<void>;
 }

@@ -4,7 +4,8 @@ import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { HostRegistered } from '@stackyard/proto/inventory/v1/events';
 import type { NodeEnrolled, NodeInspected } from '@stackyard/proto/provisioning/v1/events';
 import type { NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
-import { completed, failedState, newNode, transition, withStepFailed, type NodeData, type Step } from '../domain/node';
+import type { AddressesReleased } from '@stackyard/proto/network/v1/events';
+import { completed, deprovisioned, failedState, newNode, transition, withStepFailed, type NodeData, type Step } from '../domain/node';
 import type { BareMetalDriver, NodeRepository, Write } from './ports';
 
 export const SERVICE = 'provisioning';
@@ -37,7 +38,7 @@ export class ProvisioningService {
     if (!host?.bmc) throw new ValidationError('host.bmc', 'HostRegistered without a BMC');
     const ref: HostRef = { hostId: host.id, siteId: host.siteId, name: host.name, groups: host.groups };
     const existing = await this.nodes.get(host.id);
-    if (existing && completed(existing.data, 'enroll')) return 'duplicate';
+    if (existing && (completed(existing.data, 'enroll') || existing.data.aborted)) return 'duplicate';
     const node = existing?.data ?? newNode(ref, host.bmc.driver, host.bmc.address, host.hardwareProfile);
     return this.enroll(env, ctx, node, existing?.version);
   }
@@ -55,6 +56,7 @@ export class ProvisioningService {
   /** NodeEnrolled -> inspect (hardware facts) -> NodeInspected. */
   async onNodeEnrolled(env: Envelope<NodeEnrolled>, ctx: StepContext): Promise<StepOutcome> {
     const cur = await this.load(env.data.host);
+    if (cur.data.aborted) return 'ignored';
     if (completed(cur.data, 'inspect')) return 'duplicate';
     return this.inspect(env, ctx, cur.data, cur.version);
   }
@@ -71,6 +73,7 @@ export class ProvisioningService {
   /** NodeInspected -> provide + deploy the OS image -> NodeProvisioned. */
   async onNodeInspected(env: Envelope<NodeInspected>, ctx: StepContext): Promise<StepOutcome> {
     const cur = await this.load(env.data.host);
+    if (cur.data.aborted) return 'ignored';
     if (completed(cur.data, 'deploy')) return 'duplicate';
     return this.deploy(env, ctx, cur.data, cur.version);
   }
@@ -102,9 +105,26 @@ export class ProvisioningService {
     const step = env.data.step;
     if (step !== 'enroll' && step !== 'inspect' && step !== 'deploy') return 'ignored';
     const cur = await this.load(env.data.host);
-    if (cur.data.state !== failedState(step)) return 'ignored';
+    if (cur.data.aborted || cur.data.state !== failedState(step)) return 'ignored';
     const runner = { enroll: this.enroll, inspect: this.inspect, deploy: this.deploy }[step];
     return runner.call(this, env, ctx, cur.data, cur.version);
+  }
+
+  /**
+   * Compensation, last in reverse order (AddressesReleased): undeploys an active node and powers it
+   * off, marks it aborted so that no later saga event acts on it, and publishes NodeDeprovisioned.
+   * A node not created yet (aborted before its registration was handled) gets a tombstone.
+   */
+  async onAddressesReleased(env: Envelope<AddressesReleased>, ctx: StepContext): Promise<StepOutcome> {
+    const ref = env.data.host;
+    if (!ref) throw new ValidationError('host', 'AddressesReleased without host');
+    const cur = await this.nodes.get(ref.hostId);
+    if (cur?.data.aborted) return 'duplicate';
+    const node = cur?.data ?? newNode(ref, '', '', '');
+    if (cur && node.driver) await this.driverFor(node.driver).deprovision(node);
+    const done = deprovisioned(node);
+    const event = newEvent({ type: Events.NodeDeprovisioned, site: ref.siteId, entityId: ref.hostId, service: SERVICE, data: { host: ref, state: done.state }, cause: env });
+    return outcome(await this.save(ref.hostId, done, cur?.version, event, ctx.appliedKey));
   }
 
   /**

@@ -59,6 +59,10 @@ class FakeDriver implements BareMetalDriver {
     this.calls.push({ step: 'deploy', hostId: node.host.hostId, state: node.state, image });
     this.maybeFail('deploy');
   }
+  readonly deprovisioned: string[] = [];
+  async deprovision(node: NodeData): Promise<void> {
+    this.deprovisioned.push(node.host.hostId);
+  }
 }
 
 const IMAGE = 'ubuntu-noble-22.04.qcow2';

@@ -11,6 +11,7 @@ import type { Failure, HardwareFacts, HostRef } from '@stackyard/proto/inventory
  *     \--fail--> enroll failed --retry--> enroll
  *   available --deploy--> deploying --done--> active
  *                              \--fail--> deploy failed --deploy--> deploying
+ *   active --undeploy--> deleting --> cleaning --> available   (abort: deprovision)
  */
 export const STATES = [
   'enroll',
@@ -22,6 +23,8 @@ export const STATES = [
   'deploying',
   'deploy failed',
   'active',
+  'deleting',
+  'cleaning',
 ] as const;
 export type State = (typeof STATES)[number];
 
@@ -34,7 +37,9 @@ const TRANSITIONS: Readonly<Record<State, readonly State[]>> = {
   available: ['deploying', 'manageable'],
   deploying: ['active', 'deploy failed'],
   'deploy failed': ['deploying', 'available'],
-  active: [],
+  active: ['deleting'],
+  deleting: ['cleaning'],
+  cleaning: ['available'],
 };
 
 export function canTransition(from: State, to: State): boolean {
@@ -55,6 +60,8 @@ export interface NodeData {
   readonly lastFailure: Failure | undefined;
   /** Saga steps completed, in order; a step already here is never run again. */
   readonly steps: readonly Step[];
+  /** Aborted and deprovisioned (compensation): later saga events are ignored. */
+  readonly aborted?: boolean;
 }
 
 export type Step = 'enroll' | 'inspect' | 'deploy';
@@ -95,4 +102,10 @@ export function withStepFailed(n: NodeData, step: Step, failure: Failure): NodeD
   const working = workingState(step);
   const path: State[] = n.state === working ? [] : step === 'deploy' && n.state === 'manageable' ? ['available', working] : [working];
   return { ...transition(n, ...path, failedState(step)), lastFailure: failure };
+}
+
+/** Abort compensation: an active node is undeployed (active -> deleting -> cleaning -> available). */
+export function deprovisioned(n: NodeData): NodeData {
+  const undeployed = n.state === 'active' ? transition(n, 'deleting', 'cleaning', 'available') : n;
+  return { ...undeployed, aborted: true };
 }

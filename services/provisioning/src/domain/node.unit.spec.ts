@@ -36,6 +36,9 @@ const ALLOWED: readonly (readonly [State, State])[] = [
   ['available', 'deploying'],
   ['available', 'manageable'],
   ['deploying', 'active'],
+  ['active', 'deleting'],
+  ['deleting', 'cleaning'],
+  ['cleaning', 'available'],
   ['deploying', 'deploy failed'],
   ['deploy failed', 'deploying'],
   ['deploy failed', 'available'],
@@ -54,9 +57,9 @@ function transitionError(fn: () => unknown): InvalidTransitionError {
 }
 
 describe('node transition table', () => {
-  it('knows the nine Ironic-like states', () => {
+  it('knows the eleven Ironic-like states', () => {
     expect([...STATES].sort()).toEqual(
-      ['active', 'available', 'deploy failed', 'deploying', 'enroll', 'enroll failed', 'inspect failed', 'inspecting', 'manageable'].sort(),
+      ['active', 'available', 'cleaning', 'deleting', 'deploy failed', 'deploying', 'enroll', 'enroll failed', 'inspect failed', 'inspecting', 'manageable'].sort(),
     );
   });
 
@@ -95,8 +98,8 @@ describe('node transition table', () => {
     expect(isStackyardError(e)).toBe(true);
   });
 
-  it('treats active as terminal', () => {
-    for (const to of STATES) expect(canTransition('active', to)).toBe(false);
+  it('leaves active only by undeploying (deleting), as Ironic does', () => {
+    for (const to of STATES) expect(canTransition('active', to)).toBe(to === 'deleting');
   });
 });
 

@@ -17,6 +17,7 @@ const STATES = {
   deploying: NodeDeploymentState.NODE_DEPLOYMENT_STATE_DEPLOYING,
   deployed: NodeDeploymentState.NODE_DEPLOYMENT_STATE_DEPLOYED,
   failed: NodeDeploymentState.NODE_DEPLOYMENT_STATE_FAILED,
+  removed: NodeDeploymentState.NODE_DEPLOYMENT_STATE_REMOVED,
 } as const;
 
 function toPb(r: OperationResult): OperationResultPb {

@@ -2,17 +2,25 @@ import { Events } from '@stackyard/events';
 import { inboxKey } from '@stackyard/mongo';
 import type { ConsumerSpec } from '@stackyard/nats';
 import type { NetworkConfigured } from '@stackyard/proto/network/v1/events';
+import type { NodeAbortRequested } from '@stackyard/proto/monitoring/v1/events';
 import type { DeploymentService } from '../../application/deployment';
 
-export function deploymentConsumers(svc: DeploymentService, concurrency: number): ConsumerSpec<NetworkConfigured>[] {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function deploymentConsumers(svc: DeploymentService, concurrency: number): ConsumerSpec<any>[] {
   const durable = 'deployment-on-network-configured';
-  return [
-    {
-      durable,
-      event: Events.NetworkConfigured,
-      concurrency,
-      maxDeliver: 8,
-      handle: (env, ctx) => svc.onNetworkConfigured(env, { appliedKey: inboxKey(durable, env.id), lastAttempt: ctx.lastAttempt }),
-    },
-  ];
+  const onAbort = 'deployment-on-abort-requested';
+  const abort: ConsumerSpec<NodeAbortRequested> = {
+    durable: onAbort,
+    event: Events.NodeAbortRequested,
+    concurrency,
+    handle: (env) => svc.onAbortRequested(env, { appliedKey: inboxKey(onAbort, env.id) }),
+  };
+  const deploy: ConsumerSpec<NetworkConfigured> = {
+    durable,
+    event: Events.NetworkConfigured,
+    concurrency,
+    maxDeliver: 8,
+    handle: (env, ctx) => svc.onNetworkConfigured(env, { appliedKey: inboxKey(durable, env.id), lastAttempt: ctx.lastAttempt }),
+  };
+  return [deploy, abort];
 }

@@ -5,12 +5,20 @@ import { MonitoringServiceService, type MonitoringServiceServer } from '@stackya
 import type { MonitoringService } from '../../application/monitoring';
 import { STEPS, type ProgressData } from '../../domain/progress';
 
+const STATE: Record<ProgressData['state'], NodeState> = {
+  'in-progress': NodeState.NODE_STATE_IN_PROGRESS,
+  ready: NodeState.NODE_STATE_READY,
+  failed: NodeState.NODE_STATE_FAILED,
+  aborting: NodeState.NODE_STATE_ABORTING,
+  aborted: NodeState.NODE_STATE_ABORTED,
+};
+
 export function toProto(p: { data: ProgressData; version: number }): NodeProgress {
   const d = p.data;
   const failedStep = d.state === 'failed' ? STEPS.find((s) => d.steps[s] === undefined) : undefined;
   return {
     host: d.host,
-    state: d.state === 'ready' ? NodeState.NODE_STATE_READY : d.state === 'failed' ? NodeState.NODE_STATE_FAILED : NodeState.NODE_STATE_IN_PROGRESS,
+    state: STATE[d.state],
     steps: STEPS.map((name) => ({
       name,
       state: d.steps[name] !== undefined ? StepState.STEP_STATE_DONE : name === failedStep ? StepState.STEP_STATE_FAILED : StepState.STEP_STATE_PENDING,
@@ -27,6 +35,7 @@ export function monitoringGrpc(svc: MonitoringService, log: Logger, shutdown: Ab
     getNodeProgress: unary(log, async (req) => ({ progress: toProto(await svc.get(req.hostId)) })),
     listNodeProgress: unary(log, async (req) => ({ nodes: (await svc.list(req.siteId)).map(toProto) })),
     retryNode: unary(log, async (req) => ({ progress: toProto(await svc.retry(req.hostId, req.requestedBy)) })),
+    abortNode: unary(log, async (req) => ({ progress: toProto(await svc.abort(req.hostId, req.requestedBy)) })),
     watchSite: serverStream(log, async (req, call) => {
       const ac = new AbortController();
       const abort = () => ac.abort();

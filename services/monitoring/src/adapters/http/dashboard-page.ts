@@ -21,6 +21,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   td:nth-child(1), td:nth-child(2), td:nth-child(5) { white-space: nowrap; }
   .state { font-weight: 600; }
   .state.ready { color: var(--ok); } .state.failed { color: var(--fail); } .state.in-progress { color: var(--run); }
+  .state.aborting, .state.aborted { color: var(--muted); }
+  button.abort { margin-left: 6px; font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #8c959f; color: var(--muted); background: #fff; border-radius: 4px; cursor: pointer; }
   .steps { display: flex; gap: 3px; }
   .step { width: 18px; height: 18px; border-radius: 3px; background: var(--pending); }
   .step.done { background: var(--ok); } .step.failed { background: var(--fail); }
@@ -63,6 +65,7 @@ function render() {
     const last = done[done.length - 1];
     const steps = n.steps.map((s) => '<span class="step ' + s.state + '" title="' + esc(s.name) + (s.at ? ' ' + new Date(s.at).toLocaleTimeString() : '') + '"></span>').join('');
     const failure = n.failure ? '<div class="failure">' + esc(n.failure.step) + ': ' + esc(n.failure.reason) + ': ' + esc(n.failure.message) + (n.failure.retryable ? ' (retryable)' : '') + '</div><button class="retry" data-retry="' + esc(n.hostId) + '">Retry ' + esc(n.failure.step) + '</button>' : '';
+    const abort = n.state === 'in-progress' || n.state === 'failed' ? '<button class="abort" data-abort="' + esc(n.hostId) + '" title="remove services, release addresses, deprovision">Abort</button>' : '';
     const retries = n.retries ? ' <span class="muted retries">(' + n.retries + (n.retries === 1 ? ' retry' : ' retries') + ')</span>' : '';
     return '<tr data-host="' + esc(n.hostId) + '" data-state="' + n.state + '"><td>' + esc(n.name) + '</td><td>' + esc(n.groups.join(', ')) + '</td><td class="state ' + n.state + '">' + n.state + failure + '</td><td><div class="steps">' + steps + '</div></td><td>' + (last ? esc(last.name) + ' <span class="muted">' + new Date(last.at).toLocaleTimeString() + '</span>' : '') + '</td></tr>';
   }).join('');
@@ -84,10 +87,12 @@ async function sites() {
   if (sel.value && sel.value !== sel.dataset.following) { sel.dataset.following = sel.value; follow(sel.value); }
 }
 document.getElementById('nodes').addEventListener('click', async (e) => {
-  const id = e.target.dataset && e.target.dataset.retry;
+  const id = e.target.dataset && (e.target.dataset.retry || e.target.dataset.abort);
   if (!id) return;
-  e.target.disabled = true; e.target.textContent = 'Retrying...';
-  const r = await fetch('/api/nodes/' + encodeURIComponent(id) + '/retry', { method: 'POST' });
+  const verb = e.target.dataset.retry ? 'retry' : 'abort';
+  if (verb === 'abort' && !confirm('Abort ' + id + '? Its services are removed, its addresses released and it is deprovisioned.')) return;
+  e.target.disabled = true; e.target.textContent = verb === 'retry' ? 'Retrying...' : 'Aborting...';
+  const r = await fetch('/api/nodes/' + encodeURIComponent(id) + '/' + verb, { method: 'POST' });
   const body = await r.json();
   if (r.ok) { nodes.set(body.hostId, body); render(); } else { alert(body.error); e.target.disabled = false; }
 });

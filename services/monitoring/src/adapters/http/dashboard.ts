@@ -55,6 +55,7 @@ export function registerDashboard(app: FastifyInstance, svc: MonitoringService, 
     return scrapeTargets((await svc.list(siteParam(req.query))).map((r) => r.data), network);
   });
   app.post('/api/nodes/:hostId/retry', async (req) => nodeView(await svc.retry((req.params as { hostId: string }).hostId, 'dashboard')));
+  app.post('/api/nodes/:hostId/abort', async (req) => nodeView(await svc.abort((req.params as { hostId: string }).hostId, 'dashboard')));
   app.get('/api/prometheus/rules', async (_req, reply) => reply.type('application/yaml').send(alertRules()));
   app.get('/api/stream', async (req, reply) => {
     const site = siteParam(req.query);

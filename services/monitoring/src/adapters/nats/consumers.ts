@@ -3,11 +3,11 @@ import { inboxKey } from '@stackyard/mongo';
 import type { ConsumerSpec } from '@stackyard/nats';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { MonitoringService } from '../../application/monitoring';
-import type { StepName } from '../../domain/progress';
+import type { Fact, StepName } from '../../domain/progress';
 
 type WithHost = { host?: HostRef | undefined; failure?: Failure | undefined; allocations?: { network: string; address: string }[] };
 
-function on<T>(svc: MonitoringService, event: EventType<T>, hostOf: (d: T) => HostRef | undefined, step: Exclude<StepName, 'ready'> | 'failure'): ConsumerSpec<T> {
+function on<T>(svc: MonitoringService, event: EventType<T>, hostOf: (d: T) => HostRef | undefined, step: Exclude<StepName, 'ready'> | 'failure' | 'aborted'): ConsumerSpec<T> {
   const durable = `monitoring-on-${event.context}-${event.event}`;
   return {
     durable,
@@ -15,8 +15,10 @@ function on<T>(svc: MonitoringService, event: EventType<T>, hostOf: (d: T) => Ho
     concurrency: 64,
     handle: (env: Envelope<T>) => {
       const at = Date.parse(env.time);
-      const fact =
-        step === 'failure'
+      const fact: Fact =
+        step === 'aborted'
+          ? { kind: 'aborted' as const, at }
+          : step === 'failure'
           ? { kind: 'failure' as const, failure: (env.data as WithHost).failure ?? { step: '', reason: 'Unknown', message: '', retryable: false }, at }
           : {
               kind: 'step' as const,
@@ -42,6 +44,7 @@ export function monitoringConsumers(svc: MonitoringService): ConsumerSpec<unknow
     on(svc, Events.ProvisioningFailed, ref, 'failure'),
     on(svc, Events.NetworkFailed, ref, 'failure'),
     on(svc, Events.DeployFailed, ref, 'failure'),
+    on(svc, Events.NodeDeprovisioned, ref, 'aborted'),
   ];
   return specs as ConsumerSpec<unknown>[];
 }

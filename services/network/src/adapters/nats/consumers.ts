@@ -1,18 +1,26 @@
 import { Events } from '@stackyard/events';
 import { inboxKey } from '@stackyard/mongo';
 import type { ConsumerSpec } from '@stackyard/nats';
+import type { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
 import type { NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
 import type { NetworkService } from '../../application/network';
 
-export function networkConsumers(svc: NetworkService, concurrency: number): ConsumerSpec<NodeProvisioned>[] {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function networkConsumers(svc: NetworkService, concurrency: number): ConsumerSpec<any>[] {
   const durable = 'network-on-node-provisioned';
-  return [
-    {
-      durable,
-      event: Events.NodeProvisioned,
-      concurrency,
-      maxDeliver: 8,
-      handle: (env, ctx) => svc.onNodeProvisioned(env, { appliedKey: inboxKey(durable, env.id), lastAttempt: ctx.lastAttempt }),
-    },
-  ];
+  const onRemoved = 'network-on-services-removed';
+  const configure: ConsumerSpec<NodeProvisioned> = {
+    durable,
+    event: Events.NodeProvisioned,
+    concurrency,
+    maxDeliver: 8,
+    handle: (env, ctx) => svc.onNodeProvisioned(env, { appliedKey: inboxKey(durable, env.id), lastAttempt: ctx.lastAttempt }),
+  };
+  const release: ConsumerSpec<ServicesRemoved> = {
+    durable: onRemoved,
+    event: Events.ServicesRemoved,
+    concurrency,
+    handle: (env) => svc.onServicesRemoved(env, { appliedKey: inboxKey(onRemoved, env.id) }),
+  };
+  return [configure, release];
 }

@@ -16,6 +16,8 @@ const TO_PROTO: Record<State, ProvisionState> = {
   deploying: ProvisionState.PROVISION_STATE_DEPLOYING,
   'deploy failed': ProvisionState.PROVISION_STATE_DEPLOY_FAILED,
   active: ProvisionState.PROVISION_STATE_ACTIVE,
+  deleting: ProvisionState.PROVISION_STATE_DELETING,
+  cleaning: ProvisionState.PROVISION_STATE_CLEANING,
 };
 
 function toProto(n: { data: NodeData; version: number }): Node {
@@ -27,6 +29,7 @@ function toProto(n: { data: NodeData; version: number }): Node {
     lastFailure: n.data.lastFailure,
     version: n.version,
     bmcAddress: n.data.bmcAddress,
+    aborted: n.data.aborted ?? false,
   };
 }
 

@@ -88,4 +88,9 @@ export class LabDriver implements BareMetalDriver {
   async deploy(node: NodeData, _image: string): Promise<void> {
     await this.step(node, 'deploy');
   }
+
+  async deprovision(node: NodeData): Promise<void> {
+    if (this.opts.latencyMs > 0) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
+    this.enrolled.delete(node.host.hostId);
+  }
 }

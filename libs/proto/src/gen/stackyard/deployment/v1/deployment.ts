@@ -17,6 +17,8 @@ export enum NodeDeploymentState {
   NODE_DEPLOYMENT_STATE_DEPLOYING = 1,
   NODE_DEPLOYMENT_STATE_DEPLOYED = 2,
   NODE_DEPLOYMENT_STATE_FAILED = 3,
+  /** NODE_DEPLOYMENT_STATE_REMOVED - Aborted: services removed (compensation). */
+  NODE_DEPLOYMENT_STATE_REMOVED = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -34,6 +36,9 @@ export function nodeDeploymentStateFromJSON(object: any): NodeDeploymentState {
     case 3:
     case "NODE_DEPLOYMENT_STATE_FAILED":
       return NodeDeploymentState.NODE_DEPLOYMENT_STATE_FAILED;
+    case 4:
+    case "NODE_DEPLOYMENT_STATE_REMOVED":
+      return NodeDeploymentState.NODE_DEPLOYMENT_STATE_REMOVED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -51,6 +56,8 @@ export function nodeDeploymentStateToJSON(object: NodeDeploymentState): string {
       return "NODE_DEPLOYMENT_STATE_DEPLOYED";
     case NodeDeploymentState.NODE_DEPLOYMENT_STATE_FAILED:
       return "NODE_DEPLOYMENT_STATE_FAILED";
+    case NodeDeploymentState.NODE_DEPLOYMENT_STATE_REMOVED:
+      return "NODE_DEPLOYMENT_STATE_REMOVED";
     case NodeDeploymentState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -25,6 +25,15 @@ export interface DeployFailed {
   failure: Failure | undefined;
 }
 
+/**
+ * Compensation: the node's services were removed (or there were none). Next: network releases.
+ * Subject: stackyard.<site>.deployment.node.<host_id>.services-removed
+ */
+export interface ServicesRemoved {
+  host: HostRef | undefined;
+  removed: Container[];
+}
+
 function createBaseServicesDeployed(): ServicesDeployed {
   return { host: undefined, containers: [] };
 }
@@ -195,6 +204,91 @@ export const DeployFailed: MessageFns<DeployFailed> = {
     message.failure = (object.failure !== undefined && object.failure !== null)
       ? Failure.fromPartial(object.failure)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseServicesRemoved(): ServicesRemoved {
+  return { host: undefined, removed: [] };
+}
+
+export const ServicesRemoved: MessageFns<ServicesRemoved> = {
+  encode(message: ServicesRemoved, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.removed) {
+      Container.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServicesRemoved {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServicesRemoved();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.removed.push(Container.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServicesRemoved {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => Container.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ServicesRemoved): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.removed?.length) {
+      obj.removed = message.removed.map((e) => Container.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServicesRemoved>, I>>(base?: I): ServicesRemoved {
+    return ServicesRemoved.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServicesRemoved>, I>>(object: I): ServicesRemoved {
+    const message = createBaseServicesRemoved();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.removed = object.removed?.map((e) => Container.fromPartial(e)) || [];
     return message;
   },
 };

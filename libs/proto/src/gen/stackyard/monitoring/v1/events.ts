@@ -36,6 +36,16 @@ export interface NodeRetryRequested {
   requestedBy: string;
 }
 
+/**
+ * An operator aborted a node: its saga stops and the compensations run in reverse order
+ * (deployment removes services, network releases addresses, provisioning deprovisions).
+ * Subject: stackyard.<site>.monitoring.node.<host_id>.abort-requested
+ */
+export interface NodeAbortRequested {
+  host: HostRef | undefined;
+  requestedBy: string;
+}
+
 function createBaseNodeReady(): NodeReady {
   return { host: undefined, durationMs: 0 };
 }
@@ -241,6 +251,95 @@ export const NodeRetryRequested: MessageFns<NodeRetryRequested> = {
     message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
     message.step = object.step ?? "";
     message.attempt = object.attempt ?? 0;
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseNodeAbortRequested(): NodeAbortRequested {
+  return { host: undefined, requestedBy: "" };
+}
+
+export const NodeAbortRequested: MessageFns<NodeAbortRequested> = {
+  encode(message: NodeAbortRequested, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(18).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeAbortRequested {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeAbortRequested();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeAbortRequested {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: NodeAbortRequested): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeAbortRequested>, I>>(base?: I): NodeAbortRequested {
+    return NodeAbortRequested.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeAbortRequested>, I>>(object: I): NodeAbortRequested {
+    const message = createBaseNodeAbortRequested();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
     message.requestedBy = object.requestedBy ?? "";
     return message;
   },

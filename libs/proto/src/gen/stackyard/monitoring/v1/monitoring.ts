@@ -62,6 +62,10 @@ export enum NodeState {
   NODE_STATE_IN_PROGRESS = 1,
   NODE_STATE_READY = 2,
   NODE_STATE_FAILED = 3,
+  /** NODE_STATE_ABORTING - Aborting: compensations running. */
+  NODE_STATE_ABORTING = 4,
+  /** NODE_STATE_ABORTED - Aborted and clean: services removed, addresses released, node deprovisioned. */
+  NODE_STATE_ABORTED = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -79,6 +83,12 @@ export function nodeStateFromJSON(object: any): NodeState {
     case 3:
     case "NODE_STATE_FAILED":
       return NodeState.NODE_STATE_FAILED;
+    case 4:
+    case "NODE_STATE_ABORTING":
+      return NodeState.NODE_STATE_ABORTING;
+    case 5:
+    case "NODE_STATE_ABORTED":
+      return NodeState.NODE_STATE_ABORTED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -96,6 +106,10 @@ export function nodeStateToJSON(object: NodeState): string {
       return "NODE_STATE_READY";
     case NodeState.NODE_STATE_FAILED:
       return "NODE_STATE_FAILED";
+    case NodeState.NODE_STATE_ABORTING:
+      return "NODE_STATE_ABORTING";
+    case NodeState.NODE_STATE_ABORTED:
+      return "NODE_STATE_ABORTED";
     case NodeState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -60,6 +60,15 @@ export interface RetryNodeResponse {
   progress: NodeProgress | undefined;
 }
 
+export interface AbortNodeRequest {
+  hostId: string;
+  requestedBy: string;
+}
+
+export interface AbortNodeResponse {
+  progress: NodeProgress | undefined;
+}
+
 function createBaseGetNodeProgressRequest(): GetNodeProgressRequest {
   return { hostId: "" };
 }
@@ -648,6 +657,168 @@ export const RetryNodeResponse: MessageFns<RetryNodeResponse> = {
   },
 };
 
+function createBaseAbortNodeRequest(): AbortNodeRequest {
+  return { hostId: "", requestedBy: "" };
+}
+
+export const AbortNodeRequest: MessageFns<AbortNodeRequest> = {
+  encode(message: AbortNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hostId !== "") {
+      writer.uint32(10).string(message.hostId);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(18).string(message.requestedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AbortNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAbortNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hostId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AbortNodeRequest {
+    return {
+      hostId: isSet(object.hostId)
+        ? globalThis.String(object.hostId)
+        : isSet(object.host_id)
+        ? globalThis.String(object.host_id)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+    };
+  },
+
+  toJSON(message: AbortNodeRequest): unknown {
+    const obj: any = {};
+    if (message.hostId !== "") {
+      obj.hostId = message.hostId;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AbortNodeRequest>, I>>(base?: I): AbortNodeRequest {
+    return AbortNodeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AbortNodeRequest>, I>>(object: I): AbortNodeRequest {
+    const message = createBaseAbortNodeRequest();
+    message.hostId = object.hostId ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseAbortNodeResponse(): AbortNodeResponse {
+  return { progress: undefined };
+}
+
+export const AbortNodeResponse: MessageFns<AbortNodeResponse> = {
+  encode(message: AbortNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.progress !== undefined) {
+      NodeProgress.encode(message.progress, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AbortNodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAbortNodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.progress = NodeProgress.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AbortNodeResponse {
+    return { progress: isSet(object.progress) ? NodeProgress.fromJSON(object.progress) : undefined };
+  },
+
+  toJSON(message: AbortNodeResponse): unknown {
+    const obj: any = {};
+    if (message.progress !== undefined) {
+      obj.progress = NodeProgress.toJSON(message.progress);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AbortNodeResponse>, I>>(base?: I): AbortNodeResponse {
+    return AbortNodeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AbortNodeResponse>, I>>(object: I): AbortNodeResponse {
+    const message = createBaseAbortNodeResponse();
+    message.progress = (object.progress !== undefined && object.progress !== null)
+      ? NodeProgress.fromPartial(object.progress)
+      : undefined;
+    return message;
+  },
+};
+
 /** MonitoringService projects every node saga into queryable progress. */
 export type MonitoringServiceService = typeof MonitoringServiceService;
 export const MonitoringServiceService = {
@@ -693,6 +864,16 @@ export const MonitoringServiceService = {
     responseSerialize: (value: RetryNodeResponse): Buffer => Buffer.from(RetryNodeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RetryNodeResponse => RetryNodeResponse.decode(value),
   },
+  /** AbortNode stops a node's saga and runs its compensations (FAILED_PRECONDITION if already aborted). */
+  abortNode: {
+    path: "/stackyard.monitoring.v1.MonitoringService/AbortNode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AbortNodeRequest): Buffer => Buffer.from(AbortNodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AbortNodeRequest => AbortNodeRequest.decode(value),
+    responseSerialize: (value: AbortNodeResponse): Buffer => Buffer.from(AbortNodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AbortNodeResponse => AbortNodeResponse.decode(value),
+  },
 } as const;
 
 export interface MonitoringServiceServer extends UntypedServiceImplementation {
@@ -702,6 +883,8 @@ export interface MonitoringServiceServer extends UntypedServiceImplementation {
   watchSite: handleServerStreamingCall<WatchSiteRequest, WatchSiteResponse>;
   /** RetryNode runs a failed node's failed step again (FAILED_PRECONDITION unless the node failed). */
   retryNode: handleUnaryCall<RetryNodeRequest, RetryNodeResponse>;
+  /** AbortNode stops a node's saga and runs its compensations (FAILED_PRECONDITION if already aborted). */
+  abortNode: handleUnaryCall<AbortNodeRequest, AbortNodeResponse>;
 }
 
 export interface MonitoringServiceClient extends Client {
@@ -757,6 +940,22 @@ export interface MonitoringServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RetryNodeResponse) => void,
+  ): ClientUnaryCall;
+  /** AbortNode stops a node's saga and runs its compensations (FAILED_PRECONDITION if already aborted). */
+  abortNode(
+    request: AbortNodeRequest,
+    callback: (error: ServiceError | null, response: AbortNodeResponse) => void,
+  ): ClientUnaryCall;
+  abortNode(
+    request: AbortNodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AbortNodeResponse) => void,
+  ): ClientUnaryCall;
+  abortNode(
+    request: AbortNodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AbortNodeResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -28,6 +28,15 @@ export interface NetworkFailed {
   failure: Failure | undefined;
 }
 
+/**
+ * Compensation: the host's addresses were released. Next: provisioning deprovisions.
+ * Subject: stackyard.<site>.network.host.<host_id>.addresses-released
+ */
+export interface AddressesReleased {
+  host: HostRef | undefined;
+  released: Allocation[];
+}
+
 function createBaseNetworkConfigured(): NetworkConfigured {
   return { host: undefined, allocations: [], files: [], kolla: undefined };
 }
@@ -232,6 +241,93 @@ export const NetworkFailed: MessageFns<NetworkFailed> = {
     message.failure = (object.failure !== undefined && object.failure !== null)
       ? Failure.fromPartial(object.failure)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseAddressesReleased(): AddressesReleased {
+  return { host: undefined, released: [] };
+}
+
+export const AddressesReleased: MessageFns<AddressesReleased> = {
+  encode(message: AddressesReleased, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.released) {
+      Allocation.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddressesReleased {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddressesReleased();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.released.push(Allocation.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddressesReleased {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      released: globalThis.Array.isArray(object?.released)
+        ? object.released.map((e: any) => Allocation.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AddressesReleased): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.released?.length) {
+      obj.released = message.released.map((e) => Allocation.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddressesReleased>, I>>(base?: I): AddressesReleased {
+    return AddressesReleased.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddressesReleased>, I>>(object: I): AddressesReleased {
+    const message = createBaseAddressesReleased();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.released = object.released?.map((e) => Allocation.fromPartial(e)) || [];
     return message;
   },
 };

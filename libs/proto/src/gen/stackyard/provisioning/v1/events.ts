@@ -38,6 +38,18 @@ export interface ProvisioningFailed {
   failure: Failure | undefined;
 }
 
+/**
+ * Compensation, last: the node was deprovisioned (undeployed and powered off, or never deployed).
+ * Subject: stackyard.<site>.provisioning.node.<host_id>.deprovisioned
+ */
+export interface NodeDeprovisioned {
+  host:
+    | HostRef
+    | undefined;
+  /** The provision state the node was left in. */
+  state: string;
+}
+
 function createBaseNodeEnrolled(): NodeEnrolled {
   return { host: undefined, driver: "" };
 }
@@ -394,6 +406,91 @@ export const ProvisioningFailed: MessageFns<ProvisioningFailed> = {
     message.failure = (object.failure !== undefined && object.failure !== null)
       ? Failure.fromPartial(object.failure)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseNodeDeprovisioned(): NodeDeprovisioned {
+  return { host: undefined, state: "" };
+}
+
+export const NodeDeprovisioned: MessageFns<NodeDeprovisioned> = {
+  encode(message: NodeDeprovisioned, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeDeprovisioned {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeDeprovisioned();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeDeprovisioned {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+    };
+  },
+
+  toJSON(message: NodeDeprovisioned): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeDeprovisioned>, I>>(base?: I): NodeDeprovisioned {
+    return NodeDeprovisioned.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeDeprovisioned>, I>>(object: I): NodeDeprovisioned {
+    const message = createBaseNodeDeprovisioned();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.state = object.state ?? "";
     return message;
   },
 };

@@ -24,6 +24,8 @@ export enum ProvisionState {
   PROVISION_STATE_INSPECT_FAILED = 7,
   PROVISION_STATE_DEPLOY_FAILED = 8,
   PROVISION_STATE_ENROLL_FAILED = 9,
+  PROVISION_STATE_DELETING = 10,
+  PROVISION_STATE_CLEANING = 11,
   UNRECOGNIZED = -1,
 }
 
@@ -59,6 +61,12 @@ export function provisionStateFromJSON(object: any): ProvisionState {
     case 9:
     case "PROVISION_STATE_ENROLL_FAILED":
       return ProvisionState.PROVISION_STATE_ENROLL_FAILED;
+    case 10:
+    case "PROVISION_STATE_DELETING":
+      return ProvisionState.PROVISION_STATE_DELETING;
+    case 11:
+    case "PROVISION_STATE_CLEANING":
+      return ProvisionState.PROVISION_STATE_CLEANING;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -88,6 +96,10 @@ export function provisionStateToJSON(object: ProvisionState): string {
       return "PROVISION_STATE_DEPLOY_FAILED";
     case ProvisionState.PROVISION_STATE_ENROLL_FAILED:
       return "PROVISION_STATE_ENROLL_FAILED";
+    case ProvisionState.PROVISION_STATE_DELETING:
+      return "PROVISION_STATE_DELETING";
+    case ProvisionState.PROVISION_STATE_CLEANING:
+      return "PROVISION_STATE_CLEANING";
     case ProvisionState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -102,6 +114,8 @@ export interface Node {
   lastFailure: Failure | undefined;
   version: number;
   bmcAddress: string;
+  /** The node was aborted and deprovisioned: later saga events are ignored. */
+  aborted: boolean;
 }
 
 function createBaseNode(): Node {
@@ -113,6 +127,7 @@ function createBaseNode(): Node {
     lastFailure: undefined,
     version: 0,
     bmcAddress: "",
+    aborted: false,
   };
 }
 
@@ -138,6 +153,9 @@ export const Node: MessageFns<Node> = {
     }
     if (message.bmcAddress !== "") {
       writer.uint32(58).string(message.bmcAddress);
+    }
+    if (message.aborted !== false) {
+      writer.uint32(64).bool(message.aborted);
     }
     return writer;
   },
@@ -211,6 +229,14 @@ export const Node: MessageFns<Node> = {
             message.bmcAddress = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.aborted = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -240,6 +266,7 @@ export const Node: MessageFns<Node> = {
         : isSet(object.bmc_address)
         ? globalThis.String(object.bmc_address)
         : "",
+      aborted: isSet(object.aborted) ? globalThis.Boolean(object.aborted) : false,
     };
   },
 
@@ -266,6 +293,9 @@ export const Node: MessageFns<Node> = {
     if (message.bmcAddress !== "") {
       obj.bmcAddress = message.bmcAddress;
     }
+    if (message.aborted !== false) {
+      obj.aborted = message.aborted;
+    }
     return obj;
   },
 
@@ -285,6 +315,7 @@ export const Node: MessageFns<Node> = {
       : undefined;
     message.version = object.version ?? 0;
     message.bmcAddress = object.bmcAddress ?? "";
+    message.aborted = object.aborted ?? false;
     return message;
   },
 };

@@ -165,4 +165,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+// A failure nobody awaited (a stream or socket error) still ends with a message and exit code 3,
+// never a bare stack trace.
+process.on('unhandledRejection', (e) => {
+  process.stderr.write(`stackyard: unexpected error: ${(e as Error)?.message ?? String(e)}\n${(e as Error)?.stack ?? ''}\n`);
+  process.exit(3);
+});
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`stackyard: unexpected error: ${(e as Error)?.message ?? String(e)}\n`);
+    process.exit(3);
+  },
+);

@@ -54,7 +54,7 @@ else
 fi
 
 bin=.stackyard/bin/ferretdb
-if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | grep -o 'v[0-9.]*' | head -1)" = "$FERRETDB_VERSION" ]; then
+if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -1)" = "$FERRETDB_VERSION" ]; then
   say "FerretDB $FERRETDB_VERSION is built ($bin)"
 else
   command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || die "Go is needed to build FerretDB (install Go 1.22+)"

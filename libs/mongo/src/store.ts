@@ -167,6 +167,11 @@ export class AggregateStore<T extends Document> {
     return this.write(id, expectedVersion, data, opts, () => new ConcurrencyError(this.kind, id, expectedVersion));
   }
 
+  /** `create` when there is no version yet (undefined), `update` at `expectedVersion` otherwise. */
+  save(id: string, expectedVersion: number | undefined, data: T, opts: WriteOptions = {}): Promise<WriteResult> {
+    return expectedVersion === undefined ? this.create(id, data, opts) : this.update(id, expectedVersion, data, opts);
+  }
+
   private async write(id: string, expected: number, data: T, opts: WriteOptions, conflict: () => Error): Promise<WriteResult> {
     if (!isStorableId(id)) throw new ValidationError('id', `cannot store ${this.kind} id ${JSON.stringify(id.slice(0, 80))}`);
     const version = expected + 1;

@@ -15,9 +15,7 @@ export class MongoNodeDeploymentRepository implements NodeDeploymentRepository {
     return docs.map((d) => d.data);
   }
   save(d: NodeDeploymentData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
-    return version === undefined
-      ? this.store.create(d.host.hostId, { ...d }, { events, appliedKey })
-      : this.store.update(d.host.hostId, version, { ...d }, { events, appliedKey });
+    return this.store.save(d.host.hostId, version, { ...d }, { events, appliedKey });
   }
 }
 
@@ -28,6 +26,6 @@ export class MongoSiteDeploymentRepository implements SiteDeploymentRepository {
     return this.store.get(siteId);
   }
   save(d: SiteDeploymentData, version: number | undefined): Promise<Write> {
-    return version === undefined ? this.store.create(d.siteId, { ...d }) : this.store.update(d.siteId, version, { ...d });
+    return this.store.save(d.siteId, version, { ...d });
   }
 }

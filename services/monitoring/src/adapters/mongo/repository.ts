@@ -12,9 +12,7 @@ export class MongoProgressRepository implements ProgressRepository {
     return this.store.get(hostId);
   }
   save(p: ProgressData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
-    return version === undefined
-      ? this.store.create(p.host.hostId, { ...p }, { events, appliedKey })
-      : this.store.update(p.host.hostId, version, { ...p }, { events, appliedKey });
+    return this.store.save(p.host.hostId, version, { ...p }, { events, appliedKey });
   }
   list(siteId: string | undefined) {
     return this.store.find((siteId ? { 'data.host.siteId': siteId } : {}) as Filter<AggregateDoc<Doc>>, { sort: { aggId: 1 } });

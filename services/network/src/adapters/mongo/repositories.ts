@@ -135,9 +135,6 @@ export class MongoHostConfigRepository implements HostConfigRepository {
     return this.store.get(hostId);
   }
   save(cfg: HostConfigData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
-    const id = cfg.host.hostId;
-    return version === undefined
-      ? this.store.create(id, { ...cfg }, { events, appliedKey })
-      : this.store.update(id, version, { ...cfg }, { events, appliedKey });
+    return this.store.save(cfg.host.hostId, version, { ...cfg }, { events, appliedKey });
   }
 }

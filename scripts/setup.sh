@@ -53,6 +53,16 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ansible-core >/dev/null || die "apt-get install ansible-core failed"
 fi
 
+if command -v ironic-api >/dev/null 2>&1 && command -v ironic-conductor >/dev/null 2>&1 && python3 -c 'import sushy' 2>/dev/null; then
+  say "Ironic is installed (ironic-api, ironic-conductor, sushy: the ironic driver's tests run it standalone)"
+else
+  say "installing Ironic from Debian (ironic-api, ironic-conductor, python3-sushy; ~1 min)..."
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq || die "apt-get update failed: cannot install Ironic"
+  # The tests run their own Ironic on free loopback ports (libs/devinfra): the packaged services are not used.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ironic-api ironic-conductor python3-sushy >/dev/null || die "apt-get install ironic-api ironic-conductor python3-sushy failed"
+fi
+
 bin=.stackyard/bin/ferretdb
 if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -1)" = "$FERRETDB_VERSION" ]; then
   say "FerretDB $FERRETDB_VERSION is built ($bin)"

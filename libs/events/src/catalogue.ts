@@ -1,6 +1,6 @@
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { HostHardwareRecorded, HostRegistered } from '@stackyard/proto/inventory/v1/events';
-import { NodeDeprovisioned, NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
+import { NodeActionFinished, NodeActionRequested, NodeDeprovisioned, NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
 import { AddressesReleased, NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
 import { DeployFailed, ServicesDeployed, ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
 import { NodeAbortRequested, NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
@@ -69,6 +69,8 @@ export const Events = {
   ServicesRemoved: define('stackyard.deployment.v1.ServicesRemoved', ServicesRemoved, 'deployment', 'node', 'services-removed'),
   AddressesReleased: define('stackyard.network.v1.AddressesReleased', AddressesReleased, 'network', 'host', 'addresses-released'),
   NodeDeprovisioned: define('stackyard.provisioning.v1.NodeDeprovisioned', NodeDeprovisioned, 'provisioning', 'node', 'deprovisioned'),
+  NodeActionRequested: define('stackyard.provisioning.v1.NodeActionRequested', NodeActionRequested, 'provisioning', 'node', 'action-requested'),
+  NodeActionFinished: define('stackyard.provisioning.v1.NodeActionFinished', NodeActionFinished, 'provisioning', 'node', 'action-finished'),
   NodeRetryRequested: define(
     'stackyard.monitoring.v1.NodeRetryRequested',
     NodeRetryRequested,

@@ -1,26 +1,66 @@
+import { Gauge } from 'prom-client';
 import { startService, type RunningService } from '@stackyard/service';
 import type { Logger } from '@stackyard/telemetry';
 import { ProvisioningService } from './application/provisioning';
+import { WorkLimiter } from './application/limits';
 import type { BareMetalDriver } from './application/ports';
+import { FileCredentialStore } from './adapters/credentials/file-credential-store';
 import { provisioningGrpc } from './adapters/grpc/handlers';
 import { LabDriver } from './adapters/lab/lab-driver';
 import { MongoNodeRepository } from './adapters/mongo/node-repository';
 import { provisioningConsumers } from './adapters/nats/consumers';
 import type { ProvisioningConfig } from './config';
 
-export function startProvisioning(config: ProvisioningConfig, opts: { log?: Logger } = {}): Promise<RunningService> {
+/** The drivers this replica offers, by the name hosts give in `bmc.driver`. */
+export function driversFor(config: ProvisioningConfig): Map<string, BareMetalDriver> {
+  const lab = new LabDriver({ latencyMs: config.LAB_LATENCY_MS, faultRate: config.LAB_FAULT_RATE, failSteps: config.LAB_FAIL_STEPS, seed: config.LAB_SEED });
+  const drivers: BareMetalDriver[] = [lab];
+  return new Map(drivers.map((d) => [d.name, d]));
+}
+
+export function startProvisioning(config: ProvisioningConfig, opts: { log?: Logger; drivers?: Map<string, BareMetalDriver> } = {}): Promise<RunningService> {
   return startService(
     'provisioning',
     config,
     (kit) => {
-      const lab = new LabDriver({
-        latencyMs: config.LAB_LATENCY_MS,
-        faultRate: config.LAB_FAULT_RATE,
-        failSteps: config.LAB_FAIL_STEPS,
-        seed: config.LAB_SEED,
+      const limiter = new WorkLimiter({
+        perKind: { inspect: config.MAX_INSPECTIONS_IN_FLIGHT, deploy: config.MAX_DEPLOYS_IN_FLIGHT },
+        perSite: config.MAX_IN_FLIGHT_PER_SITE,
+        perBmc: config.MAX_IN_FLIGHT_PER_BMC,
       });
-      const drivers = new Map<string, BareMetalDriver>([[lab.name, lab]]);
-      const svc = new ProvisioningService(new MongoNodeRepository(kit.store('nodes', 'node')), drivers, config.PROVISION_IMAGE);
+      // Read at scrape time: what holds and what waits for each limit.
+      new Gauge({
+        name: 'stackyard_provisioning_work_in_flight',
+        help: 'Driver work holding a limit (deploy, inspect, site:<id>, bmc:<address>)',
+        labelNames: ['limit'],
+        registers: [kit.ops.registry],
+        collect() {
+          this.reset();
+          for (const l of limiter.snapshot()) this.set({ limit: l.name }, l.inFlight);
+        },
+      });
+      new Gauge({
+        name: 'stackyard_provisioning_work_queued',
+        help: 'Driver work waiting for a limit',
+        labelNames: ['limit'],
+        registers: [kit.ops.registry],
+        collect() {
+          this.reset();
+          for (const l of limiter.snapshot()) this.set({ limit: l.name }, l.queued.length);
+        },
+      });
+      const svc = new ProvisioningService(new MongoNodeRepository(kit.store('nodes', 'node')), opts.drivers ?? driversFor(config), {
+        image: config.PROVISION_IMAGE,
+        credentials: config.BMC_CREDENTIALS_FILE ? new FileCredentialStore(config.BMC_CREDENTIALS_FILE) : undefined,
+        limiter,
+        timeouts: {
+          enroll: config.ENROLL_TIMEOUT_MS,
+          inspect: config.INSPECT_TIMEOUT_MS,
+          deploy: config.DEPLOY_TIMEOUT_MS,
+          deprovision: config.DEPROVISION_TIMEOUT_MS,
+          power: config.POWER_TIMEOUT_MS,
+        },
+      });
       return {
         grpc: [provisioningGrpc(svc, kit.log)],
         consumers: provisioningConsumers(svc, {

@@ -1,12 +1,52 @@
-import { NotFoundError, StepFailedError, ValidationError, isRetryable, isStackyardError } from '@stackyard/errors';
+import { InvalidTransitionError, NotFoundError, StepFailedError, ValidationError, isRetryable, isStackyardError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { HostRegistered } from '@stackyard/proto/inventory/v1/events';
-import type { NodeEnrolled, NodeInspected } from '@stackyard/proto/provisioning/v1/events';
+import type { NodeActionRequested, NodeEnrolled, NodeInspected } from '@stackyard/proto/provisioning/v1/events';
 import type { NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import type { AddressesReleased } from '@stackyard/proto/network/v1/events';
-import { completed, deprovisioned, failedState, newNode, transition, withStepFailed, type NodeData, type Step } from '../domain/node';
-import type { BareMetalDriver, NodeRepository, Write } from './ports';
+import {
+  apply,
+  completed,
+  deprovisioned,
+  failedAt,
+  finishStep,
+  newNode,
+  next,
+  startStep,
+  STABLE_STATES,
+  withStepFailed,
+  type NodeData,
+  type Step,
+  type Verb,
+} from '../domain/node';
+import { WorkLimiter, type WorkKind } from './limits';
+import type { BareMetalDriver, CredentialStore, DeployRequest, DriverCall, NodeRepository, PowerAction, Write } from './ports';
+
+export const POWER_ACTIONS = ['power on', 'power off', 'reboot'] as const;
+export type NodeAction = Verb | (typeof POWER_ACTIONS)[number];
+/** Verbs an operator may ask for (Ironic's names); abort, rebuild and clean are not offered yet. */
+export const OPERATOR_VERBS: readonly Verb[] = ['manage', 'inspect', 'provide', 'deploy', 'undeploy'];
+
+/** Per kind of driver work, how long it may take (Kayobe's waits: reference/kayobe.md §6.4-6.6). */
+export type StepTimeouts = Readonly<Record<WorkKind, number>>;
+export const DEFAULT_TIMEOUTS: StepTimeouts = {
+  enroll: 5 * 60_000,
+  inspect: 20 * 60_000,
+  deploy: 30 * 60_000,
+  deprovision: 15 * 60_000,
+  power: 2 * 60_000,
+};
+
+export interface ProvisioningOptions {
+  /** OS image deployed to every node (Kayobe: overcloud host image). */
+  readonly image: string;
+  readonly credentials?: CredentialStore;
+  readonly limiter?: WorkLimiter;
+  readonly timeouts?: Partial<StepTimeouts>;
+}
+
+const NO_CREDENTIALS: CredentialStore = { resolve: async () => undefined };
 
 export const SERVICE = 'provisioning';
 
@@ -23,8 +63,43 @@ export class ProvisioningService {
   constructor(
     private readonly nodes: NodeRepository,
     private readonly drivers: ReadonlyMap<string, BareMetalDriver>,
-    private readonly image: string,
-  ) {}
+    options: ProvisioningOptions,
+  ) {
+    this.image = options.image;
+    this.credentials = options.credentials ?? NO_CREDENTIALS;
+    this.limiter = options.limiter ?? new WorkLimiter({ perKind: {}, perSite: Number.MAX_SAFE_INTEGER, perBmc: Number.MAX_SAFE_INTEGER });
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  }
+
+  private readonly image: string;
+  private readonly credentials: CredentialStore;
+  readonly limiter: WorkLimiter;
+  private readonly timeouts: StepTimeouts;
+
+  /**
+   * One driver call within the limits (kind, site, BMC) and its deadline. The signal tells the
+   * driver to stop; a driver that does not stop in time is abandoned with a retryable Timeout.
+   */
+  private async withDriver<T>(node: NodeData, kind: WorkKind, run: (d: BareMetalDriver, call: DriverCall) => Promise<T>): Promise<T> {
+    const driver = this.driverFor(node.driver);
+    const release = await this.limiter.acquire(kind, node.host.siteId, node.bmcAddress, node.host.name);
+    const ms = this.timeouts[kind];
+    const ctrl = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const credentials = driver.usesCredentials ? await this.credentials.resolve(node.credentialRef ?? '') : undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          ctrl.abort();
+          reject(new StepFailedError('Timeout', `${kind} of ${node.host.name} did not finish within ${ms} ms`, true));
+        }, ms);
+      });
+      return await Promise.race([run(driver, { credentials, signal: ctrl.signal }), deadline]);
+    } finally {
+      clearTimeout(timer);
+      release();
+    }
+  }
 
   private driverFor(name: string): BareMetalDriver {
     const d = this.drivers.get(name);
@@ -39,16 +114,14 @@ export class ProvisioningService {
     const ref: HostRef = { hostId: host.id, siteId: host.siteId, name: host.name, groups: host.groups };
     const existing = await this.nodes.get(host.id);
     if (existing && (completed(existing.data, 'enroll') || existing.data.aborted)) return 'duplicate';
-    const node = existing?.data ?? newNode(ref, host.bmc.driver, host.bmc.address, host.hardwareProfile);
+    const node = existing?.data ?? newNode(ref, host.bmc.driver, host.bmc.address, host.hardwareProfile, host.bmc.credentialRef);
     return this.enroll(env, ctx, node, existing?.version);
   }
 
   private enroll(env: Envelope, ctx: StepContext, node: NodeData, version: number | undefined): Promise<StepOutcome> {
     return this.runStep(env, ctx, node, version, 'enroll', async (n) => {
-      // A retry after a recorded failure goes back to enroll first (enroll failed --retry--> enroll).
-      const enrolling = n.state === 'enroll failed' ? transition(n, 'enroll') : n;
-      await this.driverFor(n.driver).enroll(enrolling);
-      const done = { ...transition(enrolling, 'manageable'), steps: [...n.steps, 'enroll' as const], lastFailure: undefined };
+      await this.withDriver(n, 'enroll', (d, call) => d.enroll(startStep(n, 'enroll'), call));
+      const done = { ...finishStep(n, 'enroll'), power: undefined };
       return { node: done, event: newEvent({ type: Events.NodeEnrolled, site: n.host.siteId, entityId: n.host.hostId, service: SERVICE, data: { host: n.host, driver: n.driver }, cause: env }) };
     });
   }
@@ -63,9 +136,8 @@ export class ProvisioningService {
 
   private inspect(env: Envelope, ctx: StepContext, node: NodeData, version: number): Promise<StepOutcome> {
     return this.runStep(env, ctx, node, version, 'inspect', async (n) => {
-      const inspecting = transition(n, 'inspecting');
-      const hardware = await this.driverFor(n.driver).inspect(inspecting);
-      const done = { ...transition(inspecting, 'manageable'), hardware, steps: [...n.steps, 'inspect' as const], lastFailure: undefined };
+      const hardware = await this.withDriver(n, 'inspect', (d, call) => d.inspect(startStep(n, 'inspect'), call));
+      const done = { ...finishStep(n, 'inspect'), hardware };
       return { node: done, event: newEvent({ type: Events.NodeInspected, site: n.host.siteId, entityId: n.host.hostId, service: SERVICE, data: { host: n.host, hardware }, cause: env }) };
     });
   }
@@ -80,9 +152,8 @@ export class ProvisioningService {
 
   private deploy(env: Envelope, ctx: StepContext, node: NodeData, version: number): Promise<StepOutcome> {
     return this.runStep(env, ctx, node, version, 'deploy', async (n) => {
-      const deploying = n.state === 'manageable' ? transition(n, 'available', 'deploying') : transition(n, 'deploying');
-      await this.driverFor(n.driver).deploy(deploying, this.image);
-      const done = { ...transition(deploying, 'active'), steps: [...n.steps, 'deploy' as const], lastFailure: undefined };
+      await this.withDriver(n, 'deploy', (d, call) => d.deploy(startStep(n, 'deploy'), this.deployRequest(n), call));
+      const done = { ...finishStep(n, 'deploy'), power: 'on' as const };
       return {
         node: done,
         event: newEvent({
@@ -105,7 +176,7 @@ export class ProvisioningService {
     const step = env.data.step;
     if (step !== 'enroll' && step !== 'inspect' && step !== 'deploy') return 'ignored';
     const cur = await this.load(env.data.host);
-    if (cur.data.aborted || cur.data.state !== failedState(step)) return 'ignored';
+    if (cur.data.aborted || !failedAt(cur.data, step)) return 'ignored';
     const runner = { enroll: this.enroll, inspect: this.inspect, deploy: this.deploy }[step];
     return runner.call(this, env, ctx, cur.data, cur.version);
   }
@@ -121,7 +192,7 @@ export class ProvisioningService {
     const cur = await this.nodes.get(ref.hostId);
     if (cur?.data.aborted) return 'duplicate';
     const node = cur?.data ?? newNode(ref, '', '', '');
-    if (cur && node.driver) await this.driverFor(node.driver).deprovision(node);
+    if (cur && node.driver) await this.withDriver(node, 'deprovision', (d, call) => d.deprovision(node, call));
     const done = deprovisioned(node);
     const event = newEvent({ type: Events.NodeDeprovisioned, site: ref.siteId, entityId: ref.hostId, service: SERVICE, data: { host: ref, state: done.state }, cause: env });
     return outcome(await this.save(ref.hostId, done, cur?.version, event, ctx.appliedKey));
@@ -171,6 +242,114 @@ export class ProvisioningService {
     return n;
   }
 
+  /** Config-drive network data: the first inspected NIC (the admin address is allocated later, by the network service). */
+  private deployRequest(n: NodeData): DeployRequest {
+    const nic = n.hardware?.nics[0];
+    return nic ? { image: this.image, network: { macAddress: nic.macAddress, nameservers: [] } } : { image: this.image };
+  }
+
+  /**
+   * Operator action (gRPC NodeAction): checked against Ironic's state machine now, carried out by
+   * this service's consumer of the NodeActionRequested event it records with the request. One
+   * action at a time per node; an aborted node takes none.
+   */
+  async requestAction(hostId: string, action: string, requestId: string): Promise<{ data: NodeData; version: number }> {
+    if (!hostId) throw new ValidationError('host_id', 'required');
+    if (!isNodeAction(action)) throw new ValidationError('action', `unknown action "${action}"; one of: ${[...OPERATOR_VERBS, ...POWER_ACTIONS].join(', ')}`);
+    const cur = await this.getNode(hostId);
+    const n = cur.data;
+    if (n.aborted) throw new InvalidTransitionError('node', `${n.state} (aborted)`, action);
+    if (n.pendingAction) throw new InvalidTransitionError('node', `${n.state} (${n.pendingAction.verb} under way)`, action);
+    if (isPowerAction(action)) {
+      if (!STABLE_STATES.includes(n.state) && !n.state.endsWith('failed')) throw new InvalidTransitionError('node', n.state, `${action} (power changes wait until the node rests in a stable or failed state)`);
+    } else if (!next(n.state, action)) {
+      apply(n, action); // throws the InvalidTransitionError that lists what is allowed
+    }
+    const updated: NodeData = { ...n, pendingAction: { verb: action, requestId } };
+    const event = newEvent({ type: Events.NodeActionRequested, site: n.host.siteId, entityId: n.host.hostId, service: SERVICE, data: { host: n.host, action, requestId } });
+    const w = await this.nodes.update(hostId, updated, cur.version, [event], `request|${requestId}`);
+    return { data: updated, version: w.outcome === 'written' ? w.version : cur.version + 1 };
+  }
+
+  /** Carries out an operator action (NodeActionRequested) and records NodeActionFinished. */
+  async onNodeActionRequested(env: Envelope<NodeActionRequested>, ctx: StepContext): Promise<StepOutcome> {
+    const cur = await this.load(env.data.host);
+    const n = cur.data;
+    const action = env.data.action;
+    if (n.pendingAction?.requestId !== env.data.requestId || !isNodeAction(action)) return 'duplicate';
+    const events: Envelope[] = [];
+    let after: NodeData;
+    let failure: Failure | undefined;
+    try {
+      after = await this.perform(n, action, env, events);
+    } catch (e) {
+      if (isRetryable(e) && !ctx.lastAttempt) throw e;
+      failure = { step: action, reason: isStackyardError(e) ? e.reason : 'DriverError', message: (e as Error).message, retryable: isRetryable(e) };
+      after = { ...failedAction(n, action), lastFailure: failure };
+      events.length = 0;
+    }
+    const done: NodeData = { ...after, pendingAction: undefined };
+    events.push(
+      newEvent({
+        type: Events.NodeActionFinished,
+        site: n.host.siteId,
+        entityId: n.host.hostId,
+        service: SERVICE,
+        data: { host: n.host, action, requestId: env.data.requestId, state: done.state, failure, power: done.power ?? '' },
+        cause: env,
+      }),
+    );
+    return outcome(await this.nodes.update(n.host.hostId, done, cur.version, events, ctx.appliedKey));
+  }
+
+  /**
+   * The driver work of one action and the node it leaves. When the action completes a saga step
+   * the node had not completed (an operator deploying a node whose deploy failed, say), the step is
+   * recorded and its fact published, so the saga carries on from there.
+   */
+  private async perform(n: NodeData, action: NodeAction, cause: Envelope, events: Envelope[]): Promise<NodeData> {
+    const fact = (step: Step, node: NodeData): NodeData => {
+      if (completed(n, step)) return node;
+      const base = { site: n.host.siteId, entityId: n.host.hostId, service: SERVICE, cause };
+      if (step === 'enroll') events.push(newEvent({ ...base, type: Events.NodeEnrolled, data: { host: n.host, driver: n.driver } }));
+      if (step === 'inspect') events.push(newEvent({ ...base, type: Events.NodeInspected, data: { host: n.host, hardware: node.hardware } }));
+      if (step === 'deploy') events.push(newEvent({ ...base, type: Events.NodeProvisioned, data: { host: n.host, image: this.image, nics: node.hardware?.nics ?? [] } }));
+      return { ...node, steps: [...node.steps, step], lastFailure: undefined };
+    };
+    switch (action) {
+      case 'manage':
+        if (n.state !== 'enroll') return apply(n, 'manage');
+        await this.withDriver(n, 'enroll', (d, call) => d.enroll(apply(n, 'manage'), call));
+        return fact('enroll', apply(n, 'manage', 'done'));
+      case 'inspect': {
+        const hardware = await this.withDriver(n, 'inspect', (d, call) => d.inspect(apply(n, 'inspect'), call));
+        return fact('inspect', { ...apply(n, 'inspect', 'done'), hardware });
+      }
+      case 'provide':
+        return apply(n, 'provide', 'done');
+      case 'deploy':
+        await this.withDriver(n, 'deploy', (d, call) => d.deploy(apply(n, 'deploy'), this.deployRequest(n), call));
+        return fact('deploy', { ...apply(n, 'deploy', 'done'), power: 'on' });
+      case 'undeploy':
+        await this.withDriver(n, 'deprovision', (d, call) => d.deprovision(apply(n, 'undeploy'), call));
+        return { ...apply(n, 'undeploy', 'clean', 'done'), power: 'off', steps: n.steps.filter((s) => s !== 'deploy') };
+      case 'power on':
+      case 'power off':
+      case 'reboot': {
+        const target: PowerAction = action === 'power on' ? 'on' : action === 'power off' ? 'off' : 'reboot';
+        await this.withDriver(n, 'power', (d, call) => d.power(n, target, call));
+        return { ...n, power: target === 'off' ? 'off' : 'on' };
+      }
+      default:
+        throw new ValidationError('action', `"${action}" is not offered`);
+    }
+  }
+
+  /** What is running and waiting for the limits. */
+  workQueue() {
+    return this.limiter.snapshot();
+  }
+
   async getNode(id: string): Promise<{ data: NodeData; version: number }> {
     if (!id) throw new ValidationError('host_id', 'required');
     const n = await this.nodes.get(id);
@@ -181,6 +360,21 @@ export class ProvisioningService {
   listNodes(filter: { siteId?: string; state?: string }) {
     return this.nodes.list(filter);
   }
+}
+
+function isPowerAction(a: string): a is (typeof POWER_ACTIONS)[number] {
+  return (POWER_ACTIONS as readonly string[]).includes(a);
+}
+
+function isNodeAction(a: string): a is NodeAction {
+  return isPowerAction(a) || (OPERATOR_VERBS as readonly string[]).includes(a);
+}
+
+/** Where a failed action leaves the node: Ironic's `fail` from the verb's working state, if any. */
+function failedAction(n: NodeData, action: NodeAction): NodeData {
+  if (isPowerAction(action) || action === 'provide') return n;
+  const working = apply(n, action);
+  return next(working.state, 'fail') ? apply(working, 'fail') : n;
 }
 
 function outcome(w: Write): StepOutcome {

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConcurrencyError, NotFoundError, StepFailedError, ValidationError } from '@stackyard/errors';
+import { ConcurrencyError, InvalidTransitionError, NotFoundError, StepFailedError, ValidationError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import { InMemoryAggregateStore } from '@stackyard/testing';
 import type { HostRegistered } from '@stackyard/proto/inventory/v1/events';
 import type { HardwareFacts, Host } from '@stackyard/proto/inventory/v1/inventory';
-import type { NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
+import type { NodeActionFinished, NodeActionRequested, NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
 import type { NodeData, Step } from '../domain/node';
-import type { BareMetalDriver, NodeRepository, Write } from './ports';
+import type { BareMetalDriver, DeployRequest, NodeRepository, PowerAction, PowerState, Write } from './ports';
 import { ProvisioningService, type StepContext } from './provisioning';
 
 /** NodeRepository over the in-memory aggregate store, shaped like MongoNodeRepository. */
@@ -55,13 +55,20 @@ class FakeDriver implements BareMetalDriver {
     this.maybeFail('inspect');
     return structuredClone(HARDWARE);
   }
-  async deploy(node: NodeData, image: string): Promise<void> {
-    this.calls.push({ step: 'deploy', hostId: node.host.hostId, state: node.state, image });
+  async deploy(node: NodeData, request: DeployRequest): Promise<void> {
+    this.calls.push({ step: 'deploy', hostId: node.host.hostId, state: node.state, image: request.image });
     this.maybeFail('deploy');
   }
   readonly deprovisioned: string[] = [];
   async deprovision(node: NodeData): Promise<void> {
     this.deprovisioned.push(node.host.hostId);
+  }
+  readonly powered: string[] = [];
+  async power(node: NodeData, action: PowerAction): Promise<void> {
+    this.powered.push(`${node.host.hostId}:${action}`);
+  }
+  async powerState(): Promise<PowerState> {
+    return 'unknown';
   }
 }
 
@@ -97,7 +104,7 @@ let svc: ProvisioningService;
 beforeEach(() => {
   nodes = new FakeNodeRepository();
   driver = new FakeDriver();
-  svc = new ProvisioningService(nodes, new Map([['lab', driver]]), IMAGE);
+  svc = new ProvisioningService(nodes, new Map<string, BareMetalDriver>([['lab', driver]]), { image: IMAGE });
 });
 
 /** Runs the three steps, each on the fact the previous one emitted, and returns those facts. */
@@ -158,7 +165,7 @@ describe('ProvisioningService happy path', () => {
   it('calls the driver once per step, in the working state of each step, with the configured image', async () => {
     await runSaga();
     expect(driver.calls).toEqual([
-      { step: 'enroll', hostId: 'dc1-ctl-01', state: 'enroll' },
+      { step: 'enroll', hostId: 'dc1-ctl-01', state: 'verifying' },
       { step: 'inspect', hostId: 'dc1-ctl-01', state: 'inspecting' },
       { step: 'deploy', hostId: 'dc1-ctl-01', state: 'deploying', image: IMAGE },
     ]);
@@ -213,7 +220,7 @@ describe('ProvisioningService redelivery', () => {
 
     expect(await svc.onHostRegistered(reg, ctx(reg))).toBe('duplicate');
     expect(nodes.store.outbox.map((e) => e.type)).toEqual(['stackyard.provisioning.v1.ProvisioningFailed']);
-    expect((await nodes.get('dc1-ctl-01'))?.data.state).toBe('enroll failed');
+    expect((await nodes.get('dc1-ctl-01'))?.data.state).toBe('enroll');
   });
 });
 
@@ -232,7 +239,7 @@ describe('ProvisioningService step failures', () => {
   }
 
   it.each<[Step, string, string]>([
-    ['enroll', 'BmcError', 'enroll failed'],
+    ['enroll', 'BmcError', 'enroll'],
     ['inspect', 'InspectionFailed', 'inspect failed'],
     ['deploy', 'DeployImageFailed', 'deploy failed'],
   ])('Given a non-retryable %s failure (%s), then ProvisioningFailed is recorded and the node is "%s"', async (step, reason, state) => {
@@ -269,7 +276,7 @@ describe('ProvisioningService step failures', () => {
   );
 
   it.each<[Step, string]>([
-    ['enroll', 'enroll failed'],
+    ['enroll', 'enroll'],
     ['inspect', 'inspect failed'],
     ['deploy', 'deploy failed'],
   ])('Given a retryable %s failure on the last delivery, then it is recorded as a retryable failure', async (step, state) => {
@@ -304,7 +311,7 @@ describe('ProvisioningService step failures', () => {
     expect(failed.data.failure).toMatchObject({ step: 'enroll', reason: 'UnknownDriver', retryable: false });
     expect(failed.data.failure?.message).toContain('"ipmi"');
     const n = await nodes.get('dc1-ctl-01');
-    expect(n).toMatchObject({ version: 1, data: { state: 'enroll failed', driver: 'ipmi' } });
+    expect(n).toMatchObject({ version: 1, data: { state: 'enroll', driver: 'ipmi' } });
   });
 });
 
@@ -387,5 +394,169 @@ describe('ProvisioningService queries', () => {
     expect((await svc.listNodes({ siteId: 'dc2' })).map((n) => n.data.host.hostId)).toEqual(['dc2-cmp-01']);
     expect((await svc.listNodes({ state: 'active' })).map((n) => n.data.host.hostId)).toEqual(['dc1-ctl-01']);
     expect(await svc.listNodes({ siteId: 'dc2', state: 'active' })).toEqual([]);
+  });
+});
+
+describe('ProvisioningService operator actions (Ironic verbs and power)', () => {
+  async function requested(action: string) {
+    const n = await svc.requestAction('dc1-ctl-01', action, `req-${action}`);
+    const env = nodes.store.outbox.at(-1) as Envelope<NodeActionRequested>;
+    expect(env.type).toBe(Events.NodeActionRequested.type);
+    expect(env.data).toEqual({ host: REF, action, requestId: `req-${action}` });
+    return { n, env };
+  }
+
+  it('Given an active node, when undeploy is requested and carried out, then it is deprovisioned to available, powered off, and NodeActionFinished says so', async () => {
+    await runSaga();
+    const { n, env } = await requested('undeploy');
+    expect(n.data.pendingAction).toEqual({ verb: 'undeploy', requestId: 'req-undeploy' });
+
+    expect(await svc.onNodeActionRequested(env, ctx(env))).toBe('applied');
+
+    const after = (await nodes.get('dc1-ctl-01'))!.data;
+    expect(after).toMatchObject({ state: 'available', power: 'off', steps: ['enroll', 'inspect'] });
+    expect(after.pendingAction).toBeUndefined();
+    expect(driver.deprovisioned).toEqual(['dc1-ctl-01']);
+    const fin = nodes.store.outbox.at(-1) as Envelope<NodeActionFinished>;
+    expect(fin.type).toBe(Events.NodeActionFinished.type);
+    expect(fin.causationId).toBe(env.id);
+    expect(fin.data).toMatchObject({ action: 'undeploy', requestId: 'req-undeploy', state: 'available', power: 'off', failure: undefined });
+    // Redelivery of the same request does nothing more.
+    expect(await svc.onNodeActionRequested(env, ctx(env))).toBe('duplicate');
+    expect(driver.deprovisioned).toHaveLength(1);
+  });
+
+  it('Given an undeployed node, when deploy is requested, then the driver deploys it again and NodeProvisioned restarts the rest of the saga', async () => {
+    await runSaga();
+    await svc.onNodeActionRequested((await requested('undeploy')).env, ctx(nodes.store.outbox.at(-1)!));
+    const { env } = await requested('deploy');
+    expect(await svc.onNodeActionRequested(env, ctx(env))).toBe('applied');
+    expect((await nodes.get('dc1-ctl-01'))!.data).toMatchObject({ state: 'active', power: 'on', steps: ['enroll', 'inspect', 'deploy'] });
+    expect(nodes.store.outbox.slice(-2).map((e) => e.type)).toEqual([Events.NodeProvisioned.type, Events.NodeActionFinished.type]);
+  });
+
+  it('Given a node whose inspection failed, when inspect is requested, then the step completes and NodeInspected carries the saga on', async () => {
+    driver.failures.inspect.push(new StepFailedError('InspectionFailed', 'IPA did not call back', false));
+    const reg = registered();
+    await svc.onHostRegistered(reg, ctx(reg));
+    const enrolled = nodes.store.outbox.at(-1) as Envelope<NodeEnrolled>;
+    await svc.onNodeEnrolled(enrolled, ctx(enrolled));
+    expect((await nodes.get('dc1-ctl-01'))!.data.state).toBe('inspect failed');
+
+    const { env } = await requested('inspect');
+    expect(await svc.onNodeActionRequested(env, ctx(env))).toBe('applied');
+    expect((await nodes.get('dc1-ctl-01'))!.data).toMatchObject({ state: 'manageable', hardware: HARDWARE, lastFailure: undefined });
+    expect(nodes.store.outbox.slice(-2).map((e) => e.type)).toEqual([Events.NodeInspected.type, Events.NodeActionFinished.type]);
+  });
+
+  it('Given the driver fails a requested deploy for good, then the node is deploy failed with the reason and NodeActionFinished carries the failure', async () => {
+    await runSaga();
+    await svc.onNodeActionRequested((await requested('undeploy')).env, ctx(nodes.store.outbox.at(-1)!));
+    driver.failures.deploy.push(new StepFailedError('DeployFailed', 'image checksum mismatch', false));
+    const { env } = await requested('deploy');
+    expect(await svc.onNodeActionRequested(env, ctx(env))).toBe('applied');
+    const after = (await nodes.get('dc1-ctl-01'))!.data;
+    expect(after.state).toBe('deploy failed');
+    expect(after.lastFailure).toEqual({ step: 'deploy', reason: 'DeployFailed', message: 'image checksum mismatch', retryable: false });
+    expect(after.pendingAction).toBeUndefined();
+    const fin = nodes.store.outbox.at(-1) as Envelope<NodeActionFinished>;
+    expect(fin.data.failure).toMatchObject({ reason: 'DeployFailed' });
+    expect(nodes.store.eventsOfType(Events.NodeProvisioned.type)).toHaveLength(1);
+  });
+
+  it('powers a node off and on through the driver, and records the power state', async () => {
+    await runSaga();
+    for (const action of ['power off', 'power on', 'reboot'] as const) {
+      const { env } = await requested(action);
+      expect(await svc.onNodeActionRequested(env, ctx(env))).toBe('applied');
+    }
+    expect(driver.powered).toEqual(['dc1-ctl-01:off', 'dc1-ctl-01:on', 'dc1-ctl-01:reboot']);
+    expect((await nodes.get('dc1-ctl-01'))!.data).toMatchObject({ state: 'active', power: 'on' });
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['deploy', 'active', /active.*deploy.*allowed: rebuild, undeploy/],
+    ['inspect', 'active', /allowed/],
+    ['manage', 'active', /allowed/],
+    ['provide', 'active', /allowed/],
+  ])('rejects %s on an %s node with FAILED_PRECONDITION (InvalidTransition), writing nothing', async (action, _state, msg) => {
+    await runSaga();
+    const before = { writes: nodes.store.writes, events: nodes.store.outbox.length };
+    const e = await svc.requestAction('dc1-ctl-01', action, 'r1').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InvalidTransitionError);
+    expect((e as Error).message).toMatch(msg);
+    expect(nodes.store.writes).toBe(before.writes);
+    expect(nodes.store.outbox).toHaveLength(before.events);
+  });
+
+  it('rejects a second action while one is under way, and any action on an aborted node', async () => {
+    await runSaga();
+    await requested('power off');
+    await expect(svc.requestAction('dc1-ctl-01', 'power on', 'r2')).rejects.toThrow(/power off under way/);
+    const released = newEvent({ type: Events.AddressesReleased, site: 'dc1', entityId: 'dc1-ctl-01', service: 'network', data: { host: REF, released: [] } });
+    await svc.onAddressesReleased(released, ctx(released));
+    await expect(svc.requestAction('dc1-ctl-01', 'undeploy', 'r3')).rejects.toThrow(/aborted/);
+  });
+
+  it.each<[string, string, string]>([
+    ['', 'undeploy', 'host_id'],
+    ['dc1-ctl-01', '', 'action'],
+    ['dc1-ctl-01', 'rebuild', 'action'],
+    ['dc1-ctl-01', 'explode', 'action'],
+  ])('rejects host_id=%j action=%j naming %s', async (hostId, action, field) => {
+    await runSaga();
+    const e = await svc.requestAction(hostId, action, 'r').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ValidationError);
+    expect((e as ValidationError).field).toBe(field);
+  });
+
+  it('reports an action on an unknown node as NotFound', async () => {
+    await expect(svc.requestAction('dc1-nope', 'undeploy', 'r')).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('ProvisioningService deadlines and credentials', () => {
+  it('Given a driver call that outlives its deadline, then it is aborted with a retryable Timeout naming the step and host', async () => {
+    let signalled = false;
+    const slow: BareMetalDriver = {
+      ...driver,
+      name: 'lab',
+      enroll: (_n, call) =>
+        new Promise<void>((resolve) => {
+          call.signal.addEventListener('abort', () => {
+            signalled = true;
+          });
+          setTimeout(resolve, 5_000).unref();
+        }),
+      inspect: async () => HARDWARE,
+      deploy: async () => undefined,
+      deprovision: async () => undefined,
+      power: async () => undefined,
+      powerState: async () => 'on',
+    };
+    svc = new ProvisioningService(nodes, new Map([['lab', slow]]), { image: IMAGE, timeouts: { enroll: 50 } });
+    const reg = registered();
+    const e = await svc.onHostRegistered(reg, ctx(reg)).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(StepFailedError);
+    expect(e).toMatchObject({ reason: 'Timeout', retryable: true });
+    expect((e as Error).message).toBe('enroll of ctl-01 did not finish within 50 ms');
+    expect(signalled).toBe(true);
+    expect(await svc.onHostRegistered(reg, ctx(reg, true))).toBe('applied');
+    expect((await nodes.get('dc1-ctl-01'))!.data.lastFailure).toMatchObject({ step: 'enroll', reason: 'Timeout', retryable: true });
+  });
+
+  it('resolves credentials only for drivers that use them, and passes them to the call', async () => {
+    const seen: unknown[] = [];
+    const withCreds: BareMetalDriver = { ...driver, name: 'lab', usesCredentials: true, enroll: async (_n, call) => void seen.push(call.credentials), inspect: async () => HARDWARE, deploy: async () => undefined, deprovision: async () => undefined, power: async () => undefined, powerState: async () => 'on' };
+    const resolved: string[] = [];
+    svc = new ProvisioningService(nodes, new Map([['lab', withCreds]]), {
+      image: IMAGE,
+      credentials: { resolve: async (ref) => (resolved.push(ref), { username: 'admin', password: 's3cret' }) },
+    });
+    const reg = registered();
+    await svc.onHostRegistered(reg, ctx(reg));
+    expect(resolved).toEqual(['vault:bmc/ctl-01']);
+    expect(seen).toEqual([{ username: 'admin', password: 's3cret' }]);
+    expect(JSON.stringify(await nodes.get('dc1-ctl-01'))).not.toContain('s3cret');
   });
 });

@@ -2,52 +2,81 @@ import { InvalidTransitionError } from '@stackyard/errors';
 import type { Failure, HardwareFacts, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 
 /**
- * The bare-metal node lifecycle on Ironic's provision state model (reference/kayobe.md §6.1),
- * reduced to what the saga drives today: enroll -> manageable -> inspecting -> manageable ->
- * available -> deploying -> active, with the failure states.
+ * The bare-metal node lifecycle on Ironic's provision state model (reference/kayobe.md §6.1): the
+ * same state names, the same events and the same allowed transitions, for the part of the model
+ * Stackyard drives (no adoption, rescue or servicing).
  *
- *   enroll --verify--> manageable --inspect--> inspecting --done--> manageable --provide--> available
- *     |                                  \--fail--> inspect failed --inspect--> inspecting
- *     \--fail--> enroll failed --retry--> enroll
- *   available --deploy--> deploying --done--> active
- *                              \--fail--> deploy failed --deploy--> deploying
- *   active --undeploy--> deleting --> cleaning --> available   (abort: deprovision)
+ *   enroll --manage--> verifying --done--> manageable          (verify fails: back to enroll)
+ *   manageable --inspect--> inspecting [--wait--> inspect wait] --done--> manageable
+ *                                   \--fail--> inspect failed --inspect|manage-->
+ *   manageable --provide--> cleaning [--wait--> clean wait] --done--> available   (fail: clean failed)
+ *   available --deploy--> deploying [--wait--> wait call-back --resume-->] --done--> active
+ *                                   \--fail--> deploy failed --deploy|rebuild--> deploying
+ *   active|deploy failed|wait call-back|error --undeploy--> deleting --clean--> cleaning --done--> available
+ *   deleting --fail--> error --rebuild--> deploying
  */
 export const STATES = [
   'enroll',
-  'enroll failed',
+  'verifying',
   'manageable',
   'inspecting',
+  'inspect wait',
   'inspect failed',
+  'cleaning',
+  'clean wait',
+  'clean failed',
   'available',
   'deploying',
+  'wait call-back',
   'deploy failed',
   'active',
   'deleting',
-  'cleaning',
+  'error',
 ] as const;
 export type State = (typeof STATES)[number];
 
-const TRANSITIONS: Readonly<Record<State, readonly State[]>> = {
-  enroll: ['manageable', 'enroll failed'],
-  'enroll failed': ['enroll'],
-  manageable: ['inspecting', 'available'],
-  inspecting: ['manageable', 'inspect failed'],
-  'inspect failed': ['inspecting', 'manageable'],
-  available: ['deploying', 'manageable'],
-  deploying: ['active', 'deploy failed'],
-  'deploy failed': ['deploying', 'available'],
-  active: ['deleting'],
-  deleting: ['cleaning'],
-  cleaning: ['available'],
+/** Operator verbs, named as Ironic's API names them (`baremetal node <verb>`). */
+export const VERBS = ['manage', 'provide', 'inspect', 'deploy', 'rebuild', 'undeploy', 'abort', 'clean'] as const;
+export type Verb = (typeof VERBS)[number];
+/** What the conductor (here: the driver's progress) reports. */
+export type ProgressEvent = 'done' | 'fail' | 'wait' | 'resume';
+export type NodeEvent = Verb | ProgressEvent;
+
+const MACHINE: Readonly<Record<State, Partial<Record<NodeEvent, State>>>> = {
+  enroll: { manage: 'verifying' },
+  verifying: { done: 'manageable', fail: 'enroll' },
+  manageable: { inspect: 'inspecting', provide: 'cleaning', clean: 'cleaning' },
+  inspecting: { done: 'manageable', wait: 'inspect wait', fail: 'inspect failed' },
+  'inspect wait': { done: 'manageable', resume: 'inspecting', fail: 'inspect failed', abort: 'inspect failed' },
+  'inspect failed': { manage: 'manageable', inspect: 'inspecting' },
+  cleaning: { done: 'available', wait: 'clean wait', fail: 'clean failed' },
+  'clean wait': { resume: 'cleaning', fail: 'clean failed', abort: 'clean failed' },
+  'clean failed': { manage: 'manageable' },
+  available: { manage: 'manageable', deploy: 'deploying' },
+  deploying: { done: 'active', wait: 'wait call-back', fail: 'deploy failed' },
+  'wait call-back': { resume: 'deploying', done: 'active', fail: 'deploy failed', abort: 'deploy failed', undeploy: 'deleting' },
+  'deploy failed': { deploy: 'deploying', rebuild: 'deploying', undeploy: 'deleting' },
+  active: { rebuild: 'deploying', undeploy: 'deleting' },
+  deleting: { clean: 'cleaning', fail: 'error' },
+  error: { rebuild: 'deploying', undeploy: 'deleting' },
 };
 
-export function canTransition(from: State, to: State): boolean {
-  return TRANSITIONS[from].includes(to);
+/** Ironic's stable states: a node rests in these; any other state means work is under way or failed. */
+export const STABLE_STATES: readonly State[] = ['enroll', 'manageable', 'available', 'active', 'error'];
+export const FAILURE_STATES: readonly State[] = ['inspect failed', 'clean failed', 'deploy failed', 'error'];
+
+/** The state `event` leads to from `from`, or undefined when Ironic does not allow it. */
+export function next(from: State, event: NodeEvent): State | undefined {
+  return MACHINE[from][event];
 }
 
-export function assertTransition(from: State, to: State): void {
-  if (!canTransition(from, to)) throw new InvalidTransitionError('node', from, to);
+/** The events allowed in a state (what `baremetal node show` would let an operator do next). */
+export function allowedEvents(from: State): NodeEvent[] {
+  return Object.keys(MACHINE[from]) as NodeEvent[];
+}
+
+export function canTransition(from: State, to: State): boolean {
+  return Object.values(MACHINE[from]).includes(to);
 }
 
 export interface NodeData {
@@ -55,6 +84,8 @@ export interface NodeData {
   readonly state: State;
   readonly driver: string;
   readonly bmcAddress: string;
+  /** Reference to the BMC credentials (resolved by the CredentialStore, never stored in clear). */
+  readonly credentialRef?: string;
   readonly hardwareProfile: string;
   readonly hardware: HardwareFacts | undefined;
   readonly lastFailure: Failure | undefined;
@@ -62,19 +93,34 @@ export interface NodeData {
   readonly steps: readonly Step[];
   /** Aborted and deprovisioned (compensation): later saga events are ignored. */
   readonly aborted?: boolean;
+  /** Last power state the driver reported. */
+  readonly power?: 'on' | 'off' | 'unknown';
+  /** An operator action requested and not finished yet (one at a time per node). */
+  readonly pendingAction?: { readonly verb: Verb | 'power on' | 'power off' | 'reboot'; readonly requestId: string };
 }
 
 export type Step = 'enroll' | 'inspect' | 'deploy';
 
-export function newNode(host: HostRef, driver: string, bmcAddress: string, hardwareProfile: string): NodeData {
-  return { host, state: 'enroll', driver, bmcAddress, hardwareProfile, hardware: undefined, lastFailure: undefined, steps: [] };
+export function newNode(host: HostRef, driver: string, bmcAddress: string, hardwareProfile: string, credentialRef = ''): NodeData {
+  return {
+    host,
+    state: 'enroll',
+    driver,
+    bmcAddress,
+    ...(credentialRef ? { credentialRef } : {}),
+    hardwareProfile,
+    hardware: undefined,
+    lastFailure: undefined,
+    steps: [],
+  };
 }
 
-/** Moves a node through a sequence of states, checking each transition. */
-export function transition(n: NodeData, ...path: State[]): NodeData {
+/** Applies events in order, each checked against Ironic's state machine. */
+export function apply(n: NodeData, ...events: NodeEvent[]): NodeData {
   let state = n.state;
-  for (const to of path) {
-    assertTransition(state, to);
+  for (const e of events) {
+    const to = next(state, e);
+    if (!to) throw new InvalidTransitionError('node', state, `${e} (allowed: ${allowedEvents(state).join(', ') || 'none'})`);
     state = to;
   }
   return { ...n, state };
@@ -84,28 +130,62 @@ export function completed(n: NodeData, step: Step): boolean {
   return n.steps.includes(step);
 }
 
-/** The state a failed step leaves the node in. */
-export function failedState(step: Step): State {
-  return step === 'enroll' ? 'enroll failed' : step === 'inspect' ? 'inspect failed' : 'deploy failed';
+/** The events that carry a node from its state to the start of a saga step's work. */
+export function stepStart(step: Step, from: State): NodeEvent[] {
+  switch (step) {
+    case 'enroll':
+      return from === 'enroll' ? ['manage'] : [];
+    case 'inspect':
+      return from === 'manageable' || from === 'inspect failed' ? ['inspect'] : from === 'available' ? ['manage', 'inspect'] : [];
+    case 'deploy':
+      if (from === 'manageable') return ['provide', 'done', 'deploy'];
+      if (from === 'available' || from === 'deploy failed') return ['deploy'];
+      if (from === 'clean failed') return ['manage', 'provide', 'done', 'deploy'];
+      return [];
+  }
 }
 
-/** The state a step works in; a failed step is recorded from there, so that it can be run again. */
-function workingState(step: Step): State {
-  return step === 'enroll' ? 'enroll' : step === 'inspect' ? 'inspecting' : 'deploying';
+/** The working state of a saga step: where it ends with `done` or `fail`. */
+export function stepWorkingState(step: Step): State {
+  return step === 'enroll' ? 'verifying' : step === 'inspect' ? 'inspecting' : 'deploying';
+}
+
+/** Moves a node to a step's working state (checked), the point from which it succeeds or fails. */
+export function startStep(n: NodeData, step: Step): NodeData {
+  if (n.state === stepWorkingState(step)) return n;
+  const path = stepStart(step, n.state);
+  if (path.length === 0) throw new InvalidTransitionError('node', n.state, `${step} (the ${step} step cannot start from here)`);
+  return apply(n, ...path);
+}
+
+/** A step finished: the node moves on and the step is recorded as done. */
+export function finishStep(n: NodeData, step: Step): NodeData {
+  return { ...apply(startStep(n, step), 'done'), steps: [...n.steps, step], lastFailure: undefined };
 }
 
 /**
- * Records a failed step. The node is first moved into the step's working state: a deploy starts from
- * `manageable` (right after inspection) by way of `available`, like the deploy step itself does.
+ * The state a failed step leaves the node in: Ironic's failure state for inspection and deploy,
+ * and for a failed verification Ironic puts the node back in `enroll` with its last error.
  */
-export function withStepFailed(n: NodeData, step: Step, failure: Failure): NodeData {
-  const working = workingState(step);
-  const path: State[] = n.state === working ? [] : step === 'deploy' && n.state === 'manageable' ? ['available', working] : [working];
-  return { ...transition(n, ...path, failedState(step)), lastFailure: failure };
+export function failedState(step: Step): State {
+  return step === 'enroll' ? 'enroll' : step === 'inspect' ? 'inspect failed' : 'deploy failed';
 }
 
-/** Abort compensation: an active node is undeployed (active -> deleting -> cleaning -> available). */
+/** Whether the node rests after a failure of this step (what an operator retry acts on). */
+export function failedAt(n: NodeData, step: Step): boolean {
+  return n.state === failedState(step) && n.lastFailure?.step === step;
+}
+
+/** Records a failed step: from its working state the node takes Ironic's `fail` event. */
+export function withStepFailed(n: NodeData, step: Step, failure: Failure): NodeData {
+  return { ...apply(startStep(n, step), 'fail'), lastFailure: failure };
+}
+
+/**
+ * Abort compensation: a deployed (or half-deployed) node is undeployed and cleaned back to
+ * `available` (Kayobe's `overcloud deprovision`), then the saga ignores it.
+ */
 export function deprovisioned(n: NodeData): NodeData {
-  const undeployed = n.state === 'active' ? transition(n, 'deleting', 'cleaning', 'available') : n;
-  return { ...undeployed, aborted: true };
+  const undeploy: NodeEvent[] = next(n.state, 'undeploy') ? ['undeploy', 'clean', 'done'] : [];
+  return { ...apply(n, ...undeploy), aborted: true, power: 'off' };
 }

@@ -1,35 +1,52 @@
 import { ValidationError } from '@stackyard/errors';
+import { uuidv7 } from '@stackyard/events';
 import { unary } from '@stackyard/grpc';
 import type { Logger } from '@stackyard/telemetry';
 import { ProvisionState, type Node } from '@stackyard/proto/provisioning/v1/provisioning';
 import { ProvisioningServiceService, type ProvisioningServiceServer } from '@stackyard/proto/provisioning/v1/provisioning_service';
-import type { ProvisioningService } from '../../application/provisioning';
-import type { NodeData, State } from '../../domain/node';
+import { OPERATOR_VERBS, POWER_ACTIONS, type ProvisioningService } from '../../application/provisioning';
+import { next, STABLE_STATES, type NodeData, type State } from '../../domain/node';
 
 const TO_PROTO: Record<State, ProvisionState> = {
   enroll: ProvisionState.PROVISION_STATE_ENROLL,
-  'enroll failed': ProvisionState.PROVISION_STATE_ENROLL_FAILED,
+  verifying: ProvisionState.PROVISION_STATE_VERIFYING,
   manageable: ProvisionState.PROVISION_STATE_MANAGEABLE,
   inspecting: ProvisionState.PROVISION_STATE_INSPECTING,
+  'inspect wait': ProvisionState.PROVISION_STATE_INSPECT_WAIT,
   'inspect failed': ProvisionState.PROVISION_STATE_INSPECT_FAILED,
+  cleaning: ProvisionState.PROVISION_STATE_CLEANING,
+  'clean wait': ProvisionState.PROVISION_STATE_CLEAN_WAIT,
+  'clean failed': ProvisionState.PROVISION_STATE_CLEAN_FAILED,
   available: ProvisionState.PROVISION_STATE_AVAILABLE,
   deploying: ProvisionState.PROVISION_STATE_DEPLOYING,
+  'wait call-back': ProvisionState.PROVISION_STATE_WAIT_CALL_BACK,
   'deploy failed': ProvisionState.PROVISION_STATE_DEPLOY_FAILED,
   active: ProvisionState.PROVISION_STATE_ACTIVE,
   deleting: ProvisionState.PROVISION_STATE_DELETING,
-  cleaning: ProvisionState.PROVISION_STATE_CLEANING,
+  error: ProvisionState.PROVISION_STATE_ERROR,
 };
+
+/** What NodeAction accepts for a node now. */
+function allowedActions(n: NodeData): string[] {
+  if (n.aborted || n.pendingAction) return [];
+  const verbs = OPERATOR_VERBS.filter((v) => next(n.state, v) !== undefined);
+  const power = STABLE_STATES.includes(n.state) || n.state.endsWith('failed') ? [...POWER_ACTIONS] : [];
+  return [...verbs, ...power];
+}
 
 function toProto(n: { data: NodeData; version: number }): Node {
   return {
     host: n.data.host,
-    state: TO_PROTO[n.data.state],
+    state: TO_PROTO[n.data.state] ?? ProvisionState.PROVISION_STATE_UNSPECIFIED,
     driver: n.data.driver,
     hardware: n.data.hardware,
     lastFailure: n.data.lastFailure,
     version: n.version,
     bmcAddress: n.data.bmcAddress,
     aborted: n.data.aborted ?? false,
+    power: n.data.power ?? '',
+    pendingAction: n.data.pendingAction?.verb ?? '',
+    allowedActions: allowedActions(n.data),
   };
 }
 
@@ -45,6 +62,14 @@ export function provisioningGrpc(svc: ProvisioningService, log: Logger) {
       const nodes = await svc.listNodes({ siteId: req.siteId || undefined, state });
       return { nodes: nodes.map(toProto) };
     }),
+    nodeAction: unary(log, async (req) => {
+      const requestId = uuidv7();
+      const n = await svc.requestAction(req.hostId, req.action, requestId);
+      return { node: toProto(n), requestId };
+    }),
+    getWorkQueue: unary(log, async () => ({
+      limits: svc.workQueue().map((l) => ({ name: l.name, limit: Math.min(l.limit, 2 ** 31 - 1), inFlight: l.inFlight, queued: [...l.queued] })),
+    })),
   };
   return { name: 'stackyard.provisioning.v1.ProvisioningService', definition: ProvisioningServiceService, impl };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { StepFailedError } from '@stackyard/errors';
 import type { HardwareFacts } from '@stackyard/proto/inventory/v1/inventory';
-import type { BareMetalDriver } from '../../application/ports';
+import type { BareMetalDriver, DeployRequest, DriverCall, PowerAction, PowerState } from '../../application/ports';
 import type { NodeData, Step } from '../../domain/node';
 
 /** Hardware profiles of the simulated fleet. */
@@ -42,13 +42,16 @@ export function labMac(hostId: string, index: number): string {
 export class LabDriver implements BareMetalDriver {
   readonly name = 'lab';
   private readonly enrolled = new Set<string>();
+  private readonly powered = new Map<string, PowerState>();
+  /** Network data of each deployed node's config drive, as the lab received it. */
+  readonly deployed = new Map<string, DeployRequest>();
   private readonly attempts = new Map<string, number>();
   private counter = 0;
 
   constructor(private readonly opts: LabOptions) {}
 
-  private async step(node: NodeData, step: Step): Promise<void> {
-    if (this.opts.latencyMs > 0) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
+  private async step(node: NodeData, step: Step, signal?: AbortSignal): Promise<void> {
+    await this.sleep(signal);
     const key = `${node.host.name}:${step}`;
     const attempt = (this.attempts.get(key) ?? 0) + 1;
     this.attempts.set(key, attempt);
@@ -62,13 +65,25 @@ export class LabDriver implements BareMetalDriver {
     }
   }
 
-  async enroll(node: NodeData): Promise<void> {
-    await this.step(node, 'enroll');
-    this.enrolled.add(node.host.hostId);
+  private async sleep(signal?: AbortSignal): Promise<void> {
+    if (this.opts.latencyMs <= 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(resolve, this.opts.latencyMs);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(t);
+        reject(new StepFailedError('Timeout', 'lab: deadline passed', true));
+      }, { once: true });
+    });
   }
 
-  async inspect(node: NodeData): Promise<HardwareFacts> {
-    await this.step(node, 'inspect');
+  async enroll(node: NodeData, call?: DriverCall): Promise<void> {
+    await this.step(node, 'enroll', call?.signal);
+    this.enrolled.add(node.host.hostId);
+    if (!this.powered.has(node.host.hostId)) this.powered.set(node.host.hostId, 'off');
+  }
+
+  async inspect(node: NodeData, call?: DriverCall): Promise<HardwareFacts> {
+    await this.step(node, 'inspect', call?.signal);
     const p = PROFILES[node.hardwareProfile] ?? PROFILES['compute-std']!;
     return {
       cpuCount: p.cpus,
@@ -85,12 +100,24 @@ export class LabDriver implements BareMetalDriver {
     };
   }
 
-  async deploy(node: NodeData, _image: string): Promise<void> {
-    await this.step(node, 'deploy');
+  async deploy(node: NodeData, request: DeployRequest, call?: DriverCall): Promise<void> {
+    await this.step(node, 'deploy', call?.signal);
+    this.deployed.set(node.host.hostId, request);
+    this.powered.set(node.host.hostId, 'on');
   }
 
-  async deprovision(node: NodeData): Promise<void> {
-    if (this.opts.latencyMs > 0) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
-    this.enrolled.delete(node.host.hostId);
+  async deprovision(node: NodeData, call?: DriverCall): Promise<void> {
+    await this.sleep(call?.signal);
+    this.deployed.delete(node.host.hostId);
+    this.powered.set(node.host.hostId, 'off');
+  }
+
+  async power(node: NodeData, action: PowerAction, call?: DriverCall): Promise<void> {
+    await this.sleep(call?.signal);
+    this.powered.set(node.host.hostId, action === 'off' ? 'off' : 'on');
+  }
+
+  async powerState(node: NodeData): Promise<PowerState> {
+    return this.powered.get(node.host.hostId) ?? 'unknown';
   }
 }

@@ -50,6 +50,38 @@ export interface NodeDeprovisioned {
   state: string;
 }
 
+/**
+ * An operator asked for a node action (an Ironic verb or a power change); the provisioning
+ * service's own consumer carries it out and answers with NodeActionFinished.
+ * Subject: stackyard.<site>.provisioning.node.<host_id>.action-requested
+ */
+export interface NodeActionRequested {
+  host:
+    | HostRef
+    | undefined;
+  /** "manage", "inspect", "provide", "deploy", "undeploy", "power on", "power off", "reboot". */
+  action: string;
+  requestId: string;
+}
+
+/**
+ * An operator action finished, well or not.
+ * Subject: stackyard.<site>.provisioning.node.<host_id>.action-finished
+ */
+export interface NodeActionFinished {
+  host: HostRef | undefined;
+  action: string;
+  requestId: string;
+  /** Ironic provision state the node is in afterwards. */
+  state: string;
+  /** Set when the action failed. */
+  failure:
+    | Failure
+    | undefined;
+  /** Power state afterwards, when known: "on", "off", "unknown". */
+  power: string;
+}
+
 function createBaseNodeEnrolled(): NodeEnrolled {
   return { host: undefined, driver: "" };
 }
@@ -491,6 +523,266 @@ export const NodeDeprovisioned: MessageFns<NodeDeprovisioned> = {
     const message = createBaseNodeDeprovisioned();
     message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
     message.state = object.state ?? "";
+    return message;
+  },
+};
+
+function createBaseNodeActionRequested(): NodeActionRequested {
+  return { host: undefined, action: "", requestId: "" };
+}
+
+export const NodeActionRequested: MessageFns<NodeActionRequested> = {
+  encode(message: NodeActionRequested, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    if (message.action !== "") {
+      writer.uint32(18).string(message.action);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeActionRequested {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeActionRequested();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeActionRequested {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: NodeActionRequested): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeActionRequested>, I>>(base?: I): NodeActionRequested {
+    return NodeActionRequested.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeActionRequested>, I>>(object: I): NodeActionRequested {
+    const message = createBaseNodeActionRequested();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.action = object.action ?? "";
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseNodeActionFinished(): NodeActionFinished {
+  return { host: undefined, action: "", requestId: "", state: "", failure: undefined, power: "" };
+}
+
+export const NodeActionFinished: MessageFns<NodeActionFinished> = {
+  encode(message: NodeActionFinished, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    if (message.action !== "") {
+      writer.uint32(18).string(message.action);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
+    }
+    if (message.state !== "") {
+      writer.uint32(34).string(message.state);
+    }
+    if (message.failure !== undefined) {
+      Failure.encode(message.failure, writer.uint32(42).fork()).join();
+    }
+    if (message.power !== "") {
+      writer.uint32(50).string(message.power);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeActionFinished {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeActionFinished();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.failure = Failure.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.power = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeActionFinished {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      failure: isSet(object.failure) ? Failure.fromJSON(object.failure) : undefined,
+      power: isSet(object.power) ? globalThis.String(object.power) : "",
+    };
+  },
+
+  toJSON(message: NodeActionFinished): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.failure !== undefined) {
+      obj.failure = Failure.toJSON(message.failure);
+    }
+    if (message.power !== "") {
+      obj.power = message.power;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeActionFinished>, I>>(base?: I): NodeActionFinished {
+    return NodeActionFinished.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeActionFinished>, I>>(object: I): NodeActionFinished {
+    const message = createBaseNodeActionFinished();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.action = object.action ?? "";
+    message.requestId = object.requestId ?? "";
+    message.state = object.state ?? "";
+    message.failure = (object.failure !== undefined && object.failure !== null)
+      ? Failure.fromPartial(object.failure)
+      : undefined;
+    message.power = object.power ?? "";
     return message;
   },
 };

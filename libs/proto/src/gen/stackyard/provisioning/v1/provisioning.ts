@@ -12,7 +12,7 @@ export const protobufPackage = "stackyard.provisioning.v1";
 
 export const protobufFileName = "stackyard/provisioning/v1/provisioning.proto";
 
-/** Ironic provision states (subset used by the saga; see reference/kayobe.md §6.1). */
+/** Ironic provision states (see reference/kayobe.md §6.1): the ones Stackyard drives. */
 export enum ProvisionState {
   PROVISION_STATE_UNSPECIFIED = 0,
   PROVISION_STATE_ENROLL = 1,
@@ -23,9 +23,21 @@ export enum ProvisionState {
   PROVISION_STATE_ACTIVE = 6,
   PROVISION_STATE_INSPECT_FAILED = 7,
   PROVISION_STATE_DEPLOY_FAILED = 8,
+  /**
+   * PROVISION_STATE_ENROLL_FAILED - Not used any more: a failed verification leaves the node in ENROLL with last_failure set, as
+   * Ironic does.
+   *
+   * @deprecated
+   */
   PROVISION_STATE_ENROLL_FAILED = 9,
   PROVISION_STATE_DELETING = 10,
   PROVISION_STATE_CLEANING = 11,
+  PROVISION_STATE_VERIFYING = 12,
+  PROVISION_STATE_INSPECT_WAIT = 13,
+  PROVISION_STATE_CLEAN_WAIT = 14,
+  PROVISION_STATE_CLEAN_FAILED = 15,
+  PROVISION_STATE_WAIT_CALL_BACK = 16,
+  PROVISION_STATE_ERROR = 17,
   UNRECOGNIZED = -1,
 }
 
@@ -67,6 +79,24 @@ export function provisionStateFromJSON(object: any): ProvisionState {
     case 11:
     case "PROVISION_STATE_CLEANING":
       return ProvisionState.PROVISION_STATE_CLEANING;
+    case 12:
+    case "PROVISION_STATE_VERIFYING":
+      return ProvisionState.PROVISION_STATE_VERIFYING;
+    case 13:
+    case "PROVISION_STATE_INSPECT_WAIT":
+      return ProvisionState.PROVISION_STATE_INSPECT_WAIT;
+    case 14:
+    case "PROVISION_STATE_CLEAN_WAIT":
+      return ProvisionState.PROVISION_STATE_CLEAN_WAIT;
+    case 15:
+    case "PROVISION_STATE_CLEAN_FAILED":
+      return ProvisionState.PROVISION_STATE_CLEAN_FAILED;
+    case 16:
+    case "PROVISION_STATE_WAIT_CALL_BACK":
+      return ProvisionState.PROVISION_STATE_WAIT_CALL_BACK;
+    case 17:
+    case "PROVISION_STATE_ERROR":
+      return ProvisionState.PROVISION_STATE_ERROR;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -100,6 +130,18 @@ export function provisionStateToJSON(object: ProvisionState): string {
       return "PROVISION_STATE_DELETING";
     case ProvisionState.PROVISION_STATE_CLEANING:
       return "PROVISION_STATE_CLEANING";
+    case ProvisionState.PROVISION_STATE_VERIFYING:
+      return "PROVISION_STATE_VERIFYING";
+    case ProvisionState.PROVISION_STATE_INSPECT_WAIT:
+      return "PROVISION_STATE_INSPECT_WAIT";
+    case ProvisionState.PROVISION_STATE_CLEAN_WAIT:
+      return "PROVISION_STATE_CLEAN_WAIT";
+    case ProvisionState.PROVISION_STATE_CLEAN_FAILED:
+      return "PROVISION_STATE_CLEAN_FAILED";
+    case ProvisionState.PROVISION_STATE_WAIT_CALL_BACK:
+      return "PROVISION_STATE_WAIT_CALL_BACK";
+    case ProvisionState.PROVISION_STATE_ERROR:
+      return "PROVISION_STATE_ERROR";
     case ProvisionState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -116,6 +158,12 @@ export interface Node {
   bmcAddress: string;
   /** The node was aborted and deprovisioned: later saga events are ignored. */
   aborted: boolean;
+  /** Power state last reported by the driver: "on", "off", "unknown" or empty when never read. */
+  power: string;
+  /** An operator action under way ("inspect", "power off"...), empty when none. */
+  pendingAction: string;
+  /** Verbs Ironic allows from the current state (what NodeAction accepts now). */
+  allowedActions: string[];
 }
 
 function createBaseNode(): Node {
@@ -128,6 +176,9 @@ function createBaseNode(): Node {
     version: 0,
     bmcAddress: "",
     aborted: false,
+    power: "",
+    pendingAction: "",
+    allowedActions: [],
   };
 }
 
@@ -156,6 +207,15 @@ export const Node: MessageFns<Node> = {
     }
     if (message.aborted !== false) {
       writer.uint32(64).bool(message.aborted);
+    }
+    if (message.power !== "") {
+      writer.uint32(74).string(message.power);
+    }
+    if (message.pendingAction !== "") {
+      writer.uint32(82).string(message.pendingAction);
+    }
+    for (const v of message.allowedActions) {
+      writer.uint32(90).string(v!);
     }
     return writer;
   },
@@ -237,6 +297,30 @@ export const Node: MessageFns<Node> = {
             message.aborted = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.power = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.pendingAction = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.allowedActions.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -267,6 +351,17 @@ export const Node: MessageFns<Node> = {
         ? globalThis.String(object.bmc_address)
         : "",
       aborted: isSet(object.aborted) ? globalThis.Boolean(object.aborted) : false,
+      power: isSet(object.power) ? globalThis.String(object.power) : "",
+      pendingAction: isSet(object.pendingAction)
+        ? globalThis.String(object.pendingAction)
+        : isSet(object.pending_action)
+        ? globalThis.String(object.pending_action)
+        : "",
+      allowedActions: globalThis.Array.isArray(object?.allowedActions)
+        ? object.allowedActions.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.allowed_actions)
+        ? object.allowed_actions.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -296,6 +391,15 @@ export const Node: MessageFns<Node> = {
     if (message.aborted !== false) {
       obj.aborted = message.aborted;
     }
+    if (message.power !== "") {
+      obj.power = message.power;
+    }
+    if (message.pendingAction !== "") {
+      obj.pendingAction = message.pendingAction;
+    }
+    if (message.allowedActions?.length) {
+      obj.allowedActions = message.allowedActions;
+    }
     return obj;
   },
 
@@ -316,6 +420,9 @@ export const Node: MessageFns<Node> = {
     message.version = object.version ?? 0;
     message.bmcAddress = object.bmcAddress ?? "";
     message.aborted = object.aborted ?? false;
+    message.power = object.power ?? "";
+    message.pendingAction = object.pendingAction ?? "";
+    message.allowedActions = object.allowedActions?.map((e) => e) || [];
     return message;
   },
 };

@@ -24,6 +24,32 @@ export const protobufPackage = "stackyard.provisioning.v1";
 
 export const protobufFileName = "stackyard/provisioning/v1/provisioning_service.proto";
 
+export interface NodeActionRequest {
+  hostId: string;
+  action: string;
+}
+
+export interface NodeActionResponse {
+  node: Node | undefined;
+  requestId: string;
+}
+
+export interface GetWorkQueueRequest {
+}
+
+export interface WorkLimit {
+  /** "deploy", "inspect", "enroll", "site:<id>", "bmc:<address>". */
+  name: string;
+  limit: number;
+  inFlight: number;
+  /** Host names waiting for this limit, oldest first. */
+  queued: string[];
+}
+
+export interface GetWorkQueueResponse {
+  limits: WorkLimit[];
+}
+
 export interface GetNodeRequest {
   hostId: string;
 }
@@ -40,6 +66,426 @@ export interface ListNodesRequest {
 export interface ListNodesResponse {
   nodes: Node[];
 }
+
+function createBaseNodeActionRequest(): NodeActionRequest {
+  return { hostId: "", action: "" };
+}
+
+export const NodeActionRequest: MessageFns<NodeActionRequest> = {
+  encode(message: NodeActionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hostId !== "") {
+      writer.uint32(10).string(message.hostId);
+    }
+    if (message.action !== "") {
+      writer.uint32(18).string(message.action);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeActionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeActionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hostId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeActionRequest {
+    return {
+      hostId: isSet(object.hostId)
+        ? globalThis.String(object.hostId)
+        : isSet(object.host_id)
+        ? globalThis.String(object.host_id)
+        : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+    };
+  },
+
+  toJSON(message: NodeActionRequest): unknown {
+    const obj: any = {};
+    if (message.hostId !== "") {
+      obj.hostId = message.hostId;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeActionRequest>, I>>(base?: I): NodeActionRequest {
+    return NodeActionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeActionRequest>, I>>(object: I): NodeActionRequest {
+    const message = createBaseNodeActionRequest();
+    message.hostId = object.hostId ?? "";
+    message.action = object.action ?? "";
+    return message;
+  },
+};
+
+function createBaseNodeActionResponse(): NodeActionResponse {
+  return { node: undefined, requestId: "" };
+}
+
+export const NodeActionResponse: MessageFns<NodeActionResponse> = {
+  encode(message: NodeActionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== undefined) {
+      Node.encode(message.node, writer.uint32(10).fork()).join();
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeActionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeActionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = Node.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeActionResponse {
+    return {
+      node: isSet(object.node) ? Node.fromJSON(object.node) : undefined,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: NodeActionResponse): unknown {
+    const obj: any = {};
+    if (message.node !== undefined) {
+      obj.node = Node.toJSON(message.node);
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeActionResponse>, I>>(base?: I): NodeActionResponse {
+    return NodeActionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeActionResponse>, I>>(object: I): NodeActionResponse {
+    const message = createBaseNodeActionResponse();
+    message.node = (object.node !== undefined && object.node !== null) ? Node.fromPartial(object.node) : undefined;
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetWorkQueueRequest(): GetWorkQueueRequest {
+  return {};
+}
+
+export const GetWorkQueueRequest: MessageFns<GetWorkQueueRequest> = {
+  encode(_: GetWorkQueueRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetWorkQueueRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetWorkQueueRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetWorkQueueRequest {
+    return {};
+  },
+
+  toJSON(_: GetWorkQueueRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetWorkQueueRequest>, I>>(base?: I): GetWorkQueueRequest {
+    return GetWorkQueueRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetWorkQueueRequest>, I>>(_: I): GetWorkQueueRequest {
+    const message = createBaseGetWorkQueueRequest();
+    return message;
+  },
+};
+
+function createBaseWorkLimit(): WorkLimit {
+  return { name: "", limit: 0, inFlight: 0, queued: [] };
+}
+
+export const WorkLimit: MessageFns<WorkLimit> = {
+  encode(message: WorkLimit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).int32(message.limit);
+    }
+    if (message.inFlight !== 0) {
+      writer.uint32(24).int32(message.inFlight);
+    }
+    for (const v of message.queued) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkLimit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkLimit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.inFlight = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.queued.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkLimit {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      inFlight: isSet(object.inFlight)
+        ? globalThis.Number(object.inFlight)
+        : isSet(object.in_flight)
+        ? globalThis.Number(object.in_flight)
+        : 0,
+      queued: globalThis.Array.isArray(object?.queued) ? object.queued.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: WorkLimit): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.inFlight !== 0) {
+      obj.inFlight = Math.round(message.inFlight);
+    }
+    if (message.queued?.length) {
+      obj.queued = message.queued;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WorkLimit>, I>>(base?: I): WorkLimit {
+    return WorkLimit.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WorkLimit>, I>>(object: I): WorkLimit {
+    const message = createBaseWorkLimit();
+    message.name = object.name ?? "";
+    message.limit = object.limit ?? 0;
+    message.inFlight = object.inFlight ?? 0;
+    message.queued = object.queued?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetWorkQueueResponse(): GetWorkQueueResponse {
+  return { limits: [] };
+}
+
+export const GetWorkQueueResponse: MessageFns<GetWorkQueueResponse> = {
+  encode(message: GetWorkQueueResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.limits) {
+      WorkLimit.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetWorkQueueResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetWorkQueueResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.limits.push(WorkLimit.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetWorkQueueResponse {
+    return {
+      limits: globalThis.Array.isArray(object?.limits) ? object.limits.map((e: any) => WorkLimit.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetWorkQueueResponse): unknown {
+    const obj: any = {};
+    if (message.limits?.length) {
+      obj.limits = message.limits.map((e) => WorkLimit.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetWorkQueueResponse>, I>>(base?: I): GetWorkQueueResponse {
+    return GetWorkQueueResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetWorkQueueResponse>, I>>(object: I): GetWorkQueueResponse {
+    const message = createBaseGetWorkQueueResponse();
+    message.limits = object.limits?.map((e) => WorkLimit.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseGetNodeRequest(): GetNodeRequest {
   return { hostId: "" };
@@ -358,11 +804,46 @@ export const ProvisioningServiceService = {
     responseSerialize: (value: ListNodesResponse): Buffer => Buffer.from(ListNodesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListNodesResponse => ListNodesResponse.decode(value),
   },
+  /**
+   * Asks for an Ironic verb (manage, inspect, provide, deploy, undeploy) or a power change (power on,
+   * power off, reboot) on one node. Checked against Ironic's state machine: a verb the node's state
+   * does not allow, an aborted node or an action already under way is FAILED_PRECONDITION. The work
+   * runs asynchronously; GetNode shows it pending and NodeActionFinished reports its end.
+   */
+  nodeAction: {
+    path: "/stackyard.provisioning.v1.ProvisioningService/NodeAction" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: NodeActionRequest): Buffer => Buffer.from(NodeActionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): NodeActionRequest => NodeActionRequest.decode(value),
+    responseSerialize: (value: NodeActionResponse): Buffer => Buffer.from(NodeActionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): NodeActionResponse => NodeActionResponse.decode(value),
+  },
+  /** Work waiting for and holding the limits (deploys, inspections, per site, per BMC). */
+  getWorkQueue: {
+    path: "/stackyard.provisioning.v1.ProvisioningService/GetWorkQueue" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetWorkQueueRequest): Buffer => Buffer.from(GetWorkQueueRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetWorkQueueRequest => GetWorkQueueRequest.decode(value),
+    responseSerialize: (value: GetWorkQueueResponse): Buffer =>
+      Buffer.from(GetWorkQueueResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetWorkQueueResponse => GetWorkQueueResponse.decode(value),
+  },
 } as const;
 
 export interface ProvisioningServiceServer extends UntypedServiceImplementation {
   getNode: handleUnaryCall<GetNodeRequest, GetNodeResponse>;
   listNodes: handleUnaryCall<ListNodesRequest, ListNodesResponse>;
+  /**
+   * Asks for an Ironic verb (manage, inspect, provide, deploy, undeploy) or a power change (power on,
+   * power off, reboot) on one node. Checked against Ironic's state machine: a verb the node's state
+   * does not allow, an aborted node or an action already under way is FAILED_PRECONDITION. The work
+   * runs asynchronously; GetNode shows it pending and NodeActionFinished reports its end.
+   */
+  nodeAction: handleUnaryCall<NodeActionRequest, NodeActionResponse>;
+  /** Work waiting for and holding the limits (deploys, inspections, per site, per BMC). */
+  getWorkQueue: handleUnaryCall<GetWorkQueueRequest, GetWorkQueueResponse>;
 }
 
 export interface ProvisioningServiceClient extends Client {
@@ -395,6 +876,43 @@ export interface ProvisioningServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListNodesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Asks for an Ironic verb (manage, inspect, provide, deploy, undeploy) or a power change (power on,
+   * power off, reboot) on one node. Checked against Ironic's state machine: a verb the node's state
+   * does not allow, an aborted node or an action already under way is FAILED_PRECONDITION. The work
+   * runs asynchronously; GetNode shows it pending and NodeActionFinished reports its end.
+   */
+  nodeAction(
+    request: NodeActionRequest,
+    callback: (error: ServiceError | null, response: NodeActionResponse) => void,
+  ): ClientUnaryCall;
+  nodeAction(
+    request: NodeActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: NodeActionResponse) => void,
+  ): ClientUnaryCall;
+  nodeAction(
+    request: NodeActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: NodeActionResponse) => void,
+  ): ClientUnaryCall;
+  /** Work waiting for and holding the limits (deploys, inspections, per site, per BMC). */
+  getWorkQueue(
+    request: GetWorkQueueRequest,
+    callback: (error: ServiceError | null, response: GetWorkQueueResponse) => void,
+  ): ClientUnaryCall;
+  getWorkQueue(
+    request: GetWorkQueueRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetWorkQueueResponse) => void,
+  ): ClientUnaryCall;
+  getWorkQueue(
+    request: GetWorkQueueRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetWorkQueueResponse) => void,
   ): ClientUnaryCall;
 }
 

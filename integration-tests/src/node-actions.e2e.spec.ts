@@ -5,6 +5,7 @@ import type { LocalServer } from '@stackyard/devinfra';
 import { NodeState } from '@stackyard/proto/monitoring/v1/monitoring';
 import { ProvisionState, type Node } from '@stackyard/proto/provisioning/v1/provisioning';
 import { eventually, privateNats, uniquePrefix } from '@stackyard/testing';
+import { baremetalAction, baremetalQueue, baremetalShow } from '@stackyard/cli';
 import { Platform } from './platform';
 
 // Operator actions through the gRPC API: Ironic's verbs and power changes, checked against the
@@ -88,5 +89,29 @@ describe('node actions (gRPC NodeAction, GetWorkQueue)', () => {
     expect(names).toEqual(expect.arrayContaining(['deploy', 'inspect', 'site:na', 'bmc:bmc-cmp-01']));
     for (const l of q.limits) expect(l).toMatchObject({ inFlight: 0, queued: [] });
     expect(q.limits.find((l) => l.name === 'bmc:bmc-cmp-01')?.limit).toBe(4);
+  });
+
+  it('the CLI shows the node, refuses what is not allowed, and follows an action to its end', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = { provisioning: `127.0.0.1:${p.services.get('provisioning')!.grpcPort}`, token: undefined, json: false, wait: true, timeoutMs: 20_000, out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    expect(await baremetalShow('na-cmp-01', o)).toBe(0);
+    expect(out).toEqual([
+      'cmp-01 (na-cmp-01) driver lab, BMC bmc-cmp-01',
+      '  state   active',
+      '  power   on',
+      '  allowed undeploy, power-on, power-off, reboot',
+    ]);
+    out.length = 0;
+    expect(await baremetalAction('na-cmp-01', 'inspect', o)).toBe(1);
+    expect(err.at(-1)).toMatch(/^stackyard: .*active.*inspect.*allowed: rebuild, undeploy/);
+    expect(await baremetalAction('na-cmp-01', 'reboot', o)).toBe(0);
+    expect(out.at(-1)).toBe('cmp-01: reboot done: active, power on');
+    out.length = 0;
+    expect(await baremetalQueue(o)).toBe(0);
+    expect(out[0]).toMatch(/^LIMIT\s+IN FLIGHT\s+QUEUED\s+WAITING$/);
+    expect(out.find((l) => l.startsWith('bmc:bmc-cmp-01'))).toMatch(/^bmc:bmc-cmp-01\s+0\/4\s+0$/);
+    expect(await baremetalShow('na-cmp-01', { ...o, provisioning: '127.0.0.1:1' })).toBe(3);
+    expect(err.at(-1)).toMatch(/no provisioning service answers at 127.0.0.1:1/);
   });
 });

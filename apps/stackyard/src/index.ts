@@ -3,3 +3,4 @@ export { clientsFor, type Clients } from './clients';
 export { loadSite, followSite } from './pipeline';
 export { readSiteFile, type SiteFile } from './site-file';
 export { abortNode, listNodes, showNode, retryNode, watchSite, type NodeCommandOptions } from './nodes';
+export { baremetalAction, baremetalQueue, baremetalShow, BAREMETAL_ACTIONS, type BaremetalOptions } from './baremetal';

@@ -4,6 +4,7 @@ import { REPO_ROOT } from '@stackyard/devinfra';
 import { isStackyardError } from '@stackyard/errors';
 import { configImport, DEFAULT_INVENTORY } from './config-import';
 import { abortNode, listNodes, retryNode, showNode, watchSite } from './nodes';
+import { BAREMETAL_ACTIONS, baremetalAction, baremetalQueue, baremetalShow } from './baremetal';
 import { up } from './up';
 
 const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environment E]] [--timeout SECONDS] [--json] [--keep] [--lab-latency-ms N] [--fail HOST:STEP]
@@ -27,7 +28,13 @@ const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environ
   retry          run a failed node's failed step again (exit 1 if the node has not failed)
   abort          stop a node: remove its services, release its addresses, deprovision it (in that order)
   watch          follow a site live (Ctrl-C stops; --until-done ends when every node is ready or failed)
-                 These ask a running monitoring service (--monitoring, default $STACKYARD_MONITORING, printed by up --keep).`;
+                 These ask a running monitoring service (--monitoring, default $STACKYARD_MONITORING, printed by up --keep).
+       stackyard baremetal HOST_ID show | HOST_ID ACTION [--wait] [--timeout SECONDS] | queue  [--json] [--provisioning HOST:PORT]
+  baremetal      one node's bare-metal side (Ironic's provision state, power, what it allows), an action on it, or the
+                 work queue (what holds and waits for the deploy, inspect, per-site and per-BMC limits).
+                 ACTION: ${BAREMETAL_ACTIONS.join(', ')} (checked against Ironic's state machine;
+                 a refused action exits 1 saying what is allowed). --wait follows it to its end (exit 1 if it failed,
+                 2 at --timeout). Asks a running provisioning service (--provisioning, default $STACKYARD_PROVISIONING).`;
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -42,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
         'dry-run': { type: 'boolean', default: false },
         inventory: { type: 'string' },
         monitoring: { type: 'string' },
+        provisioning: { type: 'string' },
+        wait: { type: 'boolean', default: false },
         'until-done': { type: 'boolean', default: false },
         timeout: { type: 'string', default: '300' },
         json: { type: 'boolean', default: false },
@@ -83,6 +92,28 @@ async function main(argv: string[]): Promise<number> {
     if (cmd === 'retry' && a) return retryNode(a, env['USER'] || 'cli', o);
     if (cmd === 'abort' && a) return abortNode(a, env['USER'] || 'cli', o);
     process.stderr.write(`stackyard: ${cmd}: missing ${cmd === 'node' ? '`show HOST_ID`' : cmd === 'retry' || cmd === 'abort' ? 'HOST_ID' : '--site S'}\n${USAGE}\n`);
+    return 64;
+  }
+  if (cmd === 'baremetal') {
+    const provisioning = (args.values.provisioning as string | undefined) || env['STACKYARD_PROVISIONING'];
+    if (!provisioning) {
+      process.stderr.write('stackyard: where is provisioning? pass --provisioning HOST:PORT or set STACKYARD_PROVISIONING (`stackyard up --keep` prints it)\n');
+      return 64;
+    }
+    const o = {
+      provisioning,
+      token: env['STACKYARD_TOKEN'] || undefined,
+      json: args.values.json as boolean,
+      wait: args.values.wait as boolean,
+      timeoutMs: Number(args.values.timeout) * 1000,
+      out: (l: string) => process.stdout.write(`${l}\n`),
+      err: (l: string) => process.stderr.write(`${l}\n`),
+    };
+    const [a, b, ...rest] = args.positionals.slice(1);
+    if (a === 'queue' && !b) return baremetalQueue(o);
+    if (a && b === 'show' && !rest.length) return baremetalShow(a, o);
+    if (a && b && !rest.length && (BAREMETAL_ACTIONS as readonly string[]).includes(b)) return baremetalAction(a, b, o);
+    process.stderr.write(`stackyard: baremetal: expected \`HOST_ID show\`, \`HOST_ID ACTION\` (ACTION one of ${BAREMETAL_ACTIONS.join(', ')}) or \`queue\`\n`);
     return 64;
   }
   if (cmd === 'config') {

@@ -288,7 +288,7 @@ export class ProvisioningService {
       after = { ...failedAction(n, action), lastFailure: failure };
       events.length = 0;
     }
-    const done: NodeData = { ...after, pendingAction: undefined };
+    const done: NodeData = { ...after, pendingAction: undefined, lastAction: { verb: action, requestId: env.data.requestId, ...(failure ? { failure } : {}) } };
     events.push(
       newEvent({
         type: Events.NodeActionFinished,

@@ -97,6 +97,8 @@ export interface NodeData {
   readonly power?: 'on' | 'off' | 'unknown';
   /** An operator action requested and not finished yet (one at a time per node). */
   readonly pendingAction?: { readonly verb: Verb | 'power on' | 'power off' | 'reboot'; readonly requestId: string };
+  /** The last operator action that finished, and its failure if it failed. */
+  readonly lastAction?: { readonly verb: string; readonly requestId: string; readonly failure?: Failure };
 }
 
 export type Step = 'enroll' | 'inspect' | 'deploy';

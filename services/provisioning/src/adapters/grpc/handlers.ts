@@ -47,6 +47,7 @@ function toProto(n: { data: NodeData; version: number }): Node {
     power: n.data.power ?? '',
     pendingAction: n.data.pendingAction?.verb ?? '',
     allowedActions: allowedActions(n.data),
+    lastAction: n.data.lastAction ? { action: n.data.lastAction.verb, requestId: n.data.lastAction.requestId, failure: n.data.lastAction.failure } : undefined,
   };
 }
 

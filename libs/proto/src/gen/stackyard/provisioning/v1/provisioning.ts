@@ -164,6 +164,15 @@ export interface Node {
   pendingAction: string;
   /** Verbs Ironic allows from the current state (what NodeAction accepts now). */
   allowedActions: string[];
+  /** The last operator action that finished. */
+  lastAction: ActionResult | undefined;
+}
+
+export interface ActionResult {
+  action: string;
+  requestId: string;
+  /** Set when the action failed. */
+  failure: Failure | undefined;
 }
 
 function createBaseNode(): Node {
@@ -179,6 +188,7 @@ function createBaseNode(): Node {
     power: "",
     pendingAction: "",
     allowedActions: [],
+    lastAction: undefined,
   };
 }
 
@@ -216,6 +226,9 @@ export const Node: MessageFns<Node> = {
     }
     for (const v of message.allowedActions) {
       writer.uint32(90).string(v!);
+    }
+    if (message.lastAction !== undefined) {
+      ActionResult.encode(message.lastAction, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -321,6 +334,14 @@ export const Node: MessageFns<Node> = {
             message.allowedActions.push(reader.string());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.lastAction = ActionResult.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -362,6 +383,11 @@ export const Node: MessageFns<Node> = {
         : globalThis.Array.isArray(object?.allowed_actions)
         ? object.allowed_actions.map((e: any) => globalThis.String(e))
         : [],
+      lastAction: isSet(object.lastAction)
+        ? ActionResult.fromJSON(object.lastAction)
+        : isSet(object.last_action)
+        ? ActionResult.fromJSON(object.last_action)
+        : undefined,
     };
   },
 
@@ -400,6 +426,9 @@ export const Node: MessageFns<Node> = {
     if (message.allowedActions?.length) {
       obj.allowedActions = message.allowedActions;
     }
+    if (message.lastAction !== undefined) {
+      obj.lastAction = ActionResult.toJSON(message.lastAction);
+    }
     return obj;
   },
 
@@ -423,6 +452,116 @@ export const Node: MessageFns<Node> = {
     message.power = object.power ?? "";
     message.pendingAction = object.pendingAction ?? "";
     message.allowedActions = object.allowedActions?.map((e) => e) || [];
+    message.lastAction = (object.lastAction !== undefined && object.lastAction !== null)
+      ? ActionResult.fromPartial(object.lastAction)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseActionResult(): ActionResult {
+  return { action: "", requestId: "", failure: undefined };
+}
+
+export const ActionResult: MessageFns<ActionResult> = {
+  encode(message: ActionResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.action !== "") {
+      writer.uint32(10).string(message.action);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
+    }
+    if (message.failure !== undefined) {
+      Failure.encode(message.failure, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActionResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActionResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.failure = Failure.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ActionResult {
+    return {
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      failure: isSet(object.failure) ? Failure.fromJSON(object.failure) : undefined,
+    };
+  },
+
+  toJSON(message: ActionResult): unknown {
+    const obj: any = {};
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.failure !== undefined) {
+      obj.failure = Failure.toJSON(message.failure);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ActionResult>, I>>(base?: I): ActionResult {
+    return ActionResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ActionResult>, I>>(object: I): ActionResult {
+    const message = createBaseActionResult();
+    message.action = object.action ?? "";
+    message.requestId = object.requestId ?? "";
+    message.failure = (object.failure !== undefined && object.failure !== null)
+      ? Failure.fromPartial(object.failure)
+      : undefined;
     return message;
   },
 };

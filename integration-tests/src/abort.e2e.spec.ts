@@ -57,6 +57,8 @@ describe('abort with compensations in reverse order', () => {
     const node = (await call(p.clients.provisioning, p.clients.provisioning.getNode, { hostId: 'ab-cmp-01' })).node!;
     expect(node.state).toBe(ProvisionState.PROVISION_STATE_AVAILABLE);
     expect(node.aborted).toBe(true);
+    expect(node.power).toBe('off');
+    expect(node.allowedActions).toEqual([]);
 
     await eventually(() => drained(bus.jsm), 10_000, 'drained');
     const seq = async (subject: string) => (await bus.jsm.streams.getMessage(subject.split('.')[2] === 'monitoring' ? 'STACKYARD_MONITORING' : `STACKYARD_${subject.split('.')[2]!.toUpperCase()}`, { last_by_subj: subject }))!.time.getTime();

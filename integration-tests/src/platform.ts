@@ -85,13 +85,13 @@ export class Platform {
     await net('internal', '10.1.0.0/24', '10.1.0.10', '10.1.0.250', 101, '{nic1}');
   }
 
-  registerHost(siteId: string, name: string, groups: string[] = ['compute']) {
+  registerHost(siteId: string, name: string, groups: string[] = ['compute'], bmc?: { address: string; driver: string; credentialRef: string }) {
     const c = this.clients;
     return call(c.inventory, c.inventory.registerHost, {
       siteId,
       name,
       groups,
-      bmc: { address: `bmc-${name}`, driver: 'lab', credentialRef: `vault:bmc/${name}` },
+      bmc: bmc ?? { address: `bmc-${name}`, driver: 'lab', credentialRef: `vault:bmc/${name}` },
       labels: {},
       hardwareProfile: groups.includes('controllers') ? 'controller-std' : 'compute-std',
       requestId: name,

@@ -239,3 +239,5 @@ export async function startFerretDb(opts: StartOptions & { bin?: string; backend
     kill: () => proc.kill('SIGKILL'),
   };
 }
+export * from './ironic';
+export * from './nats-cluster';

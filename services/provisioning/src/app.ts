@@ -6,7 +6,9 @@ import { WorkLimiter } from './application/limits';
 import type { BareMetalDriver } from './application/ports';
 import { FileCredentialStore } from './adapters/credentials/file-credential-store';
 import { provisioningGrpc } from './adapters/grpc/handlers';
+import { IronicDriver } from './adapters/ironic/ironic-driver';
 import { LabDriver } from './adapters/lab/lab-driver';
+import { RedfishDriver } from './adapters/redfish/redfish-driver';
 import { MongoNodeRepository } from './adapters/mongo/node-repository';
 import { provisioningConsumers } from './adapters/nats/consumers';
 import type { ProvisioningConfig } from './config';
@@ -14,7 +16,26 @@ import type { ProvisioningConfig } from './config';
 /** The drivers this replica offers, by the name hosts give in `bmc.driver`. */
 export function driversFor(config: ProvisioningConfig): Map<string, BareMetalDriver> {
   const lab = new LabDriver({ latencyMs: config.LAB_LATENCY_MS, faultRate: config.LAB_FAULT_RATE, failSteps: config.LAB_FAIL_STEPS, seed: config.LAB_SEED });
-  const drivers: BareMetalDriver[] = [lab];
+  const redfish = new RedfishDriver({
+    scheme: config.REDFISH_SCHEME,
+    verifyTls: config.REDFISH_CA_FILE ?? config.REDFISH_VERIFY_TLS,
+    pollIntervalMs: config.REDFISH_POLL_INTERVAL_MS,
+    requestTimeoutMs: config.REDFISH_REQUEST_TIMEOUT_MS,
+    deployTimeoutMs: config.DEPLOY_TIMEOUT_MS,
+    powerTimeoutMs: config.POWER_TIMEOUT_MS,
+  });
+  const drivers: BareMetalDriver[] = [lab, redfish];
+  if (config.IRONIC_URL) {
+    drivers.push(
+      new IronicDriver({
+        url: config.IRONIC_URL,
+        hardwareType: config.IRONIC_HARDWARE_TYPE,
+        pollIntervalMs: config.IRONIC_POLL_INTERVAL_MS,
+        lockedRetries: config.IRONIC_LOCKED_RETRIES,
+        lockedRetryIntervalMs: config.IRONIC_LOCKED_RETRY_INTERVAL_MS,
+      }),
+    );
+  }
   return new Map(drivers.map((d) => [d.name, d]));
 }
 
@@ -51,7 +72,8 @@ export function startProvisioning(config: ProvisioningConfig, opts: { log?: Logg
       });
       const svc = new ProvisioningService(new MongoNodeRepository(kit.store('nodes', 'node')), opts.drivers ?? driversFor(config), {
         image: config.PROVISION_IMAGE,
-        credentials: config.BMC_CREDENTIALS_FILE ? new FileCredentialStore(config.BMC_CREDENTIALS_FILE) : undefined,
+        imageBaseUrl: config.PROVISION_IMAGE_BASE_URL,
+        credentials: config.BMC_CREDENTIALS_FILE ? new FileCredentialStore(config.BMC_CREDENTIALS_FILE, config.BMC_CREDENTIALS_KEY_FILE) : undefined,
         limiter,
         timeouts: {
           enroll: config.ENROLL_TIMEOUT_MS,

@@ -10,6 +10,8 @@ const bool = (d: boolean) =>
 export const configSchema = baseConfigSchema.extend({
   /** OS image deployed to every node (Kayobe: overcloud host image). */
   PROVISION_IMAGE: z.string().min(1).default('deployment_image.qcow2'),
+  /** Where BMCs and Ironic fetch an image given by name: `<base>/<PROVISION_IMAGE>` (an image URL is used as is). */
+  PROVISION_IMAGE_BASE_URL: z.string().url().optional(),
   MAX_ENROLLS_IN_FLIGHT: z.coerce.number().int().positive().default(32),
   MAX_INSPECTIONS_IN_FLIGHT: z.coerce.number().int().positive().default(16),
   MAX_DEPLOYS_IN_FLIGHT: z.coerce.number().int().positive().default(16),
@@ -24,6 +26,8 @@ export const configSchema = baseConfigSchema.extend({
   POWER_TIMEOUT_MS: ms(2 * 60_000),
   /** YAML/JSON file mapping credential references to {username, password} (mode 600). */
   BMC_CREDENTIALS_FILE: z.string().optional(),
+  /** 32-byte base64 key (mode 600) opening sealed `enc:v1:` passwords; when set, every password must be sealed. */
+  BMC_CREDENTIALS_KEY_FILE: z.string().optional(),
 
   /** The `ironic` driver: an Ironic API (standalone, like Bifrost's). Unset: the driver is not offered. */
   IRONIC_URL: z.string().url().optional(),
@@ -38,6 +42,7 @@ export const configSchema = baseConfigSchema.extend({
   REDFISH_VERIFY_TLS: bool(true),
   REDFISH_CA_FILE: z.string().optional(),
   REDFISH_POLL_INTERVAL_MS: ms(5_000),
+  REDFISH_REQUEST_TIMEOUT_MS: ms(10_000),
 
   LAB_LATENCY_MS: z.coerce.number().int().min(0).default(50),
   LAB_FAULT_RATE: z.coerce.number().min(0).max(1).default(0),

@@ -41,6 +41,8 @@ export const DEFAULT_TIMEOUTS: StepTimeouts = {
 export interface ProvisioningOptions {
   /** OS image deployed to every node (Kayobe: overcloud host image). */
   readonly image: string;
+  /** Where drivers fetch an image given by name: `<base>/<image>`; an image URL is used as is. */
+  readonly imageBaseUrl?: string;
   readonly credentials?: CredentialStore;
   readonly limiter?: WorkLimiter;
   readonly timeouts?: Partial<StepTimeouts>;
@@ -66,12 +68,14 @@ export class ProvisioningService {
     options: ProvisioningOptions,
   ) {
     this.image = options.image;
+    this.imageUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(options.image) || !options.imageBaseUrl ? options.image : `${options.imageBaseUrl.replace(/\/+$/, '')}/${options.image}`;
     this.credentials = options.credentials ?? NO_CREDENTIALS;
     this.limiter = options.limiter ?? new WorkLimiter({ perKind: {}, perSite: Number.MAX_SAFE_INTEGER, perBmc: Number.MAX_SAFE_INTEGER });
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   }
 
   private readonly image: string;
+  private readonly imageUrl: string;
   private readonly credentials: CredentialStore;
   readonly limiter: WorkLimiter;
   private readonly timeouts: StepTimeouts;
@@ -245,7 +249,7 @@ export class ProvisioningService {
   /** Config-drive network data: the first inspected NIC (the admin address is allocated later, by the network service). */
   private deployRequest(n: NodeData): DeployRequest {
     const nic = n.hardware?.nics[0];
-    return nic ? { image: this.image, network: { macAddress: nic.macAddress, nameservers: [] } } : { image: this.image };
+    return nic ? { image: this.imageUrl, network: { macAddress: nic.macAddress, nameservers: [] } } : { image: this.imageUrl };
   }
 
   /**

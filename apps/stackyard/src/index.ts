@@ -4,3 +4,4 @@ export { loadSite, followSite } from './pipeline';
 export { readSiteFile, type SiteFile } from './site-file';
 export { abortNode, listNodes, showNode, retryNode, watchSite, type NodeCommandOptions } from './nodes';
 export { baremetalAction, baremetalQueue, baremetalShow, BAREMETAL_ACTIONS, type BaremetalOptions } from './baremetal';
+export { secretCommand } from './secret';

@@ -5,6 +5,7 @@ import { isStackyardError } from '@stackyard/errors';
 import { configImport, DEFAULT_INVENTORY } from './config-import';
 import { abortNode, listNodes, retryNode, showNode, watchSite } from './nodes';
 import { BAREMETAL_ACTIONS, baremetalAction, baremetalQueue, baremetalShow } from './baremetal';
+import { secretCommand } from './secret';
 import { up } from './up';
 
 const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environment E]] [--timeout SECONDS] [--json] [--keep] [--lab-latency-ms N] [--fail HOST:STEP]
@@ -34,7 +35,10 @@ const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environ
                  work queue (what holds and waits for the deploy, inspect, per-site and per-BMC limits).
                  ACTION: ${BAREMETAL_ACTIONS.join(', ')} (checked against Ironic's state machine;
                  a refused action exits 1 saying what is allowed). --wait follows it to its end (exit 1 if it failed,
-                 2 at --timeout). Asks a running provisioning service (--provisioning, default $STACKYARD_PROVISIONING).`;
+                 2 at --timeout). Asks a running provisioning service (--provisioning, default $STACKYARD_PROVISIONING).
+       stackyard secret keygen | secret seal --key-file FILE
+  secret         keygen prints a new key for BMC_CREDENTIALS_KEY_FILE; seal reads one secret on stdin and prints it
+                 sealed (enc:v1:...) for a BMC credentials file. Nothing is sent anywhere.`;
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -50,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
         inventory: { type: 'string' },
         monitoring: { type: 'string' },
         provisioning: { type: 'string' },
+        'key-file': { type: 'string' },
         wait: { type: 'boolean', default: false },
         'until-done': { type: 'boolean', default: false },
         timeout: { type: 'string', default: '300' },
@@ -93,6 +98,13 @@ async function main(argv: string[]): Promise<number> {
     if (cmd === 'abort' && a) return abortNode(a, env['USER'] || 'cli', o);
     process.stderr.write(`stackyard: ${cmd}: missing ${cmd === 'node' ? '`show HOST_ID`' : cmd === 'retry' || cmd === 'abort' ? 'HOST_ID' : '--site S'}\n${USAGE}\n`);
     return 64;
+  }
+  if (cmd === 'secret') {
+    return secretCommand(args.positionals.slice(1), args.values['key-file'] as string | undefined, {
+      stdin: process.stdin,
+      out: (l) => process.stdout.write(`${l}\n`),
+      err: (l) => process.stderr.write(`${l}\n`),
+    });
   }
   if (cmd === 'baremetal') {
     const provisioning = (args.values.provisioning as string | undefined) || env['STACKYARD_PROVISIONING'];

@@ -3,6 +3,7 @@ import { assertToken } from '@stackyard/events';
 import { contains, formatIp, hostRange, parseCidr, parseCidrLoose, parseIp, type Cidr } from './ipv4';
 import type { KayobeNetworkAttrs, KayobeQosMapEntry } from './kayobe/attributes';
 import { VLAN_INTERFACE_NAME } from './kayobe/attributes';
+import { ETHTOOL_FEATURE_ALIASES, ETHTOOL_FEATURES, ETHTOOL_RING_PARAMS } from './kayobe/nmstate';
 import { validateKayobeNetwork, type ValidationIssue } from './kayobe/validate';
 
 /** Kayobe's network roles (reference/kayobe.md §2.5), without the `_net_name` suffix. */
@@ -96,9 +97,9 @@ export interface NetworkData {
 
 const IFACE = /^(\{nic\d\}|[a-zA-Z0-9_.-]{1,15})$/;
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-const RING_KEYS = ['rx', 'tx', 'rx-max', 'tx-max', 'rx-jumbo', 'rx-mini'];
+const RING_KEYS: readonly string[] = ETHTOOL_RING_PARAMS;
 /** nmstate's ethtool features and Kayobe's aliases (§2.4, §4.4). */
-const ETHTOOL_FEATURES = ['rx-checksum', 'rx', 'tx-checksum-ip-generic', 'rx-gro', 'gro', 'tx-generic-segmentation', 'gso', 'rx-lro', 'lro', 'hw-tc-offload'];
+const ETHTOOL_FEATURE_NAMES: readonly string[] = [...ETHTOOL_FEATURES, ...Object.keys(ETHTOOL_FEATURE_ALIASES)];
 
 export function networkId(siteId: string, name: string): string {
   return `${siteId}-${name}`;
@@ -276,7 +277,7 @@ export function networkIssues(n: NetworkData, ips?: Readonly<Record<string, stri
   if ((k.ingress_qos_map?.length || k.egress_qos_map?.length) && !n.vlan) add('warning', 'network.kayobe.ingress_qos_map', 'ingress_qos_map', 'QoS maps apply to VLAN devices only');
   const ring = Object.keys(k.ethtool_config?.ring ?? {}).filter((r) => !RING_KEYS.includes(r));
   if (ring.length > 0) add('error', 'network.kayobe.ethtool_config.ring', 'ethtool_config', `Unsupported ring parameters: ${ring.join(', ')}`);
-  const features = Object.keys(k.ethtool_config?.feature ?? {}).filter((f) => !ETHTOOL_FEATURES.includes(f));
+  const features = Object.keys(k.ethtool_config?.feature ?? {}).filter((f) => !ETHTOOL_FEATURE_NAMES.includes(f));
   if (features.length > 0) add('error', 'network.kayobe.ethtool_config.feature', 'ethtool_config', `Unsupported ethtool features: ${features.join(', ')}`);
   if (k.ethtool_config && (Object.keys(k.ethtool_config.ring ?? {}).length || Object.keys(k.ethtool_config.feature ?? {}).length)) {
     add('warning', 'network.kayobe.ethtool_config', 'ethtool_config', 'ethtool_config is applied by the nmstate engine only; systemd-networkd ignores it');

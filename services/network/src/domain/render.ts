@@ -3,6 +3,8 @@ import type { RenderedFile } from '@stackyard/proto/network/v1/network';
 import { ValidationError } from '@stackyard/errors';
 import { kayobeHost, VLAN_INTERFACE_NAME, type KayobeHost, type KayobeNetworkAttrs } from './kayobe/attributes';
 import { networkdFiles } from './kayobe/networkd';
+import { nmKeyfiles } from './kayobe/nm-keyfile';
+import { nmstateFiles } from './kayobe/nmstate';
 import { IFNAME_MAX } from './kayobe/ovs';
 import { kayobeAttrsOf, type NetworkData, type RouteTable } from './network';
 import type { SiteRoles } from './roles';
@@ -26,6 +28,8 @@ export interface KayobeHostOptions {
   readonly networkdPrefix?: string;
   /** The site's roles: `external_net_names`, `provision_wl_net_name` and `cleaning_net_name` drive the OVS veths. */
   readonly roles?: SiteRoles;
+  /** Kayobe's `ansible_facts.os_family`; it decides `bridge_stp` when unset. Default Debian. */
+  readonly osFamily?: 'Debian' | 'RedHat';
 }
 
 /**
@@ -70,6 +74,7 @@ export function toKayobeHost(hostname: string, attachments: readonly Attachment[
   }
   const r = o.roles;
   const host = kayobeHost(hostname, networks, {
+    osFamily: o.osFamily,
     vars: {
       external_net_names: r?.external_net_names ?? [],
       provision_wl_net_name: r?.provision_wl_net_name ?? null,
@@ -93,4 +98,33 @@ function clean(a: KayobeNetworkAttrs): KayobeNetworkAttrs {
 export function renderNetworkd(hostname: string, attachments: readonly Attachment[], nics: readonly Nic[], opts: KayobeHostOptions | string = {}): RenderedFile[] {
   const { host, names } = toKayobeHost(hostname, attachments, nics, opts);
   return networkdFiles(host, names);
+}
+
+/**
+ * The renderers a host's network can be written with:
+ * - `networkd`: Kayobe's systemd-networkd engine (Debian/Ubuntu default), `.link`/`.netdev`/`.network` files;
+ * - `nmstate`: Kayobe's nmstate engine (`network_engine: nmstate`, RedHat family), one state file for
+ *   nmstate.service under /etc/nmstate;
+ * - `nm-keyfile`: Stackyard's NetworkManager keyfiles with the nmstate engine's semantics, one
+ *   `.nmconnection` per device.
+ */
+export const NETWORK_ENGINES = ['networkd', 'nmstate', 'nm-keyfile'] as const;
+export type NetworkEngine = (typeof NETWORK_ENGINES)[number];
+export const DEFAULT_NETWORK_ENGINE: NetworkEngine = 'networkd';
+
+/**
+ * The files of one host's attachments for `engine`. The OS family defaults to what the engine runs on
+ * (Debian for networkd, RedHat for nmstate and keyfiles, where an unset `bridge_stp` means STP off).
+ */
+export function renderHostNetwork(engine: NetworkEngine, hostname: string, attachments: readonly Attachment[], nics: readonly Nic[], opts: KayobeHostOptions = {}): RenderedFile[] {
+  const osFamily = opts.osFamily ?? (engine === 'networkd' ? 'Debian' : 'RedHat');
+  const { host, names } = toKayobeHost(hostname, attachments, nics, { ...opts, osFamily });
+  switch (engine) {
+    case 'networkd':
+      return networkdFiles(host, names);
+    case 'nmstate':
+      return nmstateFiles(host, names);
+    case 'nm-keyfile':
+      return nmKeyfiles(host, names);
+  }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '@stackyard/errors';
 import type { Nic } from '@stackyard/proto/inventory/v1/inventory';
 import type { NetworkData } from './network';
-import { renderNetworkd, resolveInterface, toKayobeHost, type Attachment } from './render';
+import { DEFAULT_NETWORK_ENGINE, NETWORK_ENGINES, renderHostNetwork, renderNetworkd, resolveInterface, toKayobeHost, type Attachment } from './render';
 
 const nic = (name: string): Nic => ({ name, macAddress: '52:54:00:00:00:01', speedMbps: 25_000, lldpSwitch: '', lldpPort: '' });
 const NICS = [nic('eno1'), nic('eno2')];
@@ -125,5 +125,45 @@ describe('renderNetworkd', () => {
 
   it('is a pure function: same input, same files', () => {
     expect(renderNetworkd('h', attachments, NICS)).toEqual(renderNetworkd('h', attachments, NICS));
+  });
+});
+
+describe('renderHostNetwork (engine selection)', () => {
+  const attachments: Attachment[] = [
+    { network: provision, address: '10.0.0.10' },
+    { network: internal, address: '10.1.0.10' },
+  ];
+
+  it('offers networkd (the default), nmstate and nm-keyfile', () => {
+    expect(NETWORK_ENGINES).toEqual(['networkd', 'nmstate', 'nm-keyfile']);
+    expect(DEFAULT_NETWORK_ENGINE).toBe('networkd');
+  });
+
+  it('networkd renders what renderNetworkd renders', () => {
+    expect(renderHostNetwork('networkd', 'ctl-01', attachments, NICS)).toEqual(renderNetworkd('ctl-01', attachments, NICS));
+  });
+
+  it('nmstate renders one state file for nmstate.service', () => {
+    const files = renderHostNetwork('nmstate', 'ctl-01', attachments, NICS);
+    expect(files.map((f) => f.path)).toEqual(['/etc/nmstate/50-kayobe-network.yml']);
+    expect(files[0]?.content).toContain('  - name: eno2.101\n    state: up\n    mtu: 9000\n');
+    expect(files[0]?.content).toContain('    - destination: 0.0.0.0/0\n      next-hop-address: 10.0.0.1\n      next-hop-interface: eno1\n');
+  });
+
+  it('nm-keyfile renders one profile per device, the VLAN parent included', () => {
+    expect(renderHostNetwork('nm-keyfile', 'ctl-01', attachments, NICS).map((f) => f.path)).toEqual([
+      '/etc/NetworkManager/system-connections/eno1.nmconnection',
+      '/etc/NetworkManager/system-connections/eno2.nmconnection',
+      '/etc/NetworkManager/system-connections/eno2.101.nmconnection',
+    ]);
+  });
+
+  it('nmstate and keyfiles default to RedHat, where an unset bridge_stp turns STP off; networkd to Debian (unset)', () => {
+    const bridge = net('ext', { interface: 'br-ex', kayobe: { bridge_ports: ['{nic1}'] } });
+    const at = [{ network: bridge, address: '10.0.0.20' }];
+    expect(renderHostNetwork('nm-keyfile', 'h', at, NICS).find((f) => f.path.endsWith('/br-ex.nmconnection'))?.content).toContain('[bridge]\nstp=false\n');
+    expect(renderHostNetwork('nmstate', 'h', at, NICS)[0]?.content).toContain('stp:\n          enabled: false');
+    expect(renderHostNetwork('networkd', 'h', at, NICS).find((f) => f.path.endsWith('br-ex.netdev'))?.content).toBe('[NetDev]\nName=br-ex\nKind=bridge\n');
+    expect(renderHostNetwork('nmstate', 'h', at, NICS, { osFamily: 'Debian' })[0]?.content).not.toContain('stp');
   });
 });

@@ -82,7 +82,61 @@ export interface KayobeNetworkAttrs {
   readonly macaddress?: string | null;
   /** nmstate explicit interface type (`N_type`), e.g. `dummy`. */
   readonly type?: string | null;
+  /** nmstate type of a bridge port that is not a network itself (`N_port_type_<port>`), e.g. `ethernet`. */
+  readonly [portType: `port_type_${string}`]: string | null | undefined;
+  /** nmstate type of a bond slave that is not a network itself (`N_slave_type_<slave>`). */
+  readonly [slaveType: `slave_type_${string}`]: string | null | undefined;
 }
+
+/**
+ * The attribute names of {@link KayobeNetworkAttrs} (besides `port_type_<port>` and
+ * `slave_type_<slave>`): what a `<net>_<attr>` variable of a Kayobe configuration can set.
+ */
+export const KAYOBE_NETWORK_ATTRIBUTES = [
+  'cidr',
+  'allocation_pool_start',
+  'allocation_pool_end',
+  'inspection_allocation_pool_start',
+  'inspection_allocation_pool_end',
+  'inspection_gateway',
+  'inspection_dns_servers',
+  'neutron_allocation_pool_start',
+  'neutron_allocation_pool_end',
+  'neutron_gateway',
+  'neutron_dns_servers',
+  'gateway',
+  'vlan',
+  'mtu',
+  'vip_address',
+  'fqdn',
+  'routes',
+  'rules',
+  'physical_network',
+  'libvirt_network_name',
+  'no_ip',
+  'ips',
+  'ethtool_config',
+  'ingress_qos_map',
+  'egress_qos_map',
+  'interface',
+  'parent',
+  'bootproto',
+  'defroute',
+  'bridge_ports',
+  'bridge_stp',
+  'bond_slaves',
+  'bond_mode',
+  'bond_ad_select',
+  'bond_miimon',
+  'bond_updelay',
+  'bond_downdelay',
+  'bond_xmit_hash_policy',
+  'bond_lacp_rate',
+  'ethtool_opts',
+  'zone',
+  'macaddress',
+  'type',
+] as const satisfies readonly (keyof KayobeNetworkAttrs)[];
 
 /** Host-level knobs the network filters read, with Kayobe's defaults in {@link KAYOBE_NETWORK_DEFAULTS}. */
 export interface KayobeNetworkVars {
@@ -285,6 +339,14 @@ export function getVlanParent(host: KayobeHost, name: string, device: string, vl
   if (parent) return parent;
   const suffix = `.${vlan}`;
   return device.endsWith(suffix) ? device.slice(0, -suffix.length) : device;
+}
+
+/**
+ * `network_route_tables` as a lookup from table name to id. A name that is not listed is returned as
+ * it is by the callers (networkd passes it through; nmstate accepts only numbers).
+ */
+export function routeTableIds(host: KayobeHost): Map<string | number, string | number> {
+  return new Map(host.vars.network_route_tables.map((t) => [t.name, t.id]));
 }
 
 /** `net_physical_interface`: bridge ports, bond slaves, or `[interface]`. */

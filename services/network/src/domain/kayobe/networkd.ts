@@ -32,6 +32,7 @@ import {
   netSelectVlans,
   netVlan,
   netAttr,
+  routeTableIds,
   type KayobeHost,
   type KayobeQosMapEntry,
   type KayobeRoute,
@@ -150,10 +151,6 @@ export function networkdLinks(host: KayobeHost, names: readonly string[]): Netwo
     addToResult(result, prefix, device, filterOptions([{ Match: [{ PermanentMACAddress: mac }] }, { Link: [{ Name: device }] }]), `${name}_interface`);
   }
   return result;
-}
-
-function routeTableIds(host: KayobeHost): Map<string | number, string | number> {
-  return new Map(host.vars.network_route_tables.map((t) => [t.name, t.id]));
 }
 
 function networkRoutes(routes: readonly (KayobeRoute | string)[] | undefined, tables: Map<string | number, string | number>, name: string): RawSection[] {

@@ -1,3 +1,5 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
@@ -5,6 +7,7 @@ import { call, FIELD_KEY } from '@stackyard/grpc';
 import { connectBus, type Bus } from '@stackyard/nats';
 import type { LocalServer } from '@stackyard/devinfra';
 import { NodeState } from '@stackyard/proto/monitoring/v1/monitoring';
+import { HostState } from '@stackyard/proto/inventory/v1/inventory';
 import type { ImportKayobeConfigRequest } from '@stackyard/proto/inventory/v1/inventory_service';
 import { eventually, privateNats, uniquePrefix } from '@stackyard/testing';
 import { Platform } from './platform';
@@ -152,9 +155,35 @@ describe('Kayobe configuration import end to end', () => {
     expect(b.hosts.find((h) => h.name === 'controller0')?.registered).toBe(true);
     const after = (await list(site)).find((h) => h.name === 'controller0')!;
     // One new version for the promotion; the saga it starts may already have recorded the
-    // inspected hardware (inventory's only other write), one more.
-    expect(after.version).toBe(before.version + 1 + (after.hardware ? 1 : 0));
+    // inspected hardware and its end (ready), one more each.
+    expect(after.version).toBe(before.version + 1 + (after.hardware ? 1 : 0) + (after.state === HostState.HOST_STATE_READY ? 1 : 0));
     expect(after.labels).toEqual({ 'stackyard.io/imported-from': 'promote-rec' });
     await eventually(async () => ((await registeredEvents(site)) === 1 ? true : undefined), 10_000, 'one HostRegistered');
+  });
+
+  it('re-importing a changed configuration updates changed hosts (HostUpdated) and warns about hosts it no longer has', async () => {
+    const site = 'chg';
+    const dir = await mkdtemp(join(tmpdir(), 'stackyard-reimport-'));
+    try {
+      await cp(DEV, dir, { recursive: true });
+      const first = await importConfig({ siteId: site, configPath: dir });
+      expect(first.hosts.every((h) => h.change === 'added')).toBe(true);
+      // controller0's BMC moves; seed leaves the inventory.
+      const hostsFile = join(dir, 'inventory/hosts');
+      const text = await readFile(hostsFile, 'utf8');
+      await writeFile(hostsFile, text.replace(/^controller0.*$/m, (l) => `${l} ipmi_address=10.9.9.9`).replace(/^seed$/m, ''));
+      const second = await importConfig({ siteId: site, configPath: dir });
+      const byName = Object.fromEntries(second.hosts.map((h) => [h.name, h.change]));
+      expect(byName['controller0']).toBe('changed');
+      expect(byName['seed-hypervisor']).toBe('unchanged');
+      expect(second.warnings.filter((w) => w.code === 'HostNoLongerConfigured').map((w) => w.hosts)).toEqual([['seed']]);
+      expect((await call(p.clients.inventory, p.clients.inventory.getHost, { id: 'chg-controller0' })).host?.bmc?.address).toBe('10.9.9.9');
+      expect((await call(p.clients.inventory, p.clients.inventory.getHost, { id: 'chg-seed' })).host?.name).toBe('seed');
+      await eventually(async () => (Object.keys(await countBySubject(bus.jsm, 'stackyard.chg.inventory.host.chg-controller0.updated')).length ? true : undefined), 10_000, 'HostUpdated');
+      const got = await call(p.clients.inventory, p.clients.inventory.getImport, { importId: second.importId });
+      expect(got.import).toMatchObject({ hostsChanged: 1, hostsMissing: ['chg-seed'], state: 'materialized' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -38,13 +38,17 @@ export function renderImport(r: ImportKayobeConfigResponse): string[] {
   const rows = [['HOST', 'GROUPS', 'NETWORKS', 'BMC', 'STATE']];
   for (const h of r.hosts) {
     const nets = h.networks.map((n) => `${n.name}${n.interface ? `@${n.interface}` : ''}${n.address ? `=${n.address}` : ''}`).join(',');
-    const state = r.dryRun ? (h.host ? 'exists' : h.register ? 'to register' : 'to record') : h.registered ? 'registered' : 'recorded';
+    const base = r.dryRun ? (h.host ? 'exists' : h.register ? 'to register' : 'to record') : h.registered ? 'registered' : 'recorded';
+    // A re-import of a changed configuration changes hosts (HostUpdated): say so.
+    const state = h.change === 'changed' ? `${base}, ${r.dryRun ? 'to change' : 'changed'}` : base;
     rows.push([h.name, h.directGroups.join(','), nets || '-', h.bmc ? `${h.bmc.driver}:${h.bmc.address}` : '-', state]);
   }
   lines.push(...table(rows), '');
   const nrows = [['NETWORK', 'CIDR', 'VLAN', 'GROUPS', 'ROLES']];
   for (const n of r.networks) nrows.push([n.name, n.cidr || '-', n.vlan ? String(n.vlan) : '-', n.groups.join(',') || '-', n.roles.join(',')]);
   if (r.networks.length) lines.push(...table(nrows), '');
+  const changes = ['added', 'changed', 'unchanged'].map((c) => `${r.hosts.filter((h) => h.change === c).length} ${c}`);
+  if (r.hosts.some((h) => h.change)) lines.push(`hosts: ${changes.join(', ')}`);
   lines.push(`${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}`);
   for (const w of r.warnings) {
     lines.push(`  ${w.file}${w.line ? `:${w.line}` : ''}: ${w.variable ? `${w.variable}: ` : ''}${w.message}${w.hosts.length ? ` (hosts: ${w.hosts.join(', ')})` : ''}`);

@@ -1,73 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { AlreadyExistsError, ConcurrencyError } from '@stackyard/errors';
-import type { Envelope } from '@stackyard/events';
-import type { Host } from '@stackyard/proto/inventory/v1/inventory';
-import { InMemoryAggregateStore } from '@stackyard/testing';
 import type { ConfigFile } from '../domain/kayobe/config';
-import { maskSecrets, type ImportRecord } from '../domain/kayobe/import-record';
-import type { SiteData } from '../domain/site';
+import { maskSecrets } from '../domain/kayobe/import-record';
 import { InventoryService } from './inventory';
 import { KayobeImportService, type ImportRequest } from './kayobe-import';
-import type { HostRepository, ImportRepository, KayobeConfigSource, SiteRepository, StoredHost, Write } from './ports';
+import { InMemoryHosts, InMemoryImports, InMemorySites } from './in-memory.test-support';
+import type { KayobeConfigSource } from './ports';
 
-class Sites implements SiteRepository {
-  readonly store = new InMemoryAggregateStore<SiteData>('site');
-  get(id: string) {
-    return this.store.get(id);
-  }
-  async create(site: SiteData) {
-    await this.store.create(site.id, site);
-  }
-}
-
-/** Hosts with the registered flag; `failAfter` makes the n+1-th create crash (a crash mid-materialization). */
-class Hosts implements HostRepository {
-  readonly store = new InMemoryAggregateStore<{ host: Host; registered: boolean }>('host');
-  readonly events: Envelope[] = [];
-  failAfter = Infinity;
-  async get(id: string): Promise<StoredHost | null> {
-    const r = await this.store.get(id);
-    return r ? { data: r.data.host, version: r.version, registered: r.data.registered } : null;
-  }
-  async create(host: Host, events: readonly Envelope[], registered = true) {
-    if (this.failAfter-- <= 0) throw new Error('crash');
-    await this.store.create(host.id, { host, registered }, { events });
-    this.events.push(...events);
-  }
-  async update(host: Host, v: number, events: readonly Envelope[], appliedKey: string, registered = true): Promise<Write> {
-    const w = await this.store.update(host.id, v, { host, registered }, { events, appliedKey });
-    if (w.outcome === 'written') this.events.push(...events);
-    return w;
-  }
-  async list() {
-    return (await this.store.find()).map((r) => ({ ...r.data.host, version: r.version }));
-  }
-}
-
-class Imports implements ImportRepository {
-  readonly store = new InMemoryAggregateStore<ImportRecord>('import');
-  get(id: string) {
-    return this.store.get(id);
-  }
-  async create(r: ImportRecord) {
-    try {
-      await this.store.create(r.id, r);
-      return 'written' as const;
-    } catch (e) {
-      if (e instanceof AlreadyExistsError) return 'exists' as const;
-      throw e;
-    }
-  }
-  async update(r: ImportRecord, v: number) {
-    try {
-      await this.store.update(r.id, v, r);
-      return true;
-    } catch (e) {
-      if (e instanceof ConcurrencyError) return false;
-      throw e;
-    }
-  }
-}
+class Sites extends InMemorySites {}
+class Hosts extends InMemoryHosts {}
+class Imports extends InMemoryImports {}
 
 const FILES: ConfigFile[] = [
   { path: 'inventory/groups', text: '[controllers]\n[compute]\n[overcloud:children]\ncontrollers\ncompute\n' },
@@ -94,7 +35,7 @@ describe('KayobeImportService', () => {
     w.hosts.failAfter = Infinity;
     const r = await w.importer.importConfig(REQ);
     expect(r.complete).toBe(true);
-    expect((await w.hosts.list()).map((h) => [h.id, h.version])).toEqual([['dc1-cmp1', 1], ['dc1-cmp2', 1], ['dc1-ctl1', 1]]);
+    expect((await w.hosts.list({}, undefined, 100)).map((h) => [h.data.id, h.version])).toEqual([['dc1-cmp1', 1], ['dc1-cmp2', 1], ['dc1-ctl1', 1]]);
     expect(w.hosts.events.map((e) => e.entityId).sort()).toEqual(['dc1-cmp1', 'dc1-cmp2', 'dc1-ctl1']);
     expect((await w.imports.get('dc1-r1'))?.data.state).toBe('materialized');
     await w.importer.importConfig(REQ);
@@ -105,7 +46,7 @@ describe('KayobeImportService', () => {
     const w = world();
     const r = await w.importer.importConfig({ ...REQ, dryRun: true });
     expect(r.record.hosts.map((h) => h.name)).toEqual(['ctl1', 'cmp1', 'cmp2']);
-    expect(await w.hosts.list()).toEqual([]);
+    expect(await w.hosts.list({}, undefined, 100)).toEqual([]);
     expect(await w.imports.get('dc1-r1')).toBeNull();
   });
 

@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '@stackyard/errors';
-import type { HardwareFacts } from '@stackyard/proto/inventory/v1/inventory';
-import { hostId, newHost, refOf, validateRegistration, withHardware, type RegisterHostInput } from './host';
+import { InvalidTransitionError, ValidationError } from '@stackyard/errors';
+import { HostState, type HardwareFacts } from '@stackyard/proto/inventory/v1/inventory';
+import {
+  applyUpdate,
+  assertDeletable,
+  hostId,
+  lifecycleOf,
+  newHost,
+  refOf,
+  sagaEnded,
+  validateRegistration,
+  validateUpdateRequest,
+  withHardware,
+  type RegisterHostInput,
+  type UpdateHostInput,
+} from './host';
 import { validateSite } from './site';
 
 const input: RegisterHostInput = {
@@ -118,5 +131,90 @@ describe('validateSite', () => {
   it('names id and display_name', () => {
     expect(validationError(() => validateSite('DC 1', '')).field).toBe('id');
     expect(validationError(() => validateSite('dc1', 'x'.repeat(201))).field).toBe('display_name');
+  });
+});
+
+describe('host lifecycle and updates', () => {
+  const host = {
+    id: 'dc1-ctl-01',
+    siteId: 'dc1',
+    name: 'ctl-01',
+    groups: ['controllers'],
+    bmc: { address: '10.9.0.11', driver: 'lab', credentialRef: 'vault:bmc/ctl-01' },
+    labels: { rack: 'r12', 'stackyard.io/imported-from': 'dc1-imp' },
+    hardwareProfile: 'controller-std',
+    hardware: undefined,
+    version: 0,
+  };
+  const upd = (patch: Partial<UpdateHostInput>): UpdateHostInput => ({
+    id: 'dc1-ctl-01',
+    version: 3,
+    updateMask: ['labels'],
+    groups: [],
+    bmc: undefined,
+    labels: {},
+    hardwareProfile: '',
+    ...patch,
+  });
+  const fieldOf = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return (e as ValidationError).field;
+    }
+    throw new Error('expected a ValidationError');
+  };
+
+  it('reads states, including hosts stored before states', () => {
+    expect(lifecycleOf(HostState.HOST_STATE_READY, true)).toBe('ready');
+    expect(lifecycleOf(undefined, false)).toBe('recorded');
+    expect(lifecycleOf(undefined, undefined)).toBe('registered');
+  });
+
+  it('a saga end: ready, or aborted (also after ready); repeated and late facts change nothing', () => {
+    expect(sagaEnded('registered', 'ready')).toBe('ready');
+    expect(sagaEnded('registered', 'aborted')).toBe('aborted');
+    expect(sagaEnded('ready', 'aborted')).toBe('aborted');
+    expect(sagaEnded('ready', 'ready')).toBeNull();
+    expect(sagaEnded('aborted', 'ready')).toBeNull();
+    expect(sagaEnded('recorded', 'ready')).toBeNull();
+    expect(sagaEnded('deleted', 'aborted')).toBeNull();
+  });
+
+  it('deletes only hosts whose saga has not started or is over', () => {
+    for (const s of ['recorded', 'ready', 'aborted'] as const) expect(() => assertDeletable(host, s)).not.toThrow();
+    expect(() => assertDeletable(host, 'registered')).toThrow(InvalidTransitionError);
+  });
+
+  it.each<[Partial<UpdateHostInput>, string]>([
+    [{ id: '' }, 'id'],
+    [{ id: 'a.b' }, 'id'],
+    [{ version: 0 }, 'version'],
+    [{ updateMask: [] }, 'update_mask'],
+    [{ updateMask: ['labels', 'name'] }, 'update_mask[1]'],
+  ])('names the field of a malformed update (%o → %s)', (patch, f) => {
+    expect(fieldOf(() => validateUpdateRequest(upd(patch)))).toBe(f);
+  });
+
+  it('replaces the masked fields only, keeps Stackyard labels and reports what changed', () => {
+    const u = upd({ updateMask: ['labels', 'hardware_profile'], labels: { rack: 'r13', role: 'db' }, hardwareProfile: 'controller-std' });
+    const r = applyUpdate(host, u, validateUpdateRequest(u));
+    expect(r.host.labels).toEqual({ rack: 'r13', role: 'db', 'stackyard.io/imported-from': 'dc1-imp' });
+    expect(r.host.groups).toEqual(['controllers']);
+    expect(r.changed).toEqual(['labels']);
+  });
+
+  it.each<[Partial<UpdateHostInput>, string]>([
+    [{ labels: { 'stackyard.io/imported-from': 'x' } }, 'labels.stackyard.io/imported-from'],
+    [{ labels: { 'Bad Key': 'x' } }, 'labels.Bad Key'],
+    [{ updateMask: ['groups'], groups: [] }, 'groups'],
+    [{ updateMask: ['groups'], groups: ['compute', 'compute'] }, 'groups[1]'],
+    [{ updateMask: ['bmc'], bmc: undefined }, 'bmc'],
+    [{ updateMask: ['bmc'], bmc: { address: 'x y', driver: 'lab', credentialRef: '' } }, 'bmc.address'],
+    [{ updateMask: ['bmc'], bmc: { address: '10.0.0.1', driver: 'ipmi', credentialRef: '' } }, 'bmc.driver'],
+    [{ updateMask: ['hardware_profile'], hardwareProfile: 'x'.repeat(64) }, 'hardware_profile'],
+  ])('names the field of an invalid value (%o → %s)', (patch, f) => {
+    const u = upd(patch);
+    expect(fieldOf(() => applyUpdate(host, u, validateUpdateRequest(u)))).toBe(f);
   });
 });

@@ -1,9 +1,11 @@
-import type { Filter } from 'mongodb';
+import type { Collection, Document } from 'mongodb';
 import { AlreadyExistsError, ConcurrencyError } from '@stackyard/errors';
 import type { Envelope } from '@stackyard/events';
-import type { AggregateDoc, AggregateStore } from '@stackyard/mongo';
+import type { AggregateStore } from '@stackyard/mongo';
 import type { Host } from '@stackyard/proto/inventory/v1/inventory';
 import type { HostRepository, ImportRepository, SiteRepository, StoredHost, Write } from '../../application/ports';
+import { HOST_STATES, lifecycleOf, type HostLifecycle } from '../../domain/host';
+import { matches, type HostFilter } from '../../domain/listing';
 import type { ImportRecord } from '../../domain/kayobe/import-record';
 import type { SiteData } from '../../domain/site';
 
@@ -19,45 +21,90 @@ export class MongoSiteRepository implements SiteRepository {
 
 /**
  * A host as stored: labels as a list of pairs, because label keys such as
- * `stackyard.io/imported-from` contain "." which FerretDB rejects in document keys; and the
- * `registered` flag (false while only recorded by an import).
+ * `stackyard.io/imported-from` contain "." which FerretDB rejects in document keys, plus `labelTerms`
+ * ("key=value", what label selectors match with `$all`); its `state` (HostState) and the older
+ * `registered` flag (false while only recorded by an import), kept for readers of older revisions.
  */
 export type HostDoc = Omit<Host, 'labels'> & {
   labels: { key: string; value: string }[] | Record<string, string>;
+  labelTerms?: string[];
   registered?: boolean;
 } & Record<string, unknown>;
 
-function toDoc(host: Host, registered: boolean): HostDoc {
-  return { ...host, labels: Object.entries(host.labels).map(([key, value]) => ({ key, value })), registered };
+function toDoc(host: Host, state: HostLifecycle): HostDoc {
+  const labels = Object.entries(host.labels).map(([key, value]) => ({ key, value }));
+  return { ...host, version: 0, state: HOST_STATES[state], labels, labelTerms: labels.map((l) => `${l.key}=${l.value}`), registered: state !== 'recorded' };
 }
 
-function fromDoc(d: HostDoc): Host {
-  const { registered: _r, labels, ...rest } = d;
+function fromDoc(d: HostDoc, version: number): StoredHost {
+  const { registered, labels, labelTerms: _t, ...rest } = d;
   // Hosts stored before labels were pairs keep a plain map.
   const map = Array.isArray(labels) ? Object.fromEntries(labels.map((l) => [l.key, l.value])) : { ...labels };
-  return { ...(rest as unknown as Omit<Host, 'labels'>), labels: map };
+  const state = lifecycleOf(d.state, registered);
+  return { data: { ...(rest as unknown as Omit<Host, 'labels'>), labels: map, state: HOST_STATES[state] }, version, state, registered: state !== 'recorded' };
 }
 
 export class MongoHostRepository implements HostRepository {
   constructor(private readonly store: AggregateStore<HostDoc>) {}
   async get(id: string): Promise<StoredHost | null> {
     const r = await this.store.get(id);
-    return r ? { data: fromDoc(r.data), version: r.version, registered: r.data.registered !== false } : null;
+    return r ? fromDoc(r.data, r.version) : null;
   }
-  async create(host: Host, events: readonly Envelope[], registered = true): Promise<void> {
-    await this.store.create(host.id, toDoc(host, registered), { events });
+  async create(host: Host, events: readonly Envelope[], state: HostLifecycle): Promise<void> {
+    await this.store.create(host.id, toDoc(host, state), { events });
   }
-  async update(host: Host, expectedVersion: number, events: readonly Envelope[], appliedKey: string, registered?: boolean): Promise<Write> {
-    // Updates other than registration (hardware facts) only happen to registered hosts.
-    return this.store.update(host.id, expectedVersion, toDoc(host, registered ?? true), { events, appliedKey });
+  async update(host: Host, expectedVersion: number, events: readonly Envelope[], appliedKey: string | undefined, state: HostLifecycle): Promise<Write> {
+    return this.store.update(host.id, expectedVersion, toDoc(host, state), { events, ...(appliedKey ? { appliedKey } : {}) });
   }
-  async list(filter: { siteId?: string; group?: string }, after: string | undefined, limit: number): Promise<Host[]> {
-    const f: Record<string, unknown> = {};
-    if (filter.siteId) f['data.siteId'] = filter.siteId;
-    if (filter.group) f['data.groups'] = filter.group;
-    if (after) f['aggId'] = { $gt: after };
-    const rows = await this.store.find(f as Filter<AggregateDoc<HostDoc>>, { sort: { aggId: 1 }, limit });
-    return rows.map((r) => ({ ...fromDoc(r.data), version: r.version }));
+  /**
+   * Reads revisions flagged `latest` directly rather than through `AggregateStore.find`, which drops
+   * an aggregate that gets a new revision between its two queries (seen while a saga updates hosts
+   * during a listing). Per aggregate the newest flagged revision is kept; one `_id $in` query finds
+   * those that have a successor, which are re-read by `get` and filtered again in memory.
+   */
+  async list(filter: HostFilter, after: string | undefined, limit: number): Promise<StoredHost[]> {
+    const base: Record<string, unknown>[] = [{ latest: true }, { 'data.state': { $ne: HOST_STATES.deleted } }];
+    if (filter.siteId) base.push({ 'data.siteId': filter.siteId });
+    if (filter.group) base.push({ 'data.groups': filter.group });
+    if (filter.labels?.length) base.push({ 'data.labelTerms': { $all: filter.labels.map((t) => `${t.key}=${t.value}`) } });
+    if (filter.state) {
+      const s: Record<string, unknown> = { 'data.state': HOST_STATES[filter.state] };
+      // Revisions written before states: `registered` tells recorded from registered.
+      if (filter.state === 'recorded') base.push({ $or: [s, { 'data.state': { $exists: false }, 'data.registered': false }] });
+      else if (filter.state === 'registered') base.push({ $or: [s, { 'data.state': { $exists: false }, 'data.registered': { $ne: false } }] });
+      else base.push(s);
+    }
+    const coll = this.store.collection as unknown as Collection<Document>;
+    const out: StoredHost[] = [];
+    let cursor = after;
+    while (out.length < limit) {
+      const want = limit - out.length + 4;
+      const q = { $and: [...base, ...(cursor ? [{ aggId: { $gt: cursor } }] : [])] };
+      const batch = await coll.find(q, { projection: { outbox: 0 } }).sort({ aggId: 1, version: -1 }).limit(want).toArray();
+      if (batch.length === 0) break;
+      const newest = new Map<string, { aggId: string; version: number; data: HostDoc }>();
+      for (const d of batch) {
+        const cur = newest.get(d['aggId'] as string);
+        if (!cur || cur.version < (d['version'] as number)) newest.set(d['aggId'] as string, d as never);
+      }
+      const successors = new Set(
+        (await coll.find({ _id: { $in: [...newest.values()].map((d) => `${d.aggId}@${d.version + 1}`) } } as never, { projection: { aggId: 1 } }).toArray()).map(
+          (d) => d['aggId'] as string,
+        ),
+      );
+      for (const d of newest.values()) {
+        if (out.length >= limit) break;
+        let h: StoredHost | null = fromDoc(d.data, d.version);
+        if (successors.has(d.aggId)) {
+          h = await this.get(d.aggId);
+          if (h && !matches(h.data, h.state, filter)) h = null;
+        }
+        if (h) out.push(h);
+      }
+      cursor = batch[batch.length - 1]!['aggId'] as string;
+      if (batch.length < want) break;
+    }
+    return out;
   }
 }
 
@@ -76,9 +123,15 @@ export class MongoImportRepository implements ImportRepository {
       throw e;
     }
   }
-  async update(record: ImportRecord, expectedVersion: number): Promise<boolean> {
+  async list(siteId: string, after: { createdAt: string; id: string } | undefined, limit: number): Promise<ImportRecord[]> {
+    const f: Record<string, unknown> = { 'data.siteId': siteId };
+    if (after) f['$or'] = [{ 'data.createdAt': { $lt: after.createdAt } }, { 'data.createdAt': after.createdAt, aggId: { $lt: after.id } }];
+    const rows = await this.store.find(f, { sort: { 'data.createdAt': -1, aggId: -1 }, limit });
+    return rows.map((r) => r.data);
+  }
+  async update(record: ImportRecord, expectedVersion: number, events: readonly Envelope[] = []): Promise<boolean> {
     try {
-      await this.store.update(record.id, expectedVersion, { ...record });
+      await this.store.update(record.id, expectedVersion, { ...record }, { events });
       return true;
     } catch (e) {
       if (e instanceof ConcurrencyError) return false;

@@ -33,6 +33,17 @@ export interface ImportedHostRecord {
   readonly register: boolean;
   /** Effective variables that differ from `commonVarsJson`, as JSON (keys may hold "." or "$", which the store rejects). */
   readonly varsJson: string;
+  /** What the import did to the stored host (set when planned against the inventory). */
+  readonly change?: HostChangeKind;
+}
+
+export type HostChangeKind = 'added' | 'changed' | 'unchanged';
+
+/** What materializing an import did (set on its `materialized` revision). */
+export interface ImportOutcome {
+  readonly added: number;
+  readonly changed: number;
+  readonly unchanged: number;
 }
 
 export interface ImportedNetworkRecord {
@@ -74,6 +85,26 @@ export interface ImportRecord {
   readonly warnings: readonly ImportWarningRecord[];
   /** `committed` when the document is written; `materialized` once every host is recorded or registered. */
   readonly state: 'committed' | 'materialized';
+  /** When the import was committed (RFC 3339); missing on imports stored before it existed. */
+  readonly createdAt?: string;
+  /** Host ids of earlier imports of the same configuration that this one no longer has. */
+  readonly hostsMissing?: readonly string[];
+  readonly outcome?: ImportOutcome;
+}
+
+/** Code of the warning about a host that an earlier import of the same configuration had. */
+export const HOST_NO_LONGER_CONFIGURED = 'HostNoLongerConfigured';
+
+/** The warning for hosts of earlier imports that the configuration no longer has (they are kept). */
+export function missingHostWarnings(missing: readonly { hostId: string; name: string; importId: string }[]): ImportWarningRecord[] {
+  return missing.map((m) => ({
+    code: HOST_NO_LONGER_CONFIGURED,
+    file: '',
+    line: 0,
+    variable: '',
+    message: `host ${m.name} is no longer in the configuration (imported by ${m.importId}); it is kept: delete it with DeleteHost if it is gone`,
+    hosts: [m.name],
+  }));
 }
 
 export const DEFAULT_SITE = 'default';

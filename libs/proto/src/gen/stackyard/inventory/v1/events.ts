@@ -21,13 +21,71 @@ export interface HostRegistered {
 }
 
 /**
+ * HostRecorded: a Kayobe import recorded a host without registering it (no saga starts).
+ * Subject: stackyard.<site>.inventory.host.<host_id>.recorded
+ */
+export interface HostRecorded {
+  host:
+    | Host
+    | undefined;
+  /** The import that recorded it. */
+  importId: string;
+}
+
+/**
  * HostHardwareRecorded: inspection facts were recorded on the host.
  * Subject: stackyard.<site>.inventory.host.<host_id>.hardware-recorded
  */
 export interface HostHardwareRecorded {
   hostId: string;
   siteId: string;
-  hardware: HardwareFacts | undefined;
+  hardware:
+    | HardwareFacts
+    | undefined;
+  /** The host after recording (event-carried state, e.g. for WatchHosts). */
+  host?: Host | undefined;
+}
+
+/**
+ * HostUpdated: a host's labels, groups, BMC reference, hardware profile or state changed
+ * (UpdateHost, a re-import of a changed Kayobe configuration, or the end of its saga).
+ * Subject: stackyard.<site>.inventory.host.<host_id>.updated
+ */
+export interface HostUpdated {
+  /** The host after the change. */
+  host:
+    | Host
+    | undefined;
+  /** What changed: "labels", "groups", "bmc", "hardware_profile", "state". */
+  changedFields: string[];
+}
+
+/**
+ * HostDeleted: a host left the inventory (DeleteHost).
+ * Subject: stackyard.<site>.inventory.host.<host_id>.deleted
+ */
+export interface HostDeleted {
+  hostId: string;
+  siteId: string;
+  /** The host as it was before the deletion. */
+  host: Host | undefined;
+}
+
+/**
+ * ImportCompleted: a Kayobe configuration import was materialized (every host recorded or registered).
+ * Subject: stackyard.<site>.inventory.import.<import_id>.completed
+ */
+export interface ImportCompleted {
+  importId: string;
+  siteId: string;
+  configPath: string;
+  environment: string;
+  hostsAdded: number;
+  hostsChanged: number;
+  hostsUnchanged: number;
+  warningsCount: number;
+  /** Hosts of earlier imports of the same configuration that this one no longer has (kept, not deleted). */
+  hostsMissing: string[];
 }
 
 function createBaseHostRegistered(): HostRegistered {
@@ -97,8 +155,97 @@ export const HostRegistered: MessageFns<HostRegistered> = {
   },
 };
 
+function createBaseHostRecorded(): HostRecorded {
+  return { host: undefined, importId: "" };
+}
+
+export const HostRecorded: MessageFns<HostRecorded> = {
+  encode(message: HostRecorded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      Host.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    if (message.importId !== "") {
+      writer.uint32(18).string(message.importId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HostRecorded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHostRecorded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = Host.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HostRecorded {
+    return {
+      host: isSet(object.host) ? Host.fromJSON(object.host) : undefined,
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+    };
+  },
+
+  toJSON(message: HostRecorded): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = Host.toJSON(message.host);
+    }
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HostRecorded>, I>>(base?: I): HostRecorded {
+    return HostRecorded.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HostRecorded>, I>>(object: I): HostRecorded {
+    const message = createBaseHostRecorded();
+    message.host = (object.host !== undefined && object.host !== null) ? Host.fromPartial(object.host) : undefined;
+    message.importId = object.importId ?? "";
+    return message;
+  },
+};
+
 function createBaseHostHardwareRecorded(): HostHardwareRecorded {
-  return { hostId: "", siteId: "", hardware: undefined };
+  return { hostId: "", siteId: "", hardware: undefined, host: undefined };
 }
 
 export const HostHardwareRecorded: MessageFns<HostHardwareRecorded> = {
@@ -111,6 +258,9 @@ export const HostHardwareRecorded: MessageFns<HostHardwareRecorded> = {
     }
     if (message.hardware !== undefined) {
       HardwareFacts.encode(message.hardware, writer.uint32(26).fork()).join();
+    }
+    if (message.host !== undefined) {
+      Host.encode(message.host, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -152,6 +302,14 @@ export const HostHardwareRecorded: MessageFns<HostHardwareRecorded> = {
             message.hardware = HardwareFacts.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.host = Host.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -177,6 +335,7 @@ export const HostHardwareRecorded: MessageFns<HostHardwareRecorded> = {
         ? globalThis.String(object.site_id)
         : "",
       hardware: isSet(object.hardware) ? HardwareFacts.fromJSON(object.hardware) : undefined,
+      host: isSet(object.host) ? Host.fromJSON(object.host) : undefined,
     };
   },
 
@@ -191,6 +350,9 @@ export const HostHardwareRecorded: MessageFns<HostHardwareRecorded> = {
     if (message.hardware !== undefined) {
       obj.hardware = HardwareFacts.toJSON(message.hardware);
     }
+    if (message.host !== undefined) {
+      obj.host = Host.toJSON(message.host);
+    }
     return obj;
   },
 
@@ -204,6 +366,444 @@ export const HostHardwareRecorded: MessageFns<HostHardwareRecorded> = {
     message.hardware = (object.hardware !== undefined && object.hardware !== null)
       ? HardwareFacts.fromPartial(object.hardware)
       : undefined;
+    message.host = (object.host !== undefined && object.host !== null) ? Host.fromPartial(object.host) : undefined;
+    return message;
+  },
+};
+
+function createBaseHostUpdated(): HostUpdated {
+  return { host: undefined, changedFields: [] };
+}
+
+export const HostUpdated: MessageFns<HostUpdated> = {
+  encode(message: HostUpdated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      Host.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.changedFields) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HostUpdated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHostUpdated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = Host.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.changedFields.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HostUpdated {
+    return {
+      host: isSet(object.host) ? Host.fromJSON(object.host) : undefined,
+      changedFields: globalThis.Array.isArray(object?.changedFields)
+        ? object.changedFields.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.changed_fields)
+        ? object.changed_fields.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: HostUpdated): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = Host.toJSON(message.host);
+    }
+    if (message.changedFields?.length) {
+      obj.changedFields = message.changedFields;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HostUpdated>, I>>(base?: I): HostUpdated {
+    return HostUpdated.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HostUpdated>, I>>(object: I): HostUpdated {
+    const message = createBaseHostUpdated();
+    message.host = (object.host !== undefined && object.host !== null) ? Host.fromPartial(object.host) : undefined;
+    message.changedFields = object.changedFields?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseHostDeleted(): HostDeleted {
+  return { hostId: "", siteId: "", host: undefined };
+}
+
+export const HostDeleted: MessageFns<HostDeleted> = {
+  encode(message: HostDeleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hostId !== "") {
+      writer.uint32(10).string(message.hostId);
+    }
+    if (message.siteId !== "") {
+      writer.uint32(18).string(message.siteId);
+    }
+    if (message.host !== undefined) {
+      Host.encode(message.host, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HostDeleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHostDeleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hostId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.host = Host.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HostDeleted {
+    return {
+      hostId: isSet(object.hostId)
+        ? globalThis.String(object.hostId)
+        : isSet(object.host_id)
+        ? globalThis.String(object.host_id)
+        : "",
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      host: isSet(object.host) ? Host.fromJSON(object.host) : undefined,
+    };
+  },
+
+  toJSON(message: HostDeleted): unknown {
+    const obj: any = {};
+    if (message.hostId !== "") {
+      obj.hostId = message.hostId;
+    }
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.host !== undefined) {
+      obj.host = Host.toJSON(message.host);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HostDeleted>, I>>(base?: I): HostDeleted {
+    return HostDeleted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HostDeleted>, I>>(object: I): HostDeleted {
+    const message = createBaseHostDeleted();
+    message.hostId = object.hostId ?? "";
+    message.siteId = object.siteId ?? "";
+    message.host = (object.host !== undefined && object.host !== null) ? Host.fromPartial(object.host) : undefined;
+    return message;
+  },
+};
+
+function createBaseImportCompleted(): ImportCompleted {
+  return {
+    importId: "",
+    siteId: "",
+    configPath: "",
+    environment: "",
+    hostsAdded: 0,
+    hostsChanged: 0,
+    hostsUnchanged: 0,
+    warningsCount: 0,
+    hostsMissing: [],
+  };
+}
+
+export const ImportCompleted: MessageFns<ImportCompleted> = {
+  encode(message: ImportCompleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.importId !== "") {
+      writer.uint32(10).string(message.importId);
+    }
+    if (message.siteId !== "") {
+      writer.uint32(18).string(message.siteId);
+    }
+    if (message.configPath !== "") {
+      writer.uint32(26).string(message.configPath);
+    }
+    if (message.environment !== "") {
+      writer.uint32(34).string(message.environment);
+    }
+    if (message.hostsAdded !== 0) {
+      writer.uint32(40).int32(message.hostsAdded);
+    }
+    if (message.hostsChanged !== 0) {
+      writer.uint32(48).int32(message.hostsChanged);
+    }
+    if (message.hostsUnchanged !== 0) {
+      writer.uint32(56).int32(message.hostsUnchanged);
+    }
+    if (message.warningsCount !== 0) {
+      writer.uint32(64).int32(message.warningsCount);
+    }
+    for (const v of message.hostsMissing) {
+      writer.uint32(74).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportCompleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportCompleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.configPath = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.environment = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.hostsAdded = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.hostsChanged = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.hostsUnchanged = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.warningsCount = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.hostsMissing.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportCompleted {
+    return {
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      configPath: isSet(object.configPath)
+        ? globalThis.String(object.configPath)
+        : isSet(object.config_path)
+        ? globalThis.String(object.config_path)
+        : "",
+      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
+      hostsAdded: isSet(object.hostsAdded)
+        ? globalThis.Number(object.hostsAdded)
+        : isSet(object.hosts_added)
+        ? globalThis.Number(object.hosts_added)
+        : 0,
+      hostsChanged: isSet(object.hostsChanged)
+        ? globalThis.Number(object.hostsChanged)
+        : isSet(object.hosts_changed)
+        ? globalThis.Number(object.hosts_changed)
+        : 0,
+      hostsUnchanged: isSet(object.hostsUnchanged)
+        ? globalThis.Number(object.hostsUnchanged)
+        : isSet(object.hosts_unchanged)
+        ? globalThis.Number(object.hosts_unchanged)
+        : 0,
+      warningsCount: isSet(object.warningsCount)
+        ? globalThis.Number(object.warningsCount)
+        : isSet(object.warnings_count)
+        ? globalThis.Number(object.warnings_count)
+        : 0,
+      hostsMissing: globalThis.Array.isArray(object?.hostsMissing)
+        ? object.hostsMissing.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.hosts_missing)
+        ? object.hosts_missing.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ImportCompleted): unknown {
+    const obj: any = {};
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.configPath !== "") {
+      obj.configPath = message.configPath;
+    }
+    if (message.environment !== "") {
+      obj.environment = message.environment;
+    }
+    if (message.hostsAdded !== 0) {
+      obj.hostsAdded = Math.round(message.hostsAdded);
+    }
+    if (message.hostsChanged !== 0) {
+      obj.hostsChanged = Math.round(message.hostsChanged);
+    }
+    if (message.hostsUnchanged !== 0) {
+      obj.hostsUnchanged = Math.round(message.hostsUnchanged);
+    }
+    if (message.warningsCount !== 0) {
+      obj.warningsCount = Math.round(message.warningsCount);
+    }
+    if (message.hostsMissing?.length) {
+      obj.hostsMissing = message.hostsMissing;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportCompleted>, I>>(base?: I): ImportCompleted {
+    return ImportCompleted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportCompleted>, I>>(object: I): ImportCompleted {
+    const message = createBaseImportCompleted();
+    message.importId = object.importId ?? "";
+    message.siteId = object.siteId ?? "";
+    message.configPath = object.configPath ?? "";
+    message.environment = object.environment ?? "";
+    message.hostsAdded = object.hostsAdded ?? 0;
+    message.hostsChanged = object.hostsChanged ?? 0;
+    message.hostsUnchanged = object.hostsUnchanged ?? 0;
+    message.warningsCount = object.warningsCount ?? 0;
+    message.hostsMissing = object.hostsMissing?.map((e) => e) || [];
     return message;
   },
 };

@@ -11,6 +11,72 @@ export const protobufPackage = "stackyard.inventory.v1";
 
 export const protobufFileName = "stackyard/inventory/v1/inventory.proto";
 
+/**
+ * The inventory's view of a host's life. The saga's own progress is monitoring's (NodeProgress);
+ * the inventory only learns its end: NodeReady (ready) and NodeDeprovisioned (aborted).
+ */
+export enum HostState {
+  HOST_STATE_UNSPECIFIED = 0,
+  /** HOST_STATE_RECORDED - Recorded by a Kayobe import without registration: no saga. */
+  HOST_STATE_RECORDED = 1,
+  /** HOST_STATE_REGISTERED - HostRegistered was emitted: the node saga has started and has not finished. */
+  HOST_STATE_REGISTERED = 2,
+  /** HOST_STATE_READY - The saga finished: NodeReady. */
+  HOST_STATE_READY = 3,
+  /** HOST_STATE_ABORTED - The saga was aborted and its compensations ran: NodeDeprovisioned. */
+  HOST_STATE_ABORTED = 4,
+  /** HOST_STATE_DELETED - Deleted (only in HostDeleted and the stored tombstone; never listed). */
+  HOST_STATE_DELETED = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function hostStateFromJSON(object: any): HostState {
+  switch (object) {
+    case 0:
+    case "HOST_STATE_UNSPECIFIED":
+      return HostState.HOST_STATE_UNSPECIFIED;
+    case 1:
+    case "HOST_STATE_RECORDED":
+      return HostState.HOST_STATE_RECORDED;
+    case 2:
+    case "HOST_STATE_REGISTERED":
+      return HostState.HOST_STATE_REGISTERED;
+    case 3:
+    case "HOST_STATE_READY":
+      return HostState.HOST_STATE_READY;
+    case 4:
+    case "HOST_STATE_ABORTED":
+      return HostState.HOST_STATE_ABORTED;
+    case 5:
+    case "HOST_STATE_DELETED":
+      return HostState.HOST_STATE_DELETED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return HostState.UNRECOGNIZED;
+  }
+}
+
+export function hostStateToJSON(object: HostState): string {
+  switch (object) {
+    case HostState.HOST_STATE_UNSPECIFIED:
+      return "HOST_STATE_UNSPECIFIED";
+    case HostState.HOST_STATE_RECORDED:
+      return "HOST_STATE_RECORDED";
+    case HostState.HOST_STATE_REGISTERED:
+      return "HOST_STATE_REGISTERED";
+    case HostState.HOST_STATE_READY:
+      return "HOST_STATE_READY";
+    case HostState.HOST_STATE_ABORTED:
+      return "HOST_STATE_ABORTED";
+    case HostState.HOST_STATE_DELETED:
+      return "HOST_STATE_DELETED";
+    case HostState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** A site is one data centre (or one failure domain) with its own BMC network. */
 export interface Site {
   id: string;
@@ -43,6 +109,8 @@ export interface Host {
   hardwareProfile: string;
   hardware: HardwareFacts | undefined;
   version: number;
+  /** Where the host is in its life as the inventory knows it (unset on hosts stored before states). */
+  state?: HostState | undefined;
 }
 
 export interface Host_LabelsEntry {
@@ -404,6 +472,7 @@ function createBaseHost(): Host {
     hardwareProfile: "",
     hardware: undefined,
     version: 0,
+    state: undefined,
   };
 }
 
@@ -435,6 +504,9 @@ export const Host: MessageFns<Host> = {
     }
     if (message.version !== 0) {
       writer.uint32(72).int64(message.version);
+    }
+    if (message.state !== undefined) {
+      writer.uint32(80).int32(message.state);
     }
     return writer;
   },
@@ -527,6 +599,14 @@ export const Host: MessageFns<Host> = {
             message.version = longToNumber(reader.int64());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -571,6 +651,7 @@ export const Host: MessageFns<Host> = {
         : "",
       hardware: isSet(object.hardware) ? HardwareFacts.fromJSON(object.hardware) : undefined,
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      state: isSet(object.state) ? hostStateFromJSON(object.state) : undefined,
     };
   },
 
@@ -609,6 +690,9 @@ export const Host: MessageFns<Host> = {
     if (message.version !== 0) {
       obj.version = Math.round(message.version);
     }
+    if (message.state !== undefined) {
+      obj.state = hostStateToJSON(message.state);
+    }
     return obj;
   },
 
@@ -636,6 +720,7 @@ export const Host: MessageFns<Host> = {
       ? HardwareFacts.fromPartial(object.hardware)
       : undefined;
     message.version = object.version ?? 0;
+    message.state = object.state ?? undefined;
     return message;
   },
 };

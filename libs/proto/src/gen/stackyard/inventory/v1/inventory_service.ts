@@ -11,18 +11,92 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Bmc, Host, Site } from "./inventory";
+import { Bmc, Host, HostState, hostStateFromJSON, hostStateToJSON, Site } from "./inventory";
 
 export const protobufPackage = "stackyard.inventory.v1";
 
 export const protobufFileName = "stackyard/inventory/v1/inventory_service.proto";
+
+export enum HostChangeType {
+  HOST_CHANGE_TYPE_UNSPECIFIED = 0,
+  /** HOST_CHANGE_TYPE_SNAPSHOT - A current host (from_revision 0), before SYNCED. */
+  HOST_CHANGE_TYPE_SNAPSHOT = 1,
+  /** HOST_CHANGE_TYPE_SYNCED - The snapshot is complete; `revision` is where the following changes start. */
+  HOST_CHANGE_TYPE_SYNCED = 2,
+  HOST_CHANGE_TYPE_REGISTERED = 3,
+  HOST_CHANGE_TYPE_UPDATED = 4,
+  HOST_CHANGE_TYPE_HARDWARE_RECORDED = 5,
+  HOST_CHANGE_TYPE_DELETED = 6,
+  /** HOST_CHANGE_TYPE_RECORDED - Recorded by an import without registration (HostRecorded). */
+  HOST_CHANGE_TYPE_RECORDED = 7,
+  UNRECOGNIZED = -1,
+}
+
+export function hostChangeTypeFromJSON(object: any): HostChangeType {
+  switch (object) {
+    case 0:
+    case "HOST_CHANGE_TYPE_UNSPECIFIED":
+      return HostChangeType.HOST_CHANGE_TYPE_UNSPECIFIED;
+    case 1:
+    case "HOST_CHANGE_TYPE_SNAPSHOT":
+      return HostChangeType.HOST_CHANGE_TYPE_SNAPSHOT;
+    case 2:
+    case "HOST_CHANGE_TYPE_SYNCED":
+      return HostChangeType.HOST_CHANGE_TYPE_SYNCED;
+    case 3:
+    case "HOST_CHANGE_TYPE_REGISTERED":
+      return HostChangeType.HOST_CHANGE_TYPE_REGISTERED;
+    case 4:
+    case "HOST_CHANGE_TYPE_UPDATED":
+      return HostChangeType.HOST_CHANGE_TYPE_UPDATED;
+    case 5:
+    case "HOST_CHANGE_TYPE_HARDWARE_RECORDED":
+      return HostChangeType.HOST_CHANGE_TYPE_HARDWARE_RECORDED;
+    case 6:
+    case "HOST_CHANGE_TYPE_DELETED":
+      return HostChangeType.HOST_CHANGE_TYPE_DELETED;
+    case 7:
+    case "HOST_CHANGE_TYPE_RECORDED":
+      return HostChangeType.HOST_CHANGE_TYPE_RECORDED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return HostChangeType.UNRECOGNIZED;
+  }
+}
+
+export function hostChangeTypeToJSON(object: HostChangeType): string {
+  switch (object) {
+    case HostChangeType.HOST_CHANGE_TYPE_UNSPECIFIED:
+      return "HOST_CHANGE_TYPE_UNSPECIFIED";
+    case HostChangeType.HOST_CHANGE_TYPE_SNAPSHOT:
+      return "HOST_CHANGE_TYPE_SNAPSHOT";
+    case HostChangeType.HOST_CHANGE_TYPE_SYNCED:
+      return "HOST_CHANGE_TYPE_SYNCED";
+    case HostChangeType.HOST_CHANGE_TYPE_REGISTERED:
+      return "HOST_CHANGE_TYPE_REGISTERED";
+    case HostChangeType.HOST_CHANGE_TYPE_UPDATED:
+      return "HOST_CHANGE_TYPE_UPDATED";
+    case HostChangeType.HOST_CHANGE_TYPE_HARDWARE_RECORDED:
+      return "HOST_CHANGE_TYPE_HARDWARE_RECORDED";
+    case HostChangeType.HOST_CHANGE_TYPE_DELETED:
+      return "HOST_CHANGE_TYPE_DELETED";
+    case HostChangeType.HOST_CHANGE_TYPE_RECORDED:
+      return "HOST_CHANGE_TYPE_RECORDED";
+    case HostChangeType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 export interface CreateSiteRequest {
   id: string;
@@ -71,9 +145,18 @@ export interface GetHostResponse {
 
 export interface ListHostsRequest {
   siteId: string;
+  /**
+   * Hosts in this group. Imported hosts carry every group they belong to through Kayobe's
+   * `[x:children]`, so a parent group (e.g. "overcloud") finds them.
+   */
   group: string;
+  /** 0 means 100; more than 500 is read as 500. */
   pageSize: number;
+  /** Opaque: the next_page_token of the previous page, with the same filters. */
   pageToken: string;
+  /** Comma-separated "key=value" terms; a host matches when it has every one. */
+  labelSelector?: string | undefined;
+  state?: HostState | undefined;
 }
 
 export interface ListHostsResponse {
@@ -139,6 +222,8 @@ export interface ImportedHost {
     | undefined;
   /** True once the host's HostRegistered was emitted (its saga started), by this import or before. */
   registered: boolean;
+  /** What the import does (or did) to the stored host: "added", "changed" or "unchanged". */
+  change?: string | undefined;
 }
 
 export interface ImportedHostNetwork {
@@ -177,6 +262,114 @@ export interface ImportWarning {
   variable: string;
   message: string;
   hosts: string[];
+}
+
+export interface UpdateHostRequest {
+  id: string;
+  /** The version the change is based on (GetHost); required. A host changed since is ABORTED. */
+  version: number;
+  /** Fields to change: "labels", "groups", "bmc", "hardware_profile". At least one. */
+  updateMask: string[];
+  groups: string[];
+  bmc:
+    | Bmc
+    | undefined;
+  /** Replaces the labels; Stackyard's own ("stackyard.io/...") are kept and cannot be set. */
+  labels: { [key: string]: string };
+  hardwareProfile: string;
+}
+
+export interface UpdateHostRequest_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+export interface UpdateHostResponse {
+  host: Host | undefined;
+}
+
+export interface DeleteHostRequest {
+  id: string;
+  /** When set, the host must still be at this version (ABORTED otherwise). */
+  version: number;
+}
+
+export interface DeleteHostResponse {
+  /** The host as it was when deleted. */
+  host: Host | undefined;
+}
+
+export interface WatchHostsRequest {
+  siteId: string;
+  /** Changes after this revision; 0 starts with a snapshot of the current hosts. */
+  fromRevision: number;
+}
+
+export interface WatchHostsResponse {
+  /**
+   * The JetStream sequence of the change's event in STACKYARD_INVENTORY (for SNAPSHOT and SYNCED:
+   * the stream's last sequence when the snapshot was taken). Resume with from_revision = revision.
+   */
+  revision: number;
+  type: HostChangeType;
+  hostId: string;
+  /** The host after the change (before it, for DELETED). */
+  host:
+    | Host
+    | undefined;
+  /** CloudEvents id and type of the event (empty for SNAPSHOT and SYNCED). */
+  eventId: string;
+  eventType: string;
+  /** For UPDATED: what changed. */
+  changedFields: string[];
+}
+
+export interface GetImportRequest {
+  importId: string;
+}
+
+/** An import as recorded (its committing document), without the per-host variables. */
+export interface ImportSummary {
+  importId: string;
+  siteId: string;
+  requestId: string;
+  configPath: string;
+  environment: string;
+  /** "committed" (hosts not all materialized yet) or "materialized". */
+  state: string;
+  contentHash: string;
+  registerHosts: boolean;
+  registerGroups: string[];
+  bmcDriver: string;
+  hostsCount: number;
+  hostsAdded: number;
+  hostsChanged: number;
+  hostsUnchanged: number;
+  warningsCount: number;
+  hostsMissing: string[];
+  /** RFC 3339. */
+  createdAt: string;
+}
+
+export interface GetImportResponse {
+  import: ImportSummary | undefined;
+  hosts: ImportedHost[];
+  networks: ImportedNetwork[];
+  allocations: ImportedAllocation[];
+  warnings: ImportWarning[];
+}
+
+export interface ListImportsRequest {
+  siteId: string;
+  /** 0 means 100; more than 500 is read as 500. */
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface ListImportsResponse {
+  /** Newest first. */
+  imports: ImportSummary[];
+  nextPageToken: string;
 }
 
 function createBaseCreateSiteRequest(): CreateSiteRequest {
@@ -965,7 +1158,7 @@ export const GetHostResponse: MessageFns<GetHostResponse> = {
 };
 
 function createBaseListHostsRequest(): ListHostsRequest {
-  return { siteId: "", group: "", pageSize: 0, pageToken: "" };
+  return { siteId: "", group: "", pageSize: 0, pageToken: "", labelSelector: undefined, state: undefined };
 }
 
 export const ListHostsRequest: MessageFns<ListHostsRequest> = {
@@ -981,6 +1174,12 @@ export const ListHostsRequest: MessageFns<ListHostsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(34).string(message.pageToken);
+    }
+    if (message.labelSelector !== undefined) {
+      writer.uint32(42).string(message.labelSelector);
+    }
+    if (message.state !== undefined) {
+      writer.uint32(48).int32(message.state);
     }
     return writer;
   },
@@ -1030,6 +1229,22 @@ export const ListHostsRequest: MessageFns<ListHostsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.labelSelector = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1060,6 +1275,12 @@ export const ListHostsRequest: MessageFns<ListHostsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      labelSelector: isSet(object.labelSelector)
+        ? globalThis.String(object.labelSelector)
+        : isSet(object.label_selector)
+        ? globalThis.String(object.label_selector)
+        : undefined,
+      state: isSet(object.state) ? hostStateFromJSON(object.state) : undefined,
     };
   },
 
@@ -1077,6 +1298,12 @@ export const ListHostsRequest: MessageFns<ListHostsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.labelSelector !== undefined) {
+      obj.labelSelector = message.labelSelector;
+    }
+    if (message.state !== undefined) {
+      obj.state = hostStateToJSON(message.state);
+    }
     return obj;
   },
 
@@ -1089,6 +1316,8 @@ export const ListHostsRequest: MessageFns<ListHostsRequest> = {
     message.group = object.group ?? "";
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.labelSelector = object.labelSelector ?? undefined;
+    message.state = object.state ?? undefined;
     return message;
   },
 };
@@ -1620,6 +1849,7 @@ function createBaseImportedHost(): ImportedHost {
     register: false,
     host: undefined,
     registered: false,
+    change: undefined,
   };
 }
 
@@ -1654,6 +1884,9 @@ export const ImportedHost: MessageFns<ImportedHost> = {
     }
     if (message.registered !== false) {
       writer.uint32(80).bool(message.registered);
+    }
+    if (message.change !== undefined) {
+      writer.uint32(90).string(message.change);
     }
     return writer;
   },
@@ -1751,6 +1984,14 @@ export const ImportedHost: MessageFns<ImportedHost> = {
             message.registered = reader.bool();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.change = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1785,6 +2026,7 @@ export const ImportedHost: MessageFns<ImportedHost> = {
       register: isSet(object.register) ? globalThis.Boolean(object.register) : false,
       host: isSet(object.host) ? Host.fromJSON(object.host) : undefined,
       registered: isSet(object.registered) ? globalThis.Boolean(object.registered) : false,
+      change: isSet(object.change) ? globalThis.String(object.change) : undefined,
     };
   },
 
@@ -1820,6 +2062,9 @@ export const ImportedHost: MessageFns<ImportedHost> = {
     if (message.registered !== false) {
       obj.registered = message.registered;
     }
+    if (message.change !== undefined) {
+      obj.change = message.change;
+    }
     return obj;
   },
 
@@ -1838,6 +2083,7 @@ export const ImportedHost: MessageFns<ImportedHost> = {
     message.register = object.register ?? false;
     message.host = (object.host !== undefined && object.host !== null) ? Host.fromPartial(object.host) : undefined;
     message.registered = object.registered ?? false;
+    message.change = object.change ?? undefined;
     return message;
   },
 };
@@ -2441,6 +2687,1610 @@ export const ImportWarning: MessageFns<ImportWarning> = {
   },
 };
 
+function createBaseUpdateHostRequest(): UpdateHostRequest {
+  return { id: "", version: 0, updateMask: [], groups: [], bmc: undefined, labels: {}, hardwareProfile: "" };
+}
+
+export const UpdateHostRequest: MessageFns<UpdateHostRequest> = {
+  encode(message: UpdateHostRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).int64(message.version);
+    }
+    for (const v of message.updateMask) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.groups) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.bmc !== undefined) {
+      Bmc.encode(message.bmc, writer.uint32(42).fork()).join();
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      UpdateHostRequest_LabelsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.hardwareProfile !== "") {
+      writer.uint32(58).string(message.hardwareProfile);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateHostRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateHostRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.updateMask.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.groups.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.bmc = Bmc.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = UpdateHostRequest_LabelsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.labels[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.hardwareProfile = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateHostRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      updateMask: globalThis.Array.isArray(object?.updateMask)
+        ? object.updateMask.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.update_mask)
+        ? object.update_mask.map((e: any) => globalThis.String(e))
+        : [],
+      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => globalThis.String(e)) : [],
+      bmc: isSet(object.bmc) ? Bmc.fromJSON(object.bmc) : undefined,
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      hardwareProfile: isSet(object.hardwareProfile)
+        ? globalThis.String(object.hardwareProfile)
+        : isSet(object.hardware_profile)
+        ? globalThis.String(object.hardware_profile)
+        : "",
+    };
+  },
+
+  toJSON(message: UpdateHostRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.updateMask?.length) {
+      obj.updateMask = message.updateMask;
+    }
+    if (message.groups?.length) {
+      obj.groups = message.groups;
+    }
+    if (message.bmc !== undefined) {
+      obj.bmc = Bmc.toJSON(message.bmc);
+    }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    if (message.hardwareProfile !== "") {
+      obj.hardwareProfile = message.hardwareProfile;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateHostRequest>, I>>(base?: I): UpdateHostRequest {
+    return UpdateHostRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateHostRequest>, I>>(object: I): UpdateHostRequest {
+    const message = createBaseUpdateHostRequest();
+    message.id = object.id ?? "";
+    message.version = object.version ?? 0;
+    message.updateMask = object.updateMask?.map((e) => e) || [];
+    message.groups = object.groups?.map((e) => e) || [];
+    message.bmc = (object.bmc !== undefined && object.bmc !== null) ? Bmc.fromPartial(object.bmc) : undefined;
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.hardwareProfile = object.hardwareProfile ?? "";
+    return message;
+  },
+};
+
+function createBaseUpdateHostRequest_LabelsEntry(): UpdateHostRequest_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const UpdateHostRequest_LabelsEntry: MessageFns<UpdateHostRequest_LabelsEntry> = {
+  encode(message: UpdateHostRequest_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateHostRequest_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateHostRequest_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateHostRequest_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: UpdateHostRequest_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateHostRequest_LabelsEntry>, I>>(base?: I): UpdateHostRequest_LabelsEntry {
+    return UpdateHostRequest_LabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateHostRequest_LabelsEntry>, I>>(
+    object: I,
+  ): UpdateHostRequest_LabelsEntry {
+    const message = createBaseUpdateHostRequest_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseUpdateHostResponse(): UpdateHostResponse {
+  return { host: undefined };
+}
+
+export const UpdateHostResponse: MessageFns<UpdateHostResponse> = {
+  encode(message: UpdateHostResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      Host.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateHostResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateHostResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = Host.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateHostResponse {
+    return { host: isSet(object.host) ? Host.fromJSON(object.host) : undefined };
+  },
+
+  toJSON(message: UpdateHostResponse): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = Host.toJSON(message.host);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateHostResponse>, I>>(base?: I): UpdateHostResponse {
+    return UpdateHostResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateHostResponse>, I>>(object: I): UpdateHostResponse {
+    const message = createBaseUpdateHostResponse();
+    message.host = (object.host !== undefined && object.host !== null) ? Host.fromPartial(object.host) : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteHostRequest(): DeleteHostRequest {
+  return { id: "", version: 0 };
+}
+
+export const DeleteHostRequest: MessageFns<DeleteHostRequest> = {
+  encode(message: DeleteHostRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).int64(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteHostRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteHostRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteHostRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+    };
+  },
+
+  toJSON(message: DeleteHostRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteHostRequest>, I>>(base?: I): DeleteHostRequest {
+    return DeleteHostRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteHostRequest>, I>>(object: I): DeleteHostRequest {
+    const message = createBaseDeleteHostRequest();
+    message.id = object.id ?? "";
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseDeleteHostResponse(): DeleteHostResponse {
+  return { host: undefined };
+}
+
+export const DeleteHostResponse: MessageFns<DeleteHostResponse> = {
+  encode(message: DeleteHostResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      Host.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteHostResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteHostResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = Host.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteHostResponse {
+    return { host: isSet(object.host) ? Host.fromJSON(object.host) : undefined };
+  },
+
+  toJSON(message: DeleteHostResponse): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = Host.toJSON(message.host);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteHostResponse>, I>>(base?: I): DeleteHostResponse {
+    return DeleteHostResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteHostResponse>, I>>(object: I): DeleteHostResponse {
+    const message = createBaseDeleteHostResponse();
+    message.host = (object.host !== undefined && object.host !== null) ? Host.fromPartial(object.host) : undefined;
+    return message;
+  },
+};
+
+function createBaseWatchHostsRequest(): WatchHostsRequest {
+  return { siteId: "", fromRevision: 0 };
+}
+
+export const WatchHostsRequest: MessageFns<WatchHostsRequest> = {
+  encode(message: WatchHostsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.fromRevision !== 0) {
+      writer.uint32(16).int64(message.fromRevision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchHostsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchHostsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fromRevision = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchHostsRequest {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      fromRevision: isSet(object.fromRevision)
+        ? globalThis.Number(object.fromRevision)
+        : isSet(object.from_revision)
+        ? globalThis.Number(object.from_revision)
+        : 0,
+    };
+  },
+
+  toJSON(message: WatchHostsRequest): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.fromRevision !== 0) {
+      obj.fromRevision = Math.round(message.fromRevision);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchHostsRequest>, I>>(base?: I): WatchHostsRequest {
+    return WatchHostsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchHostsRequest>, I>>(object: I): WatchHostsRequest {
+    const message = createBaseWatchHostsRequest();
+    message.siteId = object.siteId ?? "";
+    message.fromRevision = object.fromRevision ?? 0;
+    return message;
+  },
+};
+
+function createBaseWatchHostsResponse(): WatchHostsResponse {
+  return { revision: 0, type: 0, hostId: "", host: undefined, eventId: "", eventType: "", changedFields: [] };
+}
+
+export const WatchHostsResponse: MessageFns<WatchHostsResponse> = {
+  encode(message: WatchHostsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== 0) {
+      writer.uint32(8).int64(message.revision);
+    }
+    if (message.type !== 0) {
+      writer.uint32(16).int32(message.type);
+    }
+    if (message.hostId !== "") {
+      writer.uint32(26).string(message.hostId);
+    }
+    if (message.host !== undefined) {
+      Host.encode(message.host, writer.uint32(34).fork()).join();
+    }
+    if (message.eventId !== "") {
+      writer.uint32(42).string(message.eventId);
+    }
+    if (message.eventType !== "") {
+      writer.uint32(50).string(message.eventType);
+    }
+    for (const v of message.changedFields) {
+      writer.uint32(58).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchHostsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchHostsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.revision = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.hostId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.host = Host.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.eventType = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.changedFields.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchHostsResponse {
+    return {
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      type: isSet(object.type) ? hostChangeTypeFromJSON(object.type) : 0,
+      hostId: isSet(object.hostId)
+        ? globalThis.String(object.hostId)
+        : isSet(object.host_id)
+        ? globalThis.String(object.host_id)
+        : "",
+      host: isSet(object.host) ? Host.fromJSON(object.host) : undefined,
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      eventType: isSet(object.eventType)
+        ? globalThis.String(object.eventType)
+        : isSet(object.event_type)
+        ? globalThis.String(object.event_type)
+        : "",
+      changedFields: globalThis.Array.isArray(object?.changedFields)
+        ? object.changedFields.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.changed_fields)
+        ? object.changed_fields.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: WatchHostsResponse): unknown {
+    const obj: any = {};
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    if (message.type !== 0) {
+      obj.type = hostChangeTypeToJSON(message.type);
+    }
+    if (message.hostId !== "") {
+      obj.hostId = message.hostId;
+    }
+    if (message.host !== undefined) {
+      obj.host = Host.toJSON(message.host);
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.eventType !== "") {
+      obj.eventType = message.eventType;
+    }
+    if (message.changedFields?.length) {
+      obj.changedFields = message.changedFields;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchHostsResponse>, I>>(base?: I): WatchHostsResponse {
+    return WatchHostsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchHostsResponse>, I>>(object: I): WatchHostsResponse {
+    const message = createBaseWatchHostsResponse();
+    message.revision = object.revision ?? 0;
+    message.type = object.type ?? 0;
+    message.hostId = object.hostId ?? "";
+    message.host = (object.host !== undefined && object.host !== null) ? Host.fromPartial(object.host) : undefined;
+    message.eventId = object.eventId ?? "";
+    message.eventType = object.eventType ?? "";
+    message.changedFields = object.changedFields?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetImportRequest(): GetImportRequest {
+  return { importId: "" };
+}
+
+export const GetImportRequest: MessageFns<GetImportRequest> = {
+  encode(message: GetImportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.importId !== "") {
+      writer.uint32(10).string(message.importId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetImportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetImportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetImportRequest {
+    return {
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetImportRequest): unknown {
+    const obj: any = {};
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetImportRequest>, I>>(base?: I): GetImportRequest {
+    return GetImportRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetImportRequest>, I>>(object: I): GetImportRequest {
+    const message = createBaseGetImportRequest();
+    message.importId = object.importId ?? "";
+    return message;
+  },
+};
+
+function createBaseImportSummary(): ImportSummary {
+  return {
+    importId: "",
+    siteId: "",
+    requestId: "",
+    configPath: "",
+    environment: "",
+    state: "",
+    contentHash: "",
+    registerHosts: false,
+    registerGroups: [],
+    bmcDriver: "",
+    hostsCount: 0,
+    hostsAdded: 0,
+    hostsChanged: 0,
+    hostsUnchanged: 0,
+    warningsCount: 0,
+    hostsMissing: [],
+    createdAt: "",
+  };
+}
+
+export const ImportSummary: MessageFns<ImportSummary> = {
+  encode(message: ImportSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.importId !== "") {
+      writer.uint32(10).string(message.importId);
+    }
+    if (message.siteId !== "") {
+      writer.uint32(18).string(message.siteId);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
+    }
+    if (message.configPath !== "") {
+      writer.uint32(34).string(message.configPath);
+    }
+    if (message.environment !== "") {
+      writer.uint32(42).string(message.environment);
+    }
+    if (message.state !== "") {
+      writer.uint32(50).string(message.state);
+    }
+    if (message.contentHash !== "") {
+      writer.uint32(58).string(message.contentHash);
+    }
+    if (message.registerHosts !== false) {
+      writer.uint32(64).bool(message.registerHosts);
+    }
+    for (const v of message.registerGroups) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.bmcDriver !== "") {
+      writer.uint32(82).string(message.bmcDriver);
+    }
+    if (message.hostsCount !== 0) {
+      writer.uint32(88).int32(message.hostsCount);
+    }
+    if (message.hostsAdded !== 0) {
+      writer.uint32(96).int32(message.hostsAdded);
+    }
+    if (message.hostsChanged !== 0) {
+      writer.uint32(104).int32(message.hostsChanged);
+    }
+    if (message.hostsUnchanged !== 0) {
+      writer.uint32(112).int32(message.hostsUnchanged);
+    }
+    if (message.warningsCount !== 0) {
+      writer.uint32(120).int32(message.warningsCount);
+    }
+    for (const v of message.hostsMissing) {
+      writer.uint32(130).string(v!);
+    }
+    if (message.createdAt !== "") {
+      writer.uint32(138).string(message.createdAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.configPath = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.environment = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.contentHash = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.registerHosts = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.registerGroups.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.bmcDriver = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.hostsCount = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.hostsAdded = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.hostsChanged = reader.int32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.hostsUnchanged = reader.int32();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.warningsCount = reader.int32();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.hostsMissing.push(reader.string());
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.createdAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportSummary {
+    return {
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      configPath: isSet(object.configPath)
+        ? globalThis.String(object.configPath)
+        : isSet(object.config_path)
+        ? globalThis.String(object.config_path)
+        : "",
+      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      contentHash: isSet(object.contentHash)
+        ? globalThis.String(object.contentHash)
+        : isSet(object.content_hash)
+        ? globalThis.String(object.content_hash)
+        : "",
+      registerHosts: isSet(object.registerHosts)
+        ? globalThis.Boolean(object.registerHosts)
+        : isSet(object.register_hosts)
+        ? globalThis.Boolean(object.register_hosts)
+        : false,
+      registerGroups: globalThis.Array.isArray(object?.registerGroups)
+        ? object.registerGroups.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.register_groups)
+        ? object.register_groups.map((e: any) => globalThis.String(e))
+        : [],
+      bmcDriver: isSet(object.bmcDriver)
+        ? globalThis.String(object.bmcDriver)
+        : isSet(object.bmc_driver)
+        ? globalThis.String(object.bmc_driver)
+        : "",
+      hostsCount: isSet(object.hostsCount)
+        ? globalThis.Number(object.hostsCount)
+        : isSet(object.hosts_count)
+        ? globalThis.Number(object.hosts_count)
+        : 0,
+      hostsAdded: isSet(object.hostsAdded)
+        ? globalThis.Number(object.hostsAdded)
+        : isSet(object.hosts_added)
+        ? globalThis.Number(object.hosts_added)
+        : 0,
+      hostsChanged: isSet(object.hostsChanged)
+        ? globalThis.Number(object.hostsChanged)
+        : isSet(object.hosts_changed)
+        ? globalThis.Number(object.hosts_changed)
+        : 0,
+      hostsUnchanged: isSet(object.hostsUnchanged)
+        ? globalThis.Number(object.hostsUnchanged)
+        : isSet(object.hosts_unchanged)
+        ? globalThis.Number(object.hosts_unchanged)
+        : 0,
+      warningsCount: isSet(object.warningsCount)
+        ? globalThis.Number(object.warningsCount)
+        : isSet(object.warnings_count)
+        ? globalThis.Number(object.warnings_count)
+        : 0,
+      hostsMissing: globalThis.Array.isArray(object?.hostsMissing)
+        ? object.hostsMissing.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.hosts_missing)
+        ? object.hosts_missing.map((e: any) => globalThis.String(e))
+        : [],
+      createdAt: isSet(object.createdAt)
+        ? globalThis.String(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.String(object.created_at)
+        : "",
+    };
+  },
+
+  toJSON(message: ImportSummary): unknown {
+    const obj: any = {};
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.configPath !== "") {
+      obj.configPath = message.configPath;
+    }
+    if (message.environment !== "") {
+      obj.environment = message.environment;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.contentHash !== "") {
+      obj.contentHash = message.contentHash;
+    }
+    if (message.registerHosts !== false) {
+      obj.registerHosts = message.registerHosts;
+    }
+    if (message.registerGroups?.length) {
+      obj.registerGroups = message.registerGroups;
+    }
+    if (message.bmcDriver !== "") {
+      obj.bmcDriver = message.bmcDriver;
+    }
+    if (message.hostsCount !== 0) {
+      obj.hostsCount = Math.round(message.hostsCount);
+    }
+    if (message.hostsAdded !== 0) {
+      obj.hostsAdded = Math.round(message.hostsAdded);
+    }
+    if (message.hostsChanged !== 0) {
+      obj.hostsChanged = Math.round(message.hostsChanged);
+    }
+    if (message.hostsUnchanged !== 0) {
+      obj.hostsUnchanged = Math.round(message.hostsUnchanged);
+    }
+    if (message.warningsCount !== 0) {
+      obj.warningsCount = Math.round(message.warningsCount);
+    }
+    if (message.hostsMissing?.length) {
+      obj.hostsMissing = message.hostsMissing;
+    }
+    if (message.createdAt !== "") {
+      obj.createdAt = message.createdAt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportSummary>, I>>(base?: I): ImportSummary {
+    return ImportSummary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportSummary>, I>>(object: I): ImportSummary {
+    const message = createBaseImportSummary();
+    message.importId = object.importId ?? "";
+    message.siteId = object.siteId ?? "";
+    message.requestId = object.requestId ?? "";
+    message.configPath = object.configPath ?? "";
+    message.environment = object.environment ?? "";
+    message.state = object.state ?? "";
+    message.contentHash = object.contentHash ?? "";
+    message.registerHosts = object.registerHosts ?? false;
+    message.registerGroups = object.registerGroups?.map((e) => e) || [];
+    message.bmcDriver = object.bmcDriver ?? "";
+    message.hostsCount = object.hostsCount ?? 0;
+    message.hostsAdded = object.hostsAdded ?? 0;
+    message.hostsChanged = object.hostsChanged ?? 0;
+    message.hostsUnchanged = object.hostsUnchanged ?? 0;
+    message.warningsCount = object.warningsCount ?? 0;
+    message.hostsMissing = object.hostsMissing?.map((e) => e) || [];
+    message.createdAt = object.createdAt ?? "";
+    return message;
+  },
+};
+
+function createBaseGetImportResponse(): GetImportResponse {
+  return { import: undefined, hosts: [], networks: [], allocations: [], warnings: [] };
+}
+
+export const GetImportResponse: MessageFns<GetImportResponse> = {
+  encode(message: GetImportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.import !== undefined) {
+      ImportSummary.encode(message.import, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.hosts) {
+      ImportedHost.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.networks) {
+      ImportedNetwork.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.allocations) {
+      ImportedAllocation.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.warnings) {
+      ImportWarning.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetImportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetImportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.import = ImportSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hosts.push(ImportedHost.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.networks.push(ImportedNetwork.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.allocations.push(ImportedAllocation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.warnings.push(ImportWarning.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetImportResponse {
+    return {
+      import: isSet(object.import) ? ImportSummary.fromJSON(object.import) : undefined,
+      hosts: globalThis.Array.isArray(object?.hosts) ? object.hosts.map((e: any) => ImportedHost.fromJSON(e)) : [],
+      networks: globalThis.Array.isArray(object?.networks)
+        ? object.networks.map((e: any) => ImportedNetwork.fromJSON(e))
+        : [],
+      allocations: globalThis.Array.isArray(object?.allocations)
+        ? object.allocations.map((e: any) => ImportedAllocation.fromJSON(e))
+        : [],
+      warnings: globalThis.Array.isArray(object?.warnings)
+        ? object.warnings.map((e: any) => ImportWarning.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetImportResponse): unknown {
+    const obj: any = {};
+    if (message.import !== undefined) {
+      obj.import = ImportSummary.toJSON(message.import);
+    }
+    if (message.hosts?.length) {
+      obj.hosts = message.hosts.map((e) => ImportedHost.toJSON(e));
+    }
+    if (message.networks?.length) {
+      obj.networks = message.networks.map((e) => ImportedNetwork.toJSON(e));
+    }
+    if (message.allocations?.length) {
+      obj.allocations = message.allocations.map((e) => ImportedAllocation.toJSON(e));
+    }
+    if (message.warnings?.length) {
+      obj.warnings = message.warnings.map((e) => ImportWarning.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetImportResponse>, I>>(base?: I): GetImportResponse {
+    return GetImportResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetImportResponse>, I>>(object: I): GetImportResponse {
+    const message = createBaseGetImportResponse();
+    message.import = (object.import !== undefined && object.import !== null)
+      ? ImportSummary.fromPartial(object.import)
+      : undefined;
+    message.hosts = object.hosts?.map((e) => ImportedHost.fromPartial(e)) || [];
+    message.networks = object.networks?.map((e) => ImportedNetwork.fromPartial(e)) || [];
+    message.allocations = object.allocations?.map((e) => ImportedAllocation.fromPartial(e)) || [];
+    message.warnings = object.warnings?.map((e) => ImportWarning.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListImportsRequest(): ListImportsRequest {
+  return { siteId: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListImportsRequest: MessageFns<ListImportsRequest> = {
+  encode(message: ListImportsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListImportsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListImportsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListImportsRequest {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListImportsRequest): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListImportsRequest>, I>>(base?: I): ListImportsRequest {
+    return ListImportsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListImportsRequest>, I>>(object: I): ListImportsRequest {
+    const message = createBaseListImportsRequest();
+    message.siteId = object.siteId ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListImportsResponse(): ListImportsResponse {
+  return { imports: [], nextPageToken: "" };
+}
+
+export const ListImportsResponse: MessageFns<ListImportsResponse> = {
+  encode(message: ListImportsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.imports) {
+      ImportSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListImportsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListImportsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.imports.push(ImportSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListImportsResponse {
+    return {
+      imports: globalThis.Array.isArray(object?.imports)
+        ? object.imports.map((e: any) => ImportSummary.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListImportsResponse): unknown {
+    const obj: any = {};
+    if (message.imports?.length) {
+      obj.imports = message.imports.map((e) => ImportSummary.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListImportsResponse>, I>>(base?: I): ListImportsResponse {
+    return ListImportsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListImportsResponse>, I>>(object: I): ListImportsResponse {
+    const message = createBaseListImportsResponse();
+    message.imports = object.imports?.map((e) => ImportSummary.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
 /** InventoryService owns sites and hosts (the desired inventory). */
 export type InventoryServiceService = typeof InventoryServiceService;
 export const InventoryServiceService = {
@@ -2508,6 +4358,60 @@ export const InventoryServiceService = {
       Buffer.from(ImportKayobeConfigResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportKayobeConfigResponse => ImportKayobeConfigResponse.decode(value),
   },
+  /**
+   * UpdateHost changes the fields named in update_mask at the given version (ABORTED if the host
+   * changed since) and emits HostUpdated.
+   */
+  updateHost: {
+    path: "/stackyard.inventory.v1.InventoryService/UpdateHost" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateHostRequest): Buffer => Buffer.from(UpdateHostRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateHostRequest => UpdateHostRequest.decode(value),
+    responseSerialize: (value: UpdateHostResponse): Buffer => Buffer.from(UpdateHostResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateHostResponse => UpdateHostResponse.decode(value),
+  },
+  /** DeleteHost removes a host whose saga has not started, finished (ready) or was aborted; emits HostDeleted. */
+  deleteHost: {
+    path: "/stackyard.inventory.v1.InventoryService/DeleteHost" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteHostRequest): Buffer => Buffer.from(DeleteHostRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteHostRequest => DeleteHostRequest.decode(value),
+    responseSerialize: (value: DeleteHostResponse): Buffer => Buffer.from(DeleteHostResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteHostResponse => DeleteHostResponse.decode(value),
+  },
+  /**
+   * WatchHosts replays a site's host changes after from_revision (a JetStream sequence), then follows.
+   * from_revision 0: the current hosts first (type SNAPSHOT), then SYNCED, then the changes.
+   */
+  watchHosts: {
+    path: "/stackyard.inventory.v1.InventoryService/WatchHosts" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchHostsRequest): Buffer => Buffer.from(WatchHostsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchHostsRequest => WatchHostsRequest.decode(value),
+    responseSerialize: (value: WatchHostsResponse): Buffer => Buffer.from(WatchHostsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchHostsResponse => WatchHostsResponse.decode(value),
+  },
+  getImport: {
+    path: "/stackyard.inventory.v1.InventoryService/GetImport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetImportRequest): Buffer => Buffer.from(GetImportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetImportRequest => GetImportRequest.decode(value),
+    responseSerialize: (value: GetImportResponse): Buffer => Buffer.from(GetImportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetImportResponse => GetImportResponse.decode(value),
+  },
+  listImports: {
+    path: "/stackyard.inventory.v1.InventoryService/ListImports" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListImportsRequest): Buffer => Buffer.from(ListImportsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListImportsRequest => ListImportsRequest.decode(value),
+    responseSerialize: (value: ListImportsResponse): Buffer => Buffer.from(ListImportsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListImportsResponse => ListImportsResponse.decode(value),
+  },
 } as const;
 
 export interface InventoryServiceServer extends UntypedServiceImplementation {
@@ -2524,6 +4428,20 @@ export interface InventoryServiceServer extends UntypedServiceImplementation {
    * re-running it (same request_id, or same content) finishes it and never duplicates.
    */
   importKayobeConfig: handleUnaryCall<ImportKayobeConfigRequest, ImportKayobeConfigResponse>;
+  /**
+   * UpdateHost changes the fields named in update_mask at the given version (ABORTED if the host
+   * changed since) and emits HostUpdated.
+   */
+  updateHost: handleUnaryCall<UpdateHostRequest, UpdateHostResponse>;
+  /** DeleteHost removes a host whose saga has not started, finished (ready) or was aborted; emits HostDeleted. */
+  deleteHost: handleUnaryCall<DeleteHostRequest, DeleteHostResponse>;
+  /**
+   * WatchHosts replays a site's host changes after from_revision (a JetStream sequence), then follows.
+   * from_revision 0: the current hosts first (type SNAPSHOT), then SYNCED, then the changes.
+   */
+  watchHosts: handleServerStreamingCall<WatchHostsRequest, WatchHostsResponse>;
+  getImport: handleUnaryCall<GetImportRequest, GetImportResponse>;
+  listImports: handleUnaryCall<ListImportsRequest, ListImportsResponse>;
 }
 
 export interface InventoryServiceClient extends Client {
@@ -2624,6 +4542,81 @@ export interface InventoryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportKayobeConfigResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * UpdateHost changes the fields named in update_mask at the given version (ABORTED if the host
+   * changed since) and emits HostUpdated.
+   */
+  updateHost(
+    request: UpdateHostRequest,
+    callback: (error: ServiceError | null, response: UpdateHostResponse) => void,
+  ): ClientUnaryCall;
+  updateHost(
+    request: UpdateHostRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateHostResponse) => void,
+  ): ClientUnaryCall;
+  updateHost(
+    request: UpdateHostRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateHostResponse) => void,
+  ): ClientUnaryCall;
+  /** DeleteHost removes a host whose saga has not started, finished (ready) or was aborted; emits HostDeleted. */
+  deleteHost(
+    request: DeleteHostRequest,
+    callback: (error: ServiceError | null, response: DeleteHostResponse) => void,
+  ): ClientUnaryCall;
+  deleteHost(
+    request: DeleteHostRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteHostResponse) => void,
+  ): ClientUnaryCall;
+  deleteHost(
+    request: DeleteHostRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteHostResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * WatchHosts replays a site's host changes after from_revision (a JetStream sequence), then follows.
+   * from_revision 0: the current hosts first (type SNAPSHOT), then SYNCED, then the changes.
+   */
+  watchHosts(request: WatchHostsRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchHostsResponse>;
+  watchHosts(
+    request: WatchHostsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchHostsResponse>;
+  getImport(
+    request: GetImportRequest,
+    callback: (error: ServiceError | null, response: GetImportResponse) => void,
+  ): ClientUnaryCall;
+  getImport(
+    request: GetImportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetImportResponse) => void,
+  ): ClientUnaryCall;
+  getImport(
+    request: GetImportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetImportResponse) => void,
+  ): ClientUnaryCall;
+  listImports(
+    request: ListImportsRequest,
+    callback: (error: ServiceError | null, response: ListImportsResponse) => void,
+  ): ClientUnaryCall;
+  listImports(
+    request: ListImportsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListImportsResponse) => void,
+  ): ClientUnaryCall;
+  listImports(
+    request: ListImportsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListImportsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const InventoryServiceClient = makeGenericClientConstructor(
@@ -2647,6 +4640,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

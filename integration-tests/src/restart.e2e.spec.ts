@@ -31,14 +31,14 @@ describe('a service stopped mid-saga and restarted resumes the node (in process)
     await nats?.stop();
   });
 
-  it('holds the node at provisioned while network and deployment are down, then finishes it', async () => {
+  it('holds the node at inspected while network (which allocates the admin address before deploy) and deployment are down, then finishes it', async () => {
     await p.stop('network');
     await p.stop('deployment');
     await p.registerHost('rs', 'cmp-01');
     const progress = () => call(p.clients.monitoring, p.clients.monitoring.getNodeProgress, { hostId: 'rs-cmp-01' }).then((r) => r.progress!);
-    await eventually(async () => (stepDone(await progress(), 'provisioned') ? true : undefined), 20_000, 'provisioned');
+    await eventually(async () => (stepDone(await progress(), 'inspected') ? true : undefined), 20_000, 'inspected');
     await new Promise((r) => setTimeout(r, 500));
-    expect(stepDone(await progress(), 'network-configured')).toBe(false);
+    expect(stepDone(await progress(), 'provisioned')).toBe(false);
 
     await p.start('network');
     await p.start('deployment');
@@ -50,7 +50,18 @@ describe('a service stopped mid-saga and restarted resumes the node (in process)
     await eventually(() => drained(bus.jsm), 10_000, 'drained');
     const counts = await countBySubject(bus.jsm, 'stackyard.rs.*.*.rs-cmp-01.*');
     expect(Object.values(counts).every((n) => n === 1)).toBe(true);
-    expect(Object.keys(counts)).toHaveLength(8);
+    expect(Object.keys(counts).map((k) => k.split('.').slice(2, 3).concat(k.split('.').slice(-1)).join('.')).sort()).toEqual([
+      'deployment.deployed',
+      'inventory.hardware-recorded',
+      'inventory.registered',
+      'inventory.updated',
+      'monitoring.ready',
+      'network.admin-address-allocated',
+      'network.configured',
+      'provisioning.enrolled',
+      'provisioning.inspected',
+      'provisioning.provisioned',
+    ]);
   });
 });
 

@@ -87,10 +87,13 @@ describe('node saga end to end (real NATS JetStream + MongoDB-wire server)', () 
       'stackyard.e2e.inventory.host.e2e-cmp-01.hardware-recorded': 1,
       'stackyard.e2e.provisioning.node.e2e-cmp-01.enrolled': 1,
       'stackyard.e2e.provisioning.node.e2e-cmp-01.inspected': 1,
+      'stackyard.e2e.network.host.e2e-cmp-01.admin-address-allocated': 1,
       'stackyard.e2e.provisioning.node.e2e-cmp-01.provisioned': 1,
       'stackyard.e2e.network.host.e2e-cmp-01.configured': 1,
       'stackyard.e2e.deployment.node.e2e-cmp-01.deployed': 1,
       'stackyard.e2e.monitoring.node.e2e-cmp-01.ready': 1,
+      // inventory records the host READY (issue 3)
+      'stackyard.e2e.inventory.host.e2e-cmp-01.updated': 1,
     });
     // One correlation id (the registration's ce-id) runs through the whole saga.
     const registered = await bus.jsm.streams.getMessage('STACKYARD_INVENTORY', { last_by_subj: 'stackyard.e2e.inventory.host.e2e-cmp-01.registered' });

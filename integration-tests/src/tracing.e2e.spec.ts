@@ -69,14 +69,15 @@ describe('tracing across gRPC and NATS', () => {
     const chain = [
       consumer('provisioning-on-host-registered'),
       consumer('provisioning-on-node-enrolled'),
-      consumer('provisioning-on-node-inspected'),
+      consumer('network-on-node-inspected'),
+      consumer('provisioning-on-admin-address-allocated'),
       consumer('network-on-node-provisioned'),
       consumer('deployment-on-network-configured'),
     ];
     expect(parentOf(chain[0]!)).toBe(server!.spanContext().spanId);
     for (let i = 1; i < chain.length; i++) expect(parentOf(chain[i]!)).toBe(chain[i - 1]!.spanContext().spanId);
     // Monitoring observes each fact as a child of its producer too.
-    expect(parentOf(consumer('monitoring-on-deployment-deployed'))).toBe(chain[4]!.spanContext().spanId);
+    expect(parentOf(consumer('monitoring-on-deployment-deployed'))).toBe(chain[5]!.spanContext().spanId);
     expect(parentOf(consumer('inventory-on-node-inspected'))).toBe(chain[1]!.spanContext().spanId);
     for (const s of chain) {
       expect(s.attributes['messaging.system']).toBe('nats');

@@ -1,7 +1,7 @@
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import { HostHardwareRecorded, HostRegistered } from '@stackyard/proto/inventory/v1/events';
+import { HostDeleted, HostHardwareRecorded, HostRecorded, HostRegistered, HostUpdated, ImportCompleted } from '@stackyard/proto/inventory/v1/events';
 import { NodeActionFinished, NodeActionRequested, NodeDeprovisioned, NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
-import { AddressesReleased, NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
+import { AddressesReleased, AdminAddressAllocated, NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
 import { DeployFailed, ServicesDeployed, ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
 import { NodeAbortRequested, NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { ValidationError } from '@stackyard/errors';
@@ -38,6 +38,10 @@ export const Events = {
     'host',
     'hardware-recorded',
   ),
+  HostRecorded: define('stackyard.inventory.v1.HostRecorded', HostRecorded, 'inventory', 'host', 'recorded'),
+  HostUpdated: define('stackyard.inventory.v1.HostUpdated', HostUpdated, 'inventory', 'host', 'updated'),
+  HostDeleted: define('stackyard.inventory.v1.HostDeleted', HostDeleted, 'inventory', 'host', 'deleted'),
+  ImportCompleted: define('stackyard.inventory.v1.ImportCompleted', ImportCompleted, 'inventory', 'import', 'completed'),
   NodeEnrolled: define('stackyard.provisioning.v1.NodeEnrolled', NodeEnrolled, 'provisioning', 'node', 'enrolled'),
   NodeInspected: define('stackyard.provisioning.v1.NodeInspected', NodeInspected, 'provisioning', 'node', 'inspected'),
   NodeProvisioned: define(
@@ -69,6 +73,7 @@ export const Events = {
   ServicesRemoved: define('stackyard.deployment.v1.ServicesRemoved', ServicesRemoved, 'deployment', 'node', 'services-removed'),
   AddressesReleased: define('stackyard.network.v1.AddressesReleased', AddressesReleased, 'network', 'host', 'addresses-released'),
   NodeDeprovisioned: define('stackyard.provisioning.v1.NodeDeprovisioned', NodeDeprovisioned, 'provisioning', 'node', 'deprovisioned'),
+  AdminAddressAllocated: define('stackyard.network.v1.AdminAddressAllocated', AdminAddressAllocated, 'network', 'host', 'admin-address-allocated'),
   NodeActionRequested: define('stackyard.provisioning.v1.NodeActionRequested', NodeActionRequested, 'provisioning', 'node', 'action-requested'),
   NodeActionFinished: define('stackyard.provisioning.v1.NodeActionFinished', NodeActionFinished, 'provisioning', 'node', 'action-finished'),
   NodeRetryRequested: define(

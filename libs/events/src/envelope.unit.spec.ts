@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '@stackyard/errors';
 import { DeployFailed, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
-import { HostHardwareRecorded, HostRegistered } from '@stackyard/proto/inventory/v1/events';
+import { HostDeleted, HostHardwareRecorded, HostRecorded, HostRegistered, HostUpdated, ImportCompleted } from '@stackyard/proto/inventory/v1/events';
 import { NodeAbortRequested, NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
-import { AddressesReleased } from '@stackyard/proto/network/v1/events';
-import { NodeDeprovisioned } from '@stackyard/proto/provisioning/v1/events';
+import { AddressesReleased, AdminAddressAllocated } from '@stackyard/proto/network/v1/events';
+import { NodeActionFinished, NodeActionRequested, NodeDeprovisioned } from '@stackyard/proto/provisioning/v1/events';
 import { NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
 import { NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
 import { Events, allEventTypes, eventTypeOf, type EventType } from './catalogue';
@@ -67,6 +67,22 @@ const SAMPLES: Record<string, { service: string; data: unknown }> = {
   'stackyard.network.v1.AddressesReleased': { service: 'network', data: AddressesReleased.fromPartial({ host: ref, released: [{ siteId: 'dc1', network: 'internal', hostId: 'h', address: '10.1.0.10' }] }) },
   'stackyard.provisioning.v1.NodeDeprovisioned': { service: 'provisioning', data: NodeDeprovisioned.fromPartial({ host: ref, state: 'available' }) },
   'stackyard.monitoring.v1.NodeRetryRequested': { service: 'monitoring', data: NodeRetryRequested.fromPartial({ host: ref, step: 'inspect', attempt: 2, requestedBy: 'alice' }) },
+  'stackyard.inventory.v1.HostRecorded': { service: 'inventory', data: HostRecorded.fromPartial({ host: { id: 'dc1-ctl-01', siteId: 'dc1', name: 'ctl-01', groups: ['controllers'], version: 1 }, importId: 'imp-1' }) },
+  'stackyard.inventory.v1.HostUpdated': { service: 'inventory', data: HostUpdated.fromPartial({ host: { id: 'dc1-ctl-01', siteId: 'dc1', name: 'ctl-01', groups: ['controllers'], labels: { rack: 'r1' }, version: 3 }, changedFields: ['labels', 'state'] }) },
+  'stackyard.inventory.v1.HostDeleted': { service: 'inventory', data: HostDeleted.fromPartial({ hostId: 'dc1-ctl-01', siteId: 'dc1', host: { id: 'dc1-ctl-01', siteId: 'dc1', name: 'ctl-01', version: 5 } }) },
+  'stackyard.inventory.v1.ImportCompleted': {
+    service: 'inventory',
+    data: ImportCompleted.fromPartial({ importId: 'imp-1', siteId: 'dc1', configPath: '/etc/kayobe', environment: 'prod', hostsAdded: 3, hostsChanged: 1, hostsUnchanged: 7, warningsCount: 2, hostsMissing: ['old-1'] }),
+  },
+  'stackyard.network.v1.AdminAddressAllocated': {
+    service: 'network',
+    data: AdminAddressAllocated.fromPartial({ host: ref, network: 'provision_oc', address: '10.0.0.11', prefixLength: 24, gateway: '10.0.0.1', mtu: 1500, vlan: 12, nameservers: ['10.0.0.2'], nics: hardware.nics }),
+  },
+  'stackyard.provisioning.v1.NodeActionRequested': { service: 'provisioning', data: NodeActionRequested.fromPartial({ host: ref, action: 'power off', requestId: '0190f0a0-0000-7000-8000-00000000000a' }) },
+  'stackyard.provisioning.v1.NodeActionFinished': {
+    service: 'provisioning',
+    data: NodeActionFinished.fromPartial({ host: ref, action: 'deploy', requestId: '0190f0a0-0000-7000-8000-00000000000b', state: 'deploy failed', failure, power: 'off' }),
+  },
 };
 
 const NOW = new Date('2025-03-04T05:06:07.089Z');

@@ -1,7 +1,7 @@
 import { NotFoundError, StepFailedError, ValidationError, isRetryable, isStackyardError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
-import type { NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
+import type { NodeInspected, NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
 import type { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
 import { exportAllocations, hostNameOf, planImport, type SiteAllocation } from '../domain/allocations';
 import { formatIp } from '../domain/ipv4';
@@ -151,6 +151,51 @@ export class NetworkService {
   }
 
   /**
+   * NodeInspected -> the admin address (Kayobe's admin_oc network, provision_oc by default) is
+   * allocated before the OS is deployed, as Kayobe requires, and AdminAddressAllocated carries it
+   * (with prefix, gateway, MTU and VLAN) to provisioning for the config drive. A site without an
+   * admin network that gives this host an address publishes an empty address. A failure for good
+   * is a network failure: the address is released and NetworkFailed published.
+   */
+  async onNodeInspected(env: Envelope<NodeInspected>, ctx: { appliedKey: string; lastAttempt: boolean }): Promise<'applied' | 'duplicate'> {
+    const host = env.data.host;
+    if (!host) throw new ValidationError('host', 'NodeInspected without host');
+    const existing = await this.configs.get(host.hostId);
+    if (existing && existing.data.state !== 'failed') return 'duplicate';
+    const nics = env.data.hardware?.nics ?? [];
+    try {
+      const siteNets = await this.networks.list(host.siteId);
+      const adminName = siteRoles(siteNets).admin_oc_net_name;
+      const admin = siteNets.find((n) => n.name === adminName && n.groups.some((g) => host.groups.includes(g)) && allocatesAddresses(n));
+      const address = admin ? await this.allocate(admin, host.hostId, host.name) : '';
+      const data = admin
+        ? { host, network: admin.name, address, prefixLength: Number(admin.cidr.split('/')[1]), gateway: admin.gateway, mtu: admin.mtu, vlan: admin.vlan, nameservers: [], nics }
+        : { host, network: '', address: '', prefixLength: 0, gateway: '', mtu: 0, vlan: 0, nameservers: [], nics };
+      const event = newEvent({ type: Events.AdminAddressAllocated, site: host.siteId, entityId: host.hostId, service: SERVICE, data, cause: env });
+      const allocations = admin ? [{ network: admin.name, address }] : [];
+      const w = await this.configs.save({ host, allocations, files: [], state: 'reserved' }, existing?.version, [event], ctx.appliedKey);
+      return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+    } catch (e) {
+      if (isRetryable(e) && !ctx.lastAttempt) throw e;
+      return this.fail(host, existing?.version, e, env, ctx.appliedKey);
+    }
+  }
+
+  /** Records a network step failed for good: the host's addresses are released, NetworkFailed published. */
+  private async fail(host: HostRef, version: number | undefined, e: unknown, cause: Envelope, appliedKey: string): Promise<'applied' | 'duplicate'> {
+    await this.allocations.releaseHost(host.siteId, host.hostId);
+    const failure: Failure = {
+      step: 'network',
+      reason: e instanceof ValidationError ? 'InvalidNetworkConfig' : isStackyardError(e) ? e.reason : 'NetworkApplyError',
+      message: (e as Error).message,
+      retryable: isRetryable(e),
+    };
+    const event = newEvent({ type: Events.NetworkFailed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, failure }, cause });
+    const w = await this.configs.save({ host, allocations: [], files: [], state: 'failed' }, version, [event], appliedKey);
+    return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+  }
+
+  /**
    * NodeProvisioned -> allocate (networks that take an address), render with every Kayobe attribute,
    * derive the Kolla host variables, apply -> NetworkConfigured (or NetworkFailed, addresses released).
    */
@@ -196,16 +241,7 @@ export class NetworkService {
     } catch (e) {
       if (isRetryable(e) && !ctx.lastAttempt) throw e;
       // Compensation: a host whose network step failed for good holds no addresses.
-      await this.allocations.releaseHost(host.siteId, host.hostId);
-      const failure: Failure = {
-        step: 'network',
-        reason: e instanceof ValidationError ? 'InvalidNetworkConfig' : isStackyardError(e) ? e.reason : 'NetworkApplyError',
-        message: (e as Error).message,
-        retryable: isRetryable(e),
-      };
-      const event = newEvent({ type: Events.NetworkFailed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, failure }, cause: env });
-      const w = await this.configs.save({ host, allocations: [], files: [], state: 'failed' }, existing?.version, [event], ctx.appliedKey);
-      return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+      return this.fail(host, existing?.version, e, env, ctx.appliedKey);
     }
   }
 

@@ -3,9 +3,9 @@ import { NotFoundError, StepFailedError, ValidationError } from '@stackyard/erro
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import { InMemoryAggregateStore } from '@stackyard/testing';
 import type { HostRef, Nic } from '@stackyard/proto/inventory/v1/inventory';
-import type { NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
+import type { AdminAddressAllocated, NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
 import type { RenderedFile } from '@stackyard/proto/network/v1/network';
-import type { NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
+import type { NodeInspected, NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
 import { formatIp, parseIp } from '../domain/ipv4';
 import { networkId, type NetworkData } from '../domain/network';
 import { NetworkService } from './network';
@@ -233,6 +233,59 @@ describe('NetworkService.allocate', () => {
     expect(e).toBeInstanceOf(ValidationError);
     expect((e as ValidationError).field).toBe('network.cidr');
     expect(allocations.claims).toEqual([]);
+  });
+});
+
+function inspected(host: HostRef = CTL, nics: Nic[] = NICS): Envelope<NodeInspected> {
+  return newEvent({ type: Events.NodeInspected, site: 'dc1', entityId: host.hostId, service: 'provisioning', data: { host, hardware: { cpuCount: 8, cpuModel: 'x', memoryMib: 1024, disks: [], nics } }, cause: ORIGIN });
+}
+
+describe('NetworkService.onNodeInspected (admin address before deploy, Kayobe §6.5)', () => {
+  beforeEach(async () => {
+    await networks.put(PROVISION);
+    await networks.put(INTERNAL);
+  });
+
+  it('allocates the admin address (admin_oc = provision_oc by default) and publishes it with its prefix, gateway and MTU', async () => {
+    const env = inspected();
+    expect(await svc.onNodeInspected(env, ctx(env))).toBe('applied');
+    const [event, ...more] = configs.store.outbox as Envelope<AdminAddressAllocated>[];
+    expect(more).toEqual([]);
+    expect(event?.subject).toBe('stackyard.dc1.network.host.dc1-ctl-01.admin-address-allocated');
+    expect(event?.causationId).toBe(env.id);
+    expect(event?.data).toEqual({ host: CTL, network: 'provision_oc', address: '10.0.0.10', prefixLength: 24, gateway: '10.0.0.1', mtu: 1500, vlan: 0, nameservers: [], nics: NICS });
+    expect((await svc.getHostConfig('dc1-ctl-01')).data).toMatchObject({ state: 'reserved', allocations: [{ network: 'provision_oc', address: '10.0.0.10' }] });
+    expect(await svc.onNodeInspected(env, ctx(env))).toBe('duplicate');
+  });
+
+  it('then NodeProvisioned keeps the same admin address and allocates the others', async () => {
+    const first = inspected();
+    await svc.onNodeInspected(first, ctx(first));
+    const env = provisioned();
+    expect(await svc.onNodeProvisioned(env, ctx(env))).toBe('applied');
+    expect((await svc.getHostConfig('dc1-ctl-01')).data.allocations).toEqual([
+      { network: 'internal', address: '10.1.0.10' },
+      { network: 'provision_oc', address: '10.0.0.10' },
+    ]);
+  });
+
+  it('publishes an empty address when no admin network gives this host one', async () => {
+    const cmp: HostRef = { hostId: 'dc1-stor-01', siteId: 'dc1', name: 'stor-01', groups: ['storage'] };
+    const env = inspected(cmp);
+    expect(await svc.onNodeInspected(env, ctx(env))).toBe('applied');
+    expect((configs.store.outbox[0] as Envelope<AdminAddressAllocated>).data).toMatchObject({ network: '', address: '', prefixLength: 0 });
+    expect(allocations.claims).toEqual([]);
+  });
+
+  it('an exhausted admin pool fails the network step for good, holding no address', async () => {
+    await networks.put({ ...PROVISION, allocationPoolStart: '10.0.0.10', allocationPoolEnd: '10.0.0.10' });
+    await svc.allocate({ ...PROVISION, allocationPoolStart: '10.0.0.10', allocationPoolEnd: '10.0.0.10' }, 'someone-else');
+    const env = inspected();
+    expect(await svc.onNodeInspected(env, ctx(env))).toBe('applied');
+    const failed = configs.store.outbox.at(-1) as Envelope<NetworkFailed>;
+    expect(failed.type).toBe(Events.NetworkFailed.type);
+    expect(failed.data.failure).toMatchObject({ step: 'network', reason: 'AddressPoolExhausted', retryable: false });
+    expect((await svc.getHostConfig('dc1-ctl-01')).data.state).toBe('failed');
   });
 });
 

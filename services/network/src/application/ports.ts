@@ -42,8 +42,11 @@ export interface HostConfigData {
   readonly host: HostRef;
   readonly allocations: readonly { network: string; address: string }[];
   readonly files: readonly RenderedFile[];
-  /** `released`: the host was aborted; its addresses are free and later facts are ignored. */
-  readonly state: 'configured' | 'failed' | 'released';
+  /**
+   * `reserved`: the admin address is allocated (before deploy); `configured`: every network rendered
+   * and applied; `released`: the host was aborted, its addresses are free and later facts are ignored.
+   */
+  readonly state: 'reserved' | 'configured' | 'failed' | 'released';
   /** Kolla-Ansible host variables (absent on configs written before they were derived). */
   readonly kolla?: KollaHostVarsView;
 }

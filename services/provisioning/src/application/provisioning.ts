@@ -2,9 +2,9 @@ import { InvalidTransitionError, NotFoundError, StepFailedError, ValidationError
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { HostRegistered } from '@stackyard/proto/inventory/v1/events';
-import type { NodeActionRequested, NodeEnrolled, NodeInspected } from '@stackyard/proto/provisioning/v1/events';
+import type { NodeActionRequested, NodeEnrolled } from '@stackyard/proto/provisioning/v1/events';
 import type { NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
-import type { AddressesReleased } from '@stackyard/proto/network/v1/events';
+import type { AddressesReleased, AdminAddressAllocated } from '@stackyard/proto/network/v1/events';
 import {
   apply,
   completed,
@@ -16,6 +16,7 @@ import {
   startStep,
   STABLE_STATES,
   withStepFailed,
+  type AdminNetwork,
   type NodeData,
   type Step,
   type Verb,
@@ -146,12 +147,20 @@ export class ProvisioningService {
     });
   }
 
-  /** NodeInspected -> provide + deploy the OS image -> NodeProvisioned. */
-  async onNodeInspected(env: Envelope<NodeInspected>, ctx: StepContext): Promise<StepOutcome> {
+  /**
+   * AdminAddressAllocated (the network service's answer to NodeInspected) -> provide + deploy the OS
+   * image with the admin address in the config drive -> NodeProvisioned. As in Kayobe, the admin IP
+   * is allocated before provisioning (reference/kayobe.md §6.5).
+   */
+  async onAdminAddressAllocated(env: Envelope<AdminAddressAllocated>, ctx: StepContext): Promise<StepOutcome> {
     const cur = await this.load(env.data.host);
     if (cur.data.aborted) return 'ignored';
     if (completed(cur.data, 'deploy')) return 'duplicate';
-    return this.deploy(env, ctx, cur.data, cur.version);
+    const d = env.data;
+    const admin: AdminNetwork | undefined = d.address
+      ? { network: d.network, address: d.address, prefixLength: d.prefixLength, gateway: d.gateway, mtu: d.mtu, vlan: d.vlan, nameservers: [...d.nameservers] }
+      : undefined;
+    return this.deploy(env, ctx, { ...cur.data, ...(admin ? { admin } : {}) }, cur.version);
   }
 
   private deploy(env: Envelope, ctx: StepContext, node: NodeData, version: number): Promise<StepOutcome> {
@@ -246,10 +255,23 @@ export class ProvisioningService {
     return n;
   }
 
-  /** Config-drive network data: the first inspected NIC (the admin address is allocated later, by the network service). */
+  /**
+   * Config-drive network data, like Bifrost's host_vars from Kayobe (§6.5): the PXE NIC (the first
+   * inspected one), the admin address with its prefix, gateway, MTU and VLAN when the network
+   * service allocated one.
+   */
   private deployRequest(n: NodeData): DeployRequest {
     const nic = n.hardware?.nics[0];
-    return nic ? { image: this.imageUrl, network: { macAddress: nic.macAddress, nameservers: [] } } : { image: this.imageUrl };
+    if (!nic) return { image: this.imageUrl };
+    const a = n.admin;
+    return {
+      image: this.imageUrl,
+      network: {
+        macAddress: nic.macAddress,
+        nameservers: a?.nameservers ?? [],
+        ...(a ? { address: a.address, prefixLength: a.prefixLength, ...(a.gateway ? { gateway: a.gateway } : {}), ...(a.mtu ? { mtu: a.mtu } : {}), ...(a.vlan ? { vlan: a.vlan } : {}) } : {}),
+      },
+    };
   }
 
   /**

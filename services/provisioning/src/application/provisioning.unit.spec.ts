@@ -3,6 +3,7 @@ import { ConcurrencyError, InvalidTransitionError, NotFoundError, StepFailedErro
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import { InMemoryAggregateStore } from '@stackyard/testing';
 import type { HostRegistered } from '@stackyard/proto/inventory/v1/events';
+import type { AdminAddressAllocated } from '@stackyard/proto/network/v1/events';
 import type { HardwareFacts, Host } from '@stackyard/proto/inventory/v1/inventory';
 import type { NodeActionFinished, NodeActionRequested, NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
 import type { NodeData, Step } from '../domain/node';
@@ -40,6 +41,7 @@ const HARDWARE: HardwareFacts = {
 /** A driver like the lab one, idempotent, with failures scripted per step (consumed one per call). */
 class FakeDriver implements BareMetalDriver {
   readonly calls: { step: Step; hostId: string; state: string; image?: string }[] = [];
+  readonly requests: DeployRequest[] = [];
   readonly failures: Record<Step, unknown[]> = { enroll: [], inspect: [], deploy: [] };
   constructor(readonly name = 'lab') {}
   private maybeFail(step: Step): void {
@@ -57,6 +59,7 @@ class FakeDriver implements BareMetalDriver {
   }
   async deploy(node: NodeData, request: DeployRequest): Promise<void> {
     this.calls.push({ step: 'deploy', hostId: node.host.hostId, state: node.state, image: request.image });
+    this.requests.push(request);
     this.maybeFail('deploy');
   }
   readonly deprovisioned: string[] = [];
@@ -107,6 +110,18 @@ beforeEach(() => {
   svc = new ProvisioningService(nodes, new Map<string, BareMetalDriver>([['lab', driver]]), { image: IMAGE });
 });
 
+/** What the network service answers to NodeInspected: the admin address, for the config drive. */
+function admin(inspected: Envelope<NodeInspected>, address = '10.0.0.11'): Envelope<AdminAddressAllocated> {
+  return newEvent({
+    type: Events.AdminAddressAllocated,
+    site: 'dc1',
+    entityId: inspected.entityId,
+    service: 'network',
+    data: { host: inspected.data.host, network: address ? 'provision_oc' : '', address, prefixLength: address ? 24 : 0, gateway: address ? '10.0.0.1' : '', mtu: address ? 1500 : 0, vlan: 0, nameservers: [], nics: inspected.data.hardware?.nics ?? [] },
+    cause: inspected,
+  });
+}
+
 /** Runs the three steps, each on the fact the previous one emitted, and returns those facts. */
 async function runSaga() {
   const reg = registered();
@@ -114,9 +129,10 @@ async function runSaga() {
   const enrolled = nodes.store.outbox.at(-1) as Envelope<NodeEnrolled>;
   expect(await svc.onNodeEnrolled(enrolled, ctx(enrolled))).toBe('applied');
   const inspected = nodes.store.outbox.at(-1) as Envelope<NodeInspected>;
-  expect(await svc.onNodeInspected(inspected, ctx(inspected))).toBe('applied');
+  const allocated = admin(inspected);
+  expect(await svc.onAdminAddressAllocated(allocated, ctx(allocated))).toBe('applied');
   const provisioned = nodes.store.outbox.at(-1) as Envelope<NodeProvisioned>;
-  return { reg, enrolled, inspected, provisioned };
+  return { reg, enrolled, inspected, allocated, provisioned };
 }
 
 describe('ProvisioningService happy path', () => {
@@ -139,11 +155,11 @@ describe('ProvisioningService happy path', () => {
   });
 
   it('chains causation to the incoming ce-id and inherits the correlation id at every step', async () => {
-    const { reg, enrolled, inspected, provisioned } = await runSaga();
+    const { reg, enrolled, inspected, allocated, provisioned } = await runSaga();
     expect(reg.correlationId).toBe(ORIGIN.correlationId);
     expect(enrolled.causationId).toBe(reg.id);
     expect(inspected.causationId).toBe(enrolled.id);
-    expect(provisioned.causationId).toBe(inspected.id);
+    expect(provisioned.causationId).toBe(allocated.id);
     for (const e of [enrolled, inspected, provisioned]) expect(e.correlationId).toBe(ORIGIN.correlationId);
     expect(new Set([reg.id, enrolled.id, inspected.id, provisioned.id]).size).toBe(4);
   });
@@ -172,14 +188,40 @@ describe('ProvisioningService happy path', () => {
   });
 });
 
+describe('ProvisioningService config drive', () => {
+  it('deploys with the admin address the network service allocated, on the PXE NIC, like Bifrost (Kayobe §6.5)', async () => {
+    await runSaga();
+    expect(driver.requests).toEqual([
+      { image: IMAGE, network: { macAddress: '52:54:00:aa:bb:01', address: '10.0.0.11', prefixLength: 24, gateway: '10.0.0.1', mtu: 1500, nameservers: [] } },
+    ]);
+    expect((await nodes.get('dc1-ctl-01'))?.data.admin).toMatchObject({ network: 'provision_oc', address: '10.0.0.11' });
+  });
+
+  it('deploys with the PXE NIC only when the site has no admin network', async () => {
+    const reg = registered();
+    await svc.onHostRegistered(reg, ctx(reg));
+    const enrolled = nodes.store.outbox.at(-1) as Envelope<NodeEnrolled>;
+    await svc.onNodeEnrolled(enrolled, ctx(enrolled));
+    const allocated = admin(nodes.store.outbox.at(-1) as Envelope<NodeInspected>, '');
+    expect(await svc.onAdminAddressAllocated(allocated, ctx(allocated))).toBe('applied');
+    expect(driver.requests).toEqual([{ image: IMAGE, network: { macAddress: '52:54:00:aa:bb:01', nameservers: [] } }]);
+  });
+
+  it('resolves an image name against PROVISION_IMAGE_BASE_URL, and keeps an image URL as it is', async () => {
+    svc = new ProvisioningService(nodes, new Map<string, BareMetalDriver>([['lab', driver]]), { image: IMAGE, imageBaseUrl: 'http://images.example/os/' });
+    await runSaga();
+    expect(driver.requests[0]?.image).toBe(`http://images.example/os/${IMAGE}`);
+  });
+});
+
 describe('ProvisioningService redelivery', () => {
   it('Given every step done, when each incoming fact is delivered again, then each is a duplicate and nothing is emitted', async () => {
-    const { reg, enrolled, inspected } = await runSaga();
+    const { reg, enrolled, allocated } = await runSaga();
     const before = { events: nodes.store.outbox.length, calls: driver.calls.length, version: (await nodes.get('dc1-ctl-01'))?.version };
 
     expect(await svc.onHostRegistered(reg, ctx(reg))).toBe('duplicate');
     expect(await svc.onNodeEnrolled(enrolled, ctx(enrolled))).toBe('duplicate');
-    expect(await svc.onNodeInspected(inspected, ctx(inspected))).toBe('duplicate');
+    expect(await svc.onAdminAddressAllocated(allocated, ctx(allocated))).toBe('duplicate');
 
     expect(nodes.store.outbox).toHaveLength(before.events);
     expect(driver.calls).toHaveLength(before.calls);
@@ -234,8 +276,8 @@ describe('ProvisioningService step failures', () => {
     const enrolled = nodes.store.outbox.at(-1) as Envelope<NodeEnrolled>;
     if (step === 'inspect') return { incoming: enrolled as Envelope, outcome: svc.onNodeEnrolled(enrolled, ctx(enrolled, lastAttempt)) };
     await svc.onNodeEnrolled(enrolled, ctx(enrolled));
-    const inspected = nodes.store.outbox.at(-1) as Envelope<NodeInspected>;
-    return { incoming: inspected as Envelope, outcome: svc.onNodeInspected(inspected, ctx(inspected, lastAttempt)) };
+    const allocated = admin(nodes.store.outbox.at(-1) as Envelope<NodeInspected>);
+    return { incoming: allocated as Envelope, outcome: svc.onAdminAddressAllocated(allocated, ctx(allocated, lastAttempt)) };
   }
 
   it.each<[Step, string, string]>([
@@ -326,8 +368,8 @@ describe('ProvisioningService retry of a failed step', () => {
       const e = newEvent({ type: Events.NodeEnrolled, site: 'dc1', entityId: 'dc1-ctl-01', service: 'provisioning', data: { host: REF, driver: 'lab' } });
       return svc.onNodeEnrolled(e, ctx(e));
     }
-    const e = newEvent({ type: Events.NodeInspected, site: 'dc1', entityId: 'dc1-ctl-01', service: 'provisioning', data: { host: REF, hardware: HARDWARE } });
-    return svc.onNodeInspected(e, ctx(e));
+    const e = admin(newEvent({ type: Events.NodeInspected, site: 'dc1', entityId: 'dc1-ctl-01', service: 'provisioning', data: { host: REF, hardware: HARDWARE } }));
+    return svc.onAdminAddressAllocated(e, ctx(e));
   }
 
   it.each<[Step, string, string]>([
@@ -372,7 +414,7 @@ describe('ProvisioningService bad input', () => {
   it('reports a step event for an unknown node as NotFound', async () => {
     const env = newEvent({ type: Events.NodeEnrolled, site: 'dc1', entityId: 'dc1-nope', service: 'provisioning', data: { host: { ...REF, hostId: 'dc1-nope' }, driver: 'lab' } });
     await expect(svc.onNodeEnrolled(env, ctx(env))).rejects.toBeInstanceOf(NotFoundError);
-    await expect(svc.onNodeInspected(env as unknown as Envelope<NodeInspected>, ctx(env))).rejects.toThrow('node "dc1-nope" not found');
+    await expect(svc.onAdminAddressAllocated(env as unknown as Envelope<AdminAddressAllocated>, ctx(env))).rejects.toThrow('node "dc1-nope" not found');
   });
 });
 

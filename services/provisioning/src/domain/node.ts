@@ -79,6 +79,17 @@ export function canTransition(from: State, to: State): boolean {
   return Object.values(MACHINE[from]).includes(to);
 }
 
+/** The admin address the network service allocated before deploy (Kayobe's admin_oc network). */
+export interface AdminNetwork {
+  readonly network: string;
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly gateway: string;
+  readonly mtu: number;
+  readonly vlan: number;
+  readonly nameservers: readonly string[];
+}
+
 export interface NodeData {
   readonly host: HostRef;
   readonly state: State;
@@ -93,6 +104,8 @@ export interface NodeData {
   readonly steps: readonly Step[];
   /** Aborted and deprovisioned (compensation): later saga events are ignored. */
   readonly aborted?: boolean;
+  /** Admin address for the config drive, once the network service allocated it. */
+  readonly admin?: AdminNetwork;
   /** Last power state the driver reported. */
   readonly power?: 'on' | 'off' | 'unknown';
   /** An operator action requested and not finished yet (one at a time per node). */

@@ -2,7 +2,7 @@ import { Events } from '@stackyard/events';
 import { inboxKey } from '@stackyard/mongo';
 import type { ConsumerSpec } from '@stackyard/nats';
 import type { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
-import type { NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
+import type { NodeInspected, NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
 import type { NetworkService } from '../../application/network';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -22,5 +22,13 @@ export function networkConsumers(svc: NetworkService, concurrency: number): Cons
     concurrency,
     handle: (env) => svc.onServicesRemoved(env, { appliedKey: inboxKey(onRemoved, env.id) }),
   };
-  return [configure, release];
+  const onInspected = 'network-on-node-inspected';
+  const reserve: ConsumerSpec<NodeInspected> = {
+    durable: onInspected,
+    event: Events.NodeInspected,
+    concurrency,
+    maxDeliver: 8,
+    handle: (env, ctx) => svc.onNodeInspected(env, { appliedKey: inboxKey(onInspected, env.id), lastAttempt: ctx.lastAttempt }),
+  };
+  return [reserve, configure, release];
 }

@@ -29,7 +29,7 @@ export function provisioningConsumers(svc: ProvisioningService, limits: Provisio
   return [
     step('provisioning-on-host-registered', Events.HostRegistered, limits.enroll, (e, c) => svc.onHostRegistered(e, c)),
     step('provisioning-on-node-enrolled', Events.NodeEnrolled, limits.inspect, (e, c) => svc.onNodeEnrolled(e, c)),
-    step('provisioning-on-node-inspected', Events.NodeInspected, limits.deploy, (e, c) => svc.onNodeInspected(e, c)),
+    step('provisioning-on-admin-address-allocated', Events.AdminAddressAllocated, limits.deploy, (e, c) => svc.onAdminAddressAllocated(e, c)),
     step('provisioning-on-retry-requested', Events.NodeRetryRequested, limits.enroll, (e, c) => svc.onRetryRequested(e, c)),
     step('provisioning-on-node-action-requested', Events.NodeActionRequested, limits.deploy, (e, c) => svc.onNodeActionRequested(e, c)),
     step('provisioning-on-addresses-released', Events.AddressesReleased, limits.deploy, (e, c) => svc.onAddressesReleased(e, c)),

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Failure, HostRef } from "../../inventory/v1/inventory";
+import { Failure, HostRef, Nic } from "../../inventory/v1/inventory";
 import { Allocation, KollaHostVars, RenderedFile } from "./network";
 
 export const protobufPackage = "stackyard.network.v1";
@@ -35,6 +35,26 @@ export interface NetworkFailed {
 export interface AddressesReleased {
   host: HostRef | undefined;
   released: Allocation[];
+}
+
+/**
+ * The host's admin address (Kayobe's admin_oc network, provision_oc by default) is allocated after
+ * inspection, before the OS is deployed, so that provisioning can put it in the config drive as
+ * Bifrost does (reference/kayobe.md §6.5: "admin IPs must be allocated before provisioning").
+ * `address` is empty when the site has no admin network that takes addresses for this host.
+ * Subject: stackyard.<site>.network.host.<host_id>.admin-address-allocated
+ */
+export interface AdminAddressAllocated {
+  host: HostRef | undefined;
+  network: string;
+  address: string;
+  prefixLength: number;
+  gateway: string;
+  mtu: number;
+  vlan: number;
+  nameservers: string[];
+  /** NICs from inspection, carried on so that provisioning needs no other read. */
+  nics: Nic[];
 }
 
 function createBaseNetworkConfigured(): NetworkConfigured {
@@ -328,6 +348,219 @@ export const AddressesReleased: MessageFns<AddressesReleased> = {
     const message = createBaseAddressesReleased();
     message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
     message.released = object.released?.map((e) => Allocation.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAdminAddressAllocated(): AdminAddressAllocated {
+  return {
+    host: undefined,
+    network: "",
+    address: "",
+    prefixLength: 0,
+    gateway: "",
+    mtu: 0,
+    vlan: 0,
+    nameservers: [],
+    nics: [],
+  };
+}
+
+export const AdminAddressAllocated: MessageFns<AdminAddressAllocated> = {
+  encode(message: AdminAddressAllocated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    if (message.network !== "") {
+      writer.uint32(18).string(message.network);
+    }
+    if (message.address !== "") {
+      writer.uint32(26).string(message.address);
+    }
+    if (message.prefixLength !== 0) {
+      writer.uint32(32).int32(message.prefixLength);
+    }
+    if (message.gateway !== "") {
+      writer.uint32(42).string(message.gateway);
+    }
+    if (message.mtu !== 0) {
+      writer.uint32(48).int32(message.mtu);
+    }
+    if (message.vlan !== 0) {
+      writer.uint32(56).int32(message.vlan);
+    }
+    for (const v of message.nameservers) {
+      writer.uint32(66).string(v!);
+    }
+    for (const v of message.nics) {
+      Nic.encode(v!, writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdminAddressAllocated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdminAddressAllocated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.prefixLength = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.gateway = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.mtu = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.vlan = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.nameservers.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.nics.push(Nic.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdminAddressAllocated {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      prefixLength: isSet(object.prefixLength)
+        ? globalThis.Number(object.prefixLength)
+        : isSet(object.prefix_length)
+        ? globalThis.Number(object.prefix_length)
+        : 0,
+      gateway: isSet(object.gateway) ? globalThis.String(object.gateway) : "",
+      mtu: isSet(object.mtu) ? globalThis.Number(object.mtu) : 0,
+      vlan: isSet(object.vlan) ? globalThis.Number(object.vlan) : 0,
+      nameservers: globalThis.Array.isArray(object?.nameservers)
+        ? object.nameservers.map((e: any) => globalThis.String(e))
+        : [],
+      nics: globalThis.Array.isArray(object?.nics) ? object.nics.map((e: any) => Nic.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: AdminAddressAllocated): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.network !== "") {
+      obj.network = message.network;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.prefixLength !== 0) {
+      obj.prefixLength = Math.round(message.prefixLength);
+    }
+    if (message.gateway !== "") {
+      obj.gateway = message.gateway;
+    }
+    if (message.mtu !== 0) {
+      obj.mtu = Math.round(message.mtu);
+    }
+    if (message.vlan !== 0) {
+      obj.vlan = Math.round(message.vlan);
+    }
+    if (message.nameservers?.length) {
+      obj.nameservers = message.nameservers;
+    }
+    if (message.nics?.length) {
+      obj.nics = message.nics.map((e) => Nic.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdminAddressAllocated>, I>>(base?: I): AdminAddressAllocated {
+    return AdminAddressAllocated.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdminAddressAllocated>, I>>(object: I): AdminAddressAllocated {
+    const message = createBaseAdminAddressAllocated();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.network = object.network ?? "";
+    message.address = object.address ?? "";
+    message.prefixLength = object.prefixLength ?? 0;
+    message.gateway = object.gateway ?? "";
+    message.mtu = object.mtu ?? 0;
+    message.vlan = object.vlan ?? 0;
+    message.nameservers = object.nameservers?.map((e) => e) || [];
+    message.nics = object.nics?.map((e) => Nic.fromPartial(e)) || [];
     return message;
   },
 };

@@ -19,7 +19,7 @@ export function startNetwork(config: NetworkConfig, opts: { log?: Logger } = {})
         allocations,
         new MongoHostConfigRepository(kit.store('host_configs', 'host network config')),
         new LabApplier(config.LAB_LATENCY_MS, config.LAB_FAIL_HOSTS),
-        { filePrefix: config.NETWORKD_FILE_PREFIX, kollaStrict: config.KOLLA_HOST_VARS_STRICT },
+        { filePrefix: config.NETWORKD_FILE_PREFIX, kollaStrict: config.KOLLA_HOST_VARS_STRICT, engine: config.NETWORK_ENGINE },
       );
       return { grpc: [networkGrpc(svc, kit.log)], consumers: networkConsumers(svc, config.MAX_HOSTS_IN_FLIGHT) };
     },

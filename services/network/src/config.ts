@@ -1,4 +1,5 @@
 import { baseConfigSchema, z } from '@stackyard/config';
+import { NETWORK_ENGINES } from './domain/render';
 
 export const configSchema = baseConfigSchema.extend({
   /** Prefix of rendered systemd-networkd file names (Kayobe uses 50-kayobe-). */
@@ -12,6 +13,8 @@ export const configSchema = baseConfigSchema.extend({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** How host networks are written: Kayobe's `networkd` (Debian) or `nmstate` (RedHat) engine, or NetworkManager keyfiles. */
+  NETWORK_ENGINE: z.enum(NETWORK_ENGINES).default('networkd'),
   MAX_HOSTS_IN_FLIGHT: z.coerce.number().int().positive().default(32),
   LAB_LATENCY_MS: z.coerce.number().int().min(0).default(20),
   LAB_FAIL_HOSTS: z

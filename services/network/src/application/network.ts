@@ -8,7 +8,7 @@ import { formatIp } from '../domain/ipv4';
 import { KayobeConfigError } from '../domain/kayobe/errors';
 import { validateAllocations } from '../domain/kayobe/validate';
 import { allocatesAddresses, fieldOf, kayobeAttrsOf, lowestFree, networkIssues, siteIssues, validateNetwork, type NetworkData, type NetworkIssue } from '../domain/network';
-import { renderNetworkd, toKayobeHost, type Attachment } from '../domain/render';
+import { DEFAULT_NETWORK_ENGINE, renderHostNetwork, toKayobeHost, type Attachment, type NetworkEngine } from '../domain/render';
 import { kollaHostVarsFor, siteRoles } from '../domain/roles';
 import type { AllocationRecord, AllocationRepository, HostConfigRepository, NetworkApplier, NetworkRepository } from './ports';
 
@@ -19,6 +19,8 @@ export interface NetworkServiceOptions {
   readonly filePrefix: string;
   /** A host whose Kolla host variables Kayobe would refuse fails its step (else the problems are published). */
   readonly kollaStrict?: boolean;
+  /** Renderer of host networks (default `networkd`). */
+  readonly engine?: NetworkEngine;
 }
 
 export class NetworkService {
@@ -219,7 +221,7 @@ export class NetworkService {
       for (const n of nets) attachments.push({ network: n, address: allocatesAddresses(n) ? await this.allocate(n, host.hostId, host.name) : undefined });
       const roles = siteRoles(siteNets);
       const opts = { networkdPrefix: this.opts.filePrefix, roles };
-      const files = renderNetworkd(host.name, attachments, env.data.nics, opts);
+      const files = renderHostNetwork(this.opts.engine ?? DEFAULT_NETWORK_ENGINE, host.name, attachments, env.data.nics, opts);
       const kolla = this.kollaVars(host, attachments, env.data, roles);
       await this.applier.apply(host, files, attachments.flatMap((a) => (a.address ? [a.address] : [])));
       const allocations = attachments.flatMap((a) => (a.address ? [{ network: a.network.name, address: a.address }] : []));

@@ -579,3 +579,20 @@ describe('NetworkService allocation file import and export', () => {
     expect(allocations.rows).toEqual([]);
   });
 });
+
+describe('NetworkService with another network engine (NETWORK_ENGINE)', () => {
+  it.each<['nmstate' | 'nm-keyfile', RegExp]>([
+    ['nmstate', /^\/etc\/nmstate\/.*\.yml$/],
+    ['nm-keyfile', /^\/etc\/NetworkManager\/system-connections\/.*\.nmconnection$/],
+  ])('renders the host with %s and applies those files', async (engine, path) => {
+    svc = new NetworkService(networks, allocations, configs, applier, { filePrefix: '50-kayobe-', engine });
+    await networks.put(PROVISION);
+    await networks.put(INTERNAL);
+    const env = provisioned();
+    expect(await svc.onNodeProvisioned(env, ctx(env))).toBe('applied');
+    const files = applier.applied[0]!.files;
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(f.path).toMatch(path);
+    expect(files.map((f) => f.content).join('\n')).toContain('10.0.0.10');
+  });
+});

@@ -18,7 +18,12 @@ describe('operator retry of one failed step', () => {
   beforeAll(async () => {
     nats = await privateNats();
     // cmp-01's inspection fails once (a fault the operator then fixes); cmp-02's deploy always fails.
-    p = new Platform(nats.url, uniquePrefix('retry'), { provisioning: { LAB_LATENCY_MS: '0', LAB_FAIL_STEPS: 'cmp-01:inspect:1,cmp-02:deploy' } });
+    // cmp-03's network apply and cmp-04's containers fail once each.
+    p = new Platform(nats.url, uniquePrefix('retry'), {
+      provisioning: { LAB_LATENCY_MS: '0', LAB_FAIL_STEPS: 'cmp-01:inspect:1,cmp-02:deploy' },
+      network: { LAB_FAIL_HOSTS: 'cmp-03:1' },
+      deployment: { LAB_FAIL_HOSTS: 'cmp-04:1' },
+    });
     await p.startAll();
     await p.defineSite('rt');
     bus = await connectBus(nats.url, 'observer');
@@ -85,5 +90,21 @@ describe('operator retry of one failed step', () => {
     expect((missing as { code: number }).code).toBe(status.NOT_FOUND);
     const empty = await call(p.clients.monitoring, p.clients.monitoring.retryNode, { hostId: '', requestedBy: '' }).catch((e: { code: number }) => e);
     expect((empty as { code: number }).code).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it.each<[string, string, string]>([
+    ['cmp-03', 'network', 'stackyard.rt.network.host.rt-cmp-03.configured'],
+    ['cmp-04', 'services', 'stackyard.rt.deployment.node.rt-cmp-04.deployed'],
+  ])('re-runs a failed %s step of the %s service and takes the node on to ready', async (name, step, done) => {
+    await p.registerHost('rt', name);
+    const failed = await until(`rt-${name}`, NodeState.NODE_STATE_FAILED);
+    expect(failed.lastFailure?.step).toBe(step);
+    await call(p.clients.monitoring, p.clients.monitoring.retryNode, { hostId: `rt-${name}`, requestedBy: 'alice' });
+    const ready = await until(`rt-${name}`, NodeState.NODE_STATE_READY);
+    expect(ready.retries).toBe(1);
+    await eventually(() => drained(bus.jsm), 10_000, 'drained');
+    const counts = await countBySubject(bus.jsm, `stackyard.rt.*.*.rt-${name}.*`);
+    expect(counts[done]).toBe(1);
+    expect(counts['stackyard.rt.provisioning.node.rt-' + name + '.provisioned']).toBe(1);
   });
 });

@@ -1,11 +1,11 @@
 import { NotFoundError, StepFailedError, ValidationError, isRetryable, isStackyardError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
-import type { Failure } from '@stackyard/proto/inventory/v1/inventory';
+import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { NetworkConfigured } from '@stackyard/proto/network/v1/events';
-import type { NodeAbortRequested } from '@stackyard/proto/monitoring/v1/events';
+import type { NodeAbortRequested, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { placement } from '../domain/catalogue';
 import type { SiteOperations } from './operations';
-import type { Address, ContainerRuntime, NodeDeploymentRepository, SiteInputs } from './ports';
+import type { Address, ContainerRuntime, NodeDeploymentData, NodeDeploymentRepository, SiteInputs } from './ports';
 
 export const SERVICE = 'deployment';
 
@@ -31,11 +31,32 @@ export class DeploymentService {
     const existing = await this.deployments.get(host.hostId);
     if (existing?.data.state === 'deployed' || existing?.data.state === 'removed') return 'duplicate';
     const addresses: Address[] = env.data.allocations.map((a) => ({ network: a.network, address: a.address }));
+    return this.deploy(host, addresses, env, ctx, existing);
+  }
+
+  /**
+   * Operator retry of a failed services step (NodeRetryRequested, step "services"): deploys again
+   * from the failure record (host and addresses). Anything else is not for this service.
+   */
+  async onRetryRequested(env: Envelope<NodeRetryRequested>, ctx: { appliedKey: string; lastAttempt: boolean }): Promise<'applied' | 'duplicate' | 'ignored'> {
+    if (env.data.step !== 'services' || !env.data.host) return 'ignored';
+    const existing = await this.deployments.get(env.data.host.hostId);
+    if (!existing || existing.data.state !== 'failed') return 'ignored';
+    return this.deploy(existing.data.host, existing.data.addresses ?? [], env, ctx, existing);
+  }
+
+  private async deploy(
+    host: HostRef,
+    addresses: readonly Address[],
+    env: Envelope,
+    ctx: { appliedKey: string; lastAttempt: boolean },
+    existing: { data: NodeDeploymentData; version: number } | null,
+  ): Promise<'applied' | 'duplicate'> {
     let version = existing?.version;
     if (this.runtime.usesInputs && existing?.data.state !== 'deploying') {
       // Site inputs list every node of the site: record this one first so that concurrent deploys
       // of other nodes generate an inventory with it. No event, no inbox key: the final write has them.
-      const d = await this.deployments.save({ host, state: 'deploying', containers: [], lastFailure: undefined, addresses }, version, [], '');
+      const d = await this.deployments.save({ host, state: 'deploying', containers: [], lastFailure: undefined, addresses: [...addresses] }, version, [], '');
       if (d.outcome === 'written') version = d.version;
     }
     let w;

@@ -1,6 +1,7 @@
 import { NotFoundError, StepFailedError, ValidationError, isRetryable, isStackyardError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
-import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
+import type { Failure, HostRef, Nic } from '@stackyard/proto/inventory/v1/inventory';
+import type { NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import type { NodeInspected, NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
 import type { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
 import { exportAllocations, hostNameOf, planImport, type SiteAllocation } from '../domain/allocations';
@@ -13,6 +14,8 @@ import { kollaHostVarsFor, siteRoles } from '../domain/roles';
 import type { AllocationRecord, AllocationRepository, HostConfigRepository, NetworkApplier, NetworkRepository } from './ports';
 
 export const SERVICE = 'network';
+
+type StepCtx = { readonly appliedKey: string; readonly lastAttempt: boolean };
 
 export interface NetworkServiceOptions {
   /** Kayobe's `networkd_prefix`. */
@@ -159,32 +162,35 @@ export class NetworkService {
    * admin network that gives this host an address publishes an empty address. A failure for good
    * is a network failure: the address is released and NetworkFailed published.
    */
-  async onNodeInspected(env: Envelope<NodeInspected>, ctx: { appliedKey: string; lastAttempt: boolean }): Promise<'applied' | 'duplicate'> {
+  async onNodeInspected(env: Envelope<NodeInspected>, ctx: StepCtx): Promise<'applied' | 'duplicate'> {
     const host = env.data.host;
     if (!host) throw new ValidationError('host', 'NodeInspected without host');
     const existing = await this.configs.get(host.hostId);
     if (existing && existing.data.state !== 'failed') return 'duplicate';
-    const nics = env.data.hardware?.nics ?? [];
+    return this.reserveAdmin(host, env.data.hardware?.nics ?? [], env, ctx, existing?.version);
+  }
+
+  private async reserveAdmin(host: HostRef, nics: readonly Nic[], env: Envelope, ctx: StepCtx, version: number | undefined): Promise<'applied' | 'duplicate'> {
     try {
       const siteNets = await this.networks.list(host.siteId);
       const adminName = siteRoles(siteNets).admin_oc_net_name;
       const admin = siteNets.find((n) => n.name === adminName && n.groups.some((g) => host.groups.includes(g)) && allocatesAddresses(n));
       const address = admin ? await this.allocate(admin, host.hostId, host.name) : '';
       const data = admin
-        ? { host, network: admin.name, address, prefixLength: Number(admin.cidr.split('/')[1]), gateway: admin.gateway, mtu: admin.mtu, vlan: admin.vlan, nameservers: [], nics }
-        : { host, network: '', address: '', prefixLength: 0, gateway: '', mtu: 0, vlan: 0, nameservers: [], nics };
+        ? { host, network: admin.name, address, prefixLength: Number(admin.cidr.split('/')[1]), gateway: admin.gateway, mtu: admin.mtu, vlan: admin.vlan, nameservers: [], nics: [...nics] }
+        : { host, network: '', address: '', prefixLength: 0, gateway: '', mtu: 0, vlan: 0, nameservers: [], nics: [...nics] };
       const event = newEvent({ type: Events.AdminAddressAllocated, site: host.siteId, entityId: host.hostId, service: SERVICE, data, cause: env });
       const allocations = admin ? [{ network: admin.name, address }] : [];
-      const w = await this.configs.save({ host, allocations, files: [], state: 'reserved' }, existing?.version, [event], ctx.appliedKey);
+      const w = await this.configs.save({ host, allocations, files: [], state: 'reserved', nics }, version, [event], ctx.appliedKey);
       return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
     } catch (e) {
       if (isRetryable(e) && !ctx.lastAttempt) throw e;
-      return this.fail(host, existing?.version, e, env, ctx.appliedKey);
+      return this.fail(host, version, e, env, ctx.appliedKey, { at: 'admin-address', nics });
     }
   }
 
   /** Records a network step failed for good: the host's addresses are released, NetworkFailed published. */
-  private async fail(host: HostRef, version: number | undefined, e: unknown, cause: Envelope, appliedKey: string): Promise<'applied' | 'duplicate'> {
+  private async fail(host: HostRef, version: number | undefined, e: unknown, cause: Envelope, appliedKey: string, retry: { at: 'admin-address' | 'configure'; nics: readonly Nic[] }): Promise<'applied' | 'duplicate'> {
     await this.allocations.releaseHost(host.siteId, host.hostId);
     const failure: Failure = {
       step: 'network',
@@ -193,15 +199,30 @@ export class NetworkService {
       retryable: isRetryable(e),
     };
     const event = newEvent({ type: Events.NetworkFailed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, failure }, cause });
-    const w = await this.configs.save({ host, allocations: [], files: [], state: 'failed' }, version, [event], appliedKey);
+    const w = await this.configs.save({ host, allocations: [], files: [], state: 'failed', failedAt: retry.at, nics: retry.nics }, version, [event], appliedKey);
     return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+  }
+
+  /**
+   * Operator retry of a failed network step (NodeRetryRequested, step "network"): runs the part that
+   * failed again — the admin address before deploy, or the whole configuration after it — from what
+   * the failure record kept (the host and its NICs). Anything else is not for this service.
+   */
+  async onRetryRequested(env: Envelope<NodeRetryRequested>, ctx: StepCtx): Promise<'applied' | 'duplicate' | 'ignored'> {
+    if (env.data.step !== 'network' || !env.data.host) return 'ignored';
+    const existing = await this.configs.get(env.data.host.hostId);
+    if (!existing || existing.data.state !== 'failed') return 'ignored';
+    const { host, nics = [], failedAt } = existing.data;
+    return failedAt === 'admin-address'
+      ? this.reserveAdmin(host, nics, env, ctx, existing.version)
+      : this.configure(host, nics, env, ctx, existing.version);
   }
 
   /**
    * NodeProvisioned -> allocate (networks that take an address), render with every Kayobe attribute,
    * derive the Kolla host variables, apply -> NetworkConfigured (or NetworkFailed, addresses released).
    */
-  async onNodeProvisioned(env: Envelope<NodeProvisioned>, ctx: { appliedKey: string; lastAttempt: boolean }): Promise<'applied' | 'duplicate'> {
+  async onNodeProvisioned(env: Envelope<NodeProvisioned>, ctx: StepCtx): Promise<'applied' | 'duplicate'> {
     const host = env.data.host;
     if (!host) throw new ValidationError('host', 'NodeProvisioned without host');
     const existing = await this.configs.get(host.hostId);
@@ -211,6 +232,10 @@ export class NetworkService {
       await this.allocations.releaseHost(host.siteId, host.hostId);
       return 'duplicate';
     }
+    return this.configure(host, env.data.nics, env, ctx, existing?.version);
+  }
+
+  private async configure(host: HostRef, nics: readonly Nic[], env: Envelope, ctx: StepCtx, version: number | undefined): Promise<'applied' | 'duplicate'> {
     try {
       const siteNets = await this.networks.list(host.siteId);
       const nets = siteNets.filter((n) => n.groups.some((g) => host.groups.includes(g)));
@@ -221,8 +246,8 @@ export class NetworkService {
       for (const n of nets) attachments.push({ network: n, address: allocatesAddresses(n) ? await this.allocate(n, host.hostId, host.name) : undefined });
       const roles = siteRoles(siteNets);
       const opts = { networkdPrefix: this.opts.filePrefix, roles };
-      const files = renderHostNetwork(this.opts.engine ?? DEFAULT_NETWORK_ENGINE, host.name, attachments, env.data.nics, opts);
-      const kolla = this.kollaVars(host, attachments, env.data, roles);
+      const files = renderHostNetwork(this.opts.engine ?? DEFAULT_NETWORK_ENGINE, host.name, attachments, nics, opts);
+      const kolla = this.kollaVars(host, attachments, nics, roles);
       await this.applier.apply(host, files, attachments.flatMap((a) => (a.address ? [a.address] : [])));
       const allocations = attachments.flatMap((a) => (a.address ? [{ network: a.network.name, address: a.address }] : []));
       const event = newEvent({
@@ -238,18 +263,18 @@ export class NetworkService {
         },
         cause: env,
       });
-      const w = await this.configs.save({ host, allocations, files, state: 'configured', kolla }, existing?.version, [event], ctx.appliedKey);
+      const w = await this.configs.save({ host, allocations, files, state: 'configured', kolla }, version, [event], ctx.appliedKey);
       return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
     } catch (e) {
       if (isRetryable(e) && !ctx.lastAttempt) throw e;
       // Compensation: a host whose network step failed for good holds no addresses.
-      return this.fail(host, existing?.version, e, env, ctx.appliedKey);
+      return this.fail(host, version, e, env, ctx.appliedKey, { at: 'configure', nics });
     }
   }
 
   /** Kolla-Ansible host variables (§3.8): Neutron enabled, Ironic and provider networks on compute not modelled. */
-  private kollaVars(host: HostRef, attachments: readonly Attachment[], data: NodeProvisioned, roles: ReturnType<typeof siteRoles>) {
-    const { host: kh, names } = toKayobeHost(host.name, attachments, data.nics, { networkdPrefix: this.opts.filePrefix, roles });
+  private kollaVars(host: HostRef, attachments: readonly Attachment[], nics: readonly Nic[], roles: ReturnType<typeof siteRoles>) {
+    const { host: kh, names } = toKayobeHost(host.name, attachments, nics, { networkdPrefix: this.opts.filePrefix, roles });
     const flags = { kollaEnableIronic: false, kollaEnableNeutron: true, kollaEnableNeutronProviderNetworks: false, groups: host.groups };
     const view = kollaHostVarsFor(kh, names, roles, flags);
     if (this.opts.kollaStrict && view.problems.length > 0) throw new KayobeConfigError('network_interfaces', view.problems.join('; '));

@@ -1,5 +1,5 @@
 import type { Envelope } from '@stackyard/events';
-import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
+import type { HostRef, Nic } from '@stackyard/proto/inventory/v1/inventory';
 import type { RenderedFile } from '@stackyard/proto/network/v1/network';
 import type { KollaHostVarsView } from '../domain/roles';
 import type { NetworkData } from '../domain/network';
@@ -47,6 +47,10 @@ export interface HostConfigData {
    * and applied; `released`: the host was aborted, its addresses are free and later facts are ignored.
    */
   readonly state: 'reserved' | 'configured' | 'failed' | 'released';
+  /** The host's inspected NICs, kept so that an operator retry needs no other read. */
+  readonly nics?: readonly Nic[];
+  /** For `failed`: which part failed (what a retry runs again). */
+  readonly failedAt?: 'admin-address' | 'configure';
   /** Kolla-Ansible host variables (absent on configs written before they were derived). */
   readonly kolla?: KollaHostVarsView;
 }

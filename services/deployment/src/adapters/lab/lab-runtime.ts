@@ -8,15 +8,25 @@ import type { PlannedContainer } from '../../domain/catalogue';
 export class LabRuntime implements ContainerRuntime {
   readonly name = 'lab';
   readonly usesInputs = false;
+  private readonly attempts = new Map<string, number>();
+  /** `failHosts`: `<host>` always fails, `<host>:<n>` fails its first n deploys (a fault then fixed). */
   constructor(
     private readonly latencyPerContainerMs: number,
     private readonly failHosts: readonly string[] = [],
   ) {}
 
+  private fails(host: string): boolean {
+    const attempt = (this.attempts.get(host) ?? 0) + 1;
+    this.attempts.set(host, attempt);
+    if (this.failHosts.includes(host)) return true;
+    const limited = this.failHosts.find((f) => f.startsWith(`${host}:`));
+    return limited !== undefined && attempt <= Number(limited.slice(host.length + 1));
+  }
+
   async deploy(host: HostRef, containers: readonly PlannedContainer[], addresses: readonly string[]): Promise<Container[]> {
     if (addresses.length === 0) throw new StepFailedError('NoAddress', `${host.name} has no address to bind services to`, false);
     if (this.latencyPerContainerMs) await new Promise((r) => setTimeout(r, this.latencyPerContainerMs * containers.length));
-    if (this.failHosts.includes(host.name)) {
+    if (this.fails(host.name)) {
       throw new StepFailedError('ContainerStartFailed', `lab: containers on ${host.name} fail by configuration`, false);
     }
     return containers.map((c) => ({ service: c.service, name: c.name, healthy: true }));

@@ -2,7 +2,7 @@ import { Events } from '@stackyard/events';
 import { inboxKey } from '@stackyard/mongo';
 import type { ConsumerSpec } from '@stackyard/nats';
 import type { NetworkConfigured } from '@stackyard/proto/network/v1/events';
-import type { NodeAbortRequested } from '@stackyard/proto/monitoring/v1/events';
+import type { NodeAbortRequested, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import type { DeploymentService } from '../../application/deployment';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -22,5 +22,13 @@ export function deploymentConsumers(svc: DeploymentService, concurrency: number)
     maxDeliver: 8,
     handle: (env, ctx) => svc.onNetworkConfigured(env, { appliedKey: inboxKey(durable, env.id), lastAttempt: ctx.lastAttempt }),
   };
-  return [deploy, abort];
+  const onRetry = 'deployment-on-retry-requested';
+  const retry: ConsumerSpec<NodeRetryRequested> = {
+    durable: onRetry,
+    event: Events.NodeRetryRequested,
+    concurrency,
+    maxDeliver: 8,
+    handle: (env, ctx) => svc.onRetryRequested(env, { appliedKey: inboxKey(onRetry, env.id), lastAttempt: ctx.lastAttempt }),
+  };
+  return [deploy, abort, retry];
 }

@@ -2,6 +2,7 @@ import { Events } from '@stackyard/events';
 import { inboxKey } from '@stackyard/mongo';
 import type { ConsumerSpec } from '@stackyard/nats';
 import type { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
+import type { NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import type { NodeInspected, NodeProvisioned } from '@stackyard/proto/provisioning/v1/events';
 import type { NetworkService } from '../../application/network';
 
@@ -30,5 +31,13 @@ export function networkConsumers(svc: NetworkService, concurrency: number): Cons
     maxDeliver: 8,
     handle: (env, ctx) => svc.onNodeInspected(env, { appliedKey: inboxKey(onInspected, env.id), lastAttempt: ctx.lastAttempt }),
   };
-  return [reserve, configure, release];
+  const onRetry = 'network-on-retry-requested';
+  const retry: ConsumerSpec<NodeRetryRequested> = {
+    durable: onRetry,
+    event: Events.NodeRetryRequested,
+    concurrency,
+    maxDeliver: 8,
+    handle: (env, ctx) => svc.onRetryRequested(env, { appliedKey: inboxKey(onRetry, env.id), lastAttempt: ctx.lastAttempt }),
+  };
+  return [reserve, configure, release, retry];
 }

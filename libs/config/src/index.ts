@@ -23,6 +23,19 @@ export const baseConfigSchema = z.object({
   /** JetStream redelivers an event whose handler neither acked nor sent a heartbeat for this long. */
   CONSUMER_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(30_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
+  /**
+   * Copies JetStream keeps of each stream (1..5; 3 on a 3-node cluster). Unset: new streams get 1 and
+   * existing streams keep theirs (docs/scale-out.md).
+   */
+  STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
+  /** Multi-site stream layout (docs/scale-out.md): `single` (default), `hub` or `site`. */
+  NATS_STREAM_TOPOLOGY: z.enum(['single', 'hub', 'site']).optional(),
+  /** With NATS_STREAM_TOPOLOGY=site: the site this JetStream domain serves (also its domain name). */
+  NATS_SITE: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a site id (lowercase letters, digits, - and _)').optional(),
+  /** With NATS_STREAM_TOPOLOGY=hub: comma-separated site ids whose streams the hub sources. */
+  NATS_HUB_SITES: z.string().regex(/^[a-z0-9][a-z0-9_-]*(,[a-z0-9][a-z0-9_-]*)*$/, 'comma-separated site ids').optional(),
+  /** With NATS_STREAM_TOPOLOGY=site: the hub's JetStream domain (default hub). */
+  NATS_HUB_DOMAIN: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a JetStream domain name').optional(),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -3,7 +3,7 @@ import { nanos } from '@nats-io/nats-core';
 import { isRetryable, isStackyardError } from '@stackyard/errors';
 import { fromWire, streamFor, type Envelope, type EventType } from '@stackyard/events';
 import { withConsumerSpan, type Logger } from '@stackyard/telemetry';
-import type { Bus } from './connection';
+import { retryTransient, type Bus } from './connection';
 
 /** What a handler tells the consumer: the event was applied, or it had been applied before. */
 export type HandleOutcome = 'applied' | 'duplicate' | 'ignored';
@@ -24,10 +24,34 @@ export interface ConsumerSpec<T> {
   readonly maxDeliver?: number;
   readonly ackWaitMs?: number;
   readonly concurrency?: number;
+  /**
+   * The server sends a heartbeat on an idle pull request this often; two missed ones make the client
+   * re-issue its pull (e.g. to the new consumer leader after a cluster node died). Default 1000 ms.
+   */
+  readonly idleHeartbeatMs?: number;
+  /**
+   * How long one pull request waits on the server (default 5000 ms). After a reconnect the client
+   * checks the durable before pulling again and, while the cluster elects its leader, retries that
+   * check after a random delay of up to this long.
+   */
+  readonly pullExpiresMs?: number;
 }
 
 export interface ConsumerMetrics {
   handled(durable: string, outcome: HandleOutcome | 'retry' | 'terminated', seconds: number): void;
+}
+
+/**
+ * Sends an ack, nak, term or heartbeat. These are fire-and-forget publishes; one that cannot be sent
+ * (the connection is closing) is dropped: JetStream redelivers the event after the ack wait, and the
+ * handler's inbox key absorbs it.
+ */
+function settle(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // dropped: redelivered after ack_wait
+  }
 }
 
 /** Redelivery backoff: 200 ms doubling to 30 s. */
@@ -43,6 +67,7 @@ export function backoffMs(deliveryCount: number): number {
 export class EventConsumer<T> {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
+  private stopping = false;
   private readonly inflight = new Set<Promise<void>>();
 
   constructor(
@@ -53,6 +78,13 @@ export class EventConsumer<T> {
   ) {}
 
   async start(): Promise<void> {
+    await retryTransient(() => this.ensureDurable());
+    this.messages = await retryTransient(() => this.open());
+    this.loop = this.run(this.messages);
+  }
+
+  /** Creates the durable, or updates its tunables when it exists (a new release, or another config). */
+  private async ensureDurable(): Promise<void> {
     const stream = streamFor(this.spec.event.context).name;
     const tunables = {
       ack_wait: nanos(this.spec.ackWaitMs ?? 30_000),
@@ -68,21 +100,57 @@ export class EventConsumer<T> {
         ...tunables,
       });
     } catch (e) {
-      // The durable exists with other tunables (a new release, or another config): update them.
       if (!/already exists|already in use/i.test((e as Error).message)) throw e;
       await this.bus.jsm.consumers.update(stream, this.spec.durable, tunables);
     }
-    const consumer = await this.bus.js.consumers.get(stream, this.spec.durable);
+  }
+
+  private async open(): Promise<ConsumerMessages> {
+    const consumer = await this.bus.js.consumers.get(streamFor(this.spec.event.context).name, this.spec.durable);
+    return consumer.consume({
+      max_messages: this.spec.concurrency ?? 32,
+      expires: this.spec.pullExpiresMs ?? 5000,
+      idle_heartbeat: this.spec.idleHeartbeatMs ?? 1000,
+    });
+  }
+
+  /**
+   * Pulls and dispatches until stop(). The client's consume() already rides over reconnects, 503
+   * "no responders" and missed heartbeats (a JetStream leader change); if it ends anyway (an error,
+   * the durable gone), the consumer is re-created and consuming resumes, with jittered backoff.
+   */
+  private async run(first: ConsumerMessages): Promise<void> {
     const concurrency = this.spec.concurrency ?? 32;
-    this.messages = await consumer.consume({ max_messages: concurrency });
-    const messages = this.messages;
-    this.loop = (async () => {
-      for await (const m of messages) {
-        while (this.inflight.size >= concurrency) await Promise.race(this.inflight);
-        const p = this.process(m).finally(() => this.inflight.delete(p));
-        this.inflight.add(p);
+    let messages: ConsumerMessages | undefined = first;
+    for (let restarts = 0; !this.stopping; ) {
+      try {
+        if (!messages) {
+          await this.ensureDurable();
+          messages = await this.open();
+          if (this.stopping) {
+            await messages.close();
+            return;
+          }
+          this.messages = messages;
+          this.log.info({ restarts }, 'consumer resumed');
+        }
+        for await (const m of messages) {
+          restarts = 0;
+          while (this.inflight.size >= concurrency) await Promise.race(this.inflight);
+          const p = this.process(m).finally(() => this.inflight.delete(p));
+          this.inflight.add(p);
+        }
+        if (this.stopping) return;
+        this.log.warn({}, 'consumer iterator ended, resuming');
+      } catch (e) {
+        if (this.stopping) return;
+        this.log.warn({ err: e, restarts }, 'consumer failed, resuming');
       }
-    })();
+      messages = undefined;
+      if (this.bus.nc.isClosed()) return;
+      restarts++;
+      await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(restarts, 6)) * (0.5 + Math.random() / 2)));
+    }
   }
 
   private async process(m: JsMsg): Promise<void> {
@@ -94,7 +162,7 @@ export class EventConsumer<T> {
       env = fromWire(m.subject, header, m.data) as Envelope<T>;
     } catch (e) {
       this.log.error({ err: e, subject: m.subject }, 'undecodable event terminated');
-      m.term(); // no reason text: nats-server 2.9 does not recognise "+TERM <reason>"
+      settle(() => m.term()); // no reason text: nats-server 2.9 does not recognise "+TERM <reason>"
       this.metrics?.handled(this.spec.durable, 'terminated', seconds());
       return;
     }
@@ -108,14 +176,14 @@ export class EventConsumer<T> {
     // Heartbeat while the handler works, so a slow bare-metal step is not redelivered, while a
     // crashed replica's event is redelivered after one ack wait.
     const ackWait = this.spec.ackWaitMs ?? 30_000;
-    const beat = setInterval(() => m.working(), Math.max(500, Math.floor(ackWait / 3)));
+    const beat = setInterval(() => settle(() => m.working()), Math.max(500, Math.floor(ackWait / 3)));
     try {
       const outcome = await withConsumerSpan(
         { subject: m.subject, eventId: env.id, eventType: env.type, consumer: this.spec.durable },
         header,
         () => this.handleWithConflictRetry(env, ctx),
       );
-      m.ack();
+      settle(() => m.ack());
       if (outcome === 'duplicate') log.info({}, 'duplicate event: already applied, acknowledged');
       this.metrics?.handled(this.spec.durable, outcome, seconds());
     } catch (e) {
@@ -123,14 +191,14 @@ export class EventConsumer<T> {
       if (isRetryable(e) && m.info.deliveryCount < max) {
         const delay = backoffMs(m.info.deliveryCount);
         log.warn({ err: e, attempt: m.info.deliveryCount, delayMs: delay }, 'handler failed, will redeliver');
-        m.nak(delay);
+        settle(() => m.nak(delay));
         this.metrics?.handled(this.spec.durable, 'retry', seconds());
       } else {
         log.error(
           { err: e, reason: isStackyardError(e) ? e.reason : 'Internal', attempt: m.info.deliveryCount },
           'handler failed for good, event terminated',
         );
-        m.term();
+        settle(() => m.term());
         this.metrics?.handled(this.spec.durable, 'terminated', seconds());
       }
     } finally {
@@ -155,7 +223,8 @@ export class EventConsumer<T> {
 
   /** Stops fetching, waits for handlers in flight. */
   async stop(): Promise<void> {
-    await this.messages?.close();
+    this.stopping = true;
+    await this.messages?.close().catch(() => undefined);
     await this.loop?.catch(() => undefined);
     await Promise.allSettled([...this.inflight]);
   }

@@ -1,4 +1,19 @@
-export { connectBus, ensureStreams, DUPLICATE_WINDOW_MS, type Bus } from './connection';
+export {
+  connectBus,
+  ensureStreams,
+  ensureTopologyStreams,
+  topologyFromConfig,
+  topologyStreamConfig,
+  assertReplicas,
+  isTransientJetStreamError,
+  retryTransient,
+  DUPLICATE_WINDOW_MS,
+  SITE_CONTEXTS,
+  TOPOLOGY_MARK,
+  type Bus,
+  type EnsureStreamsOptions,
+  type StreamTopology,
+} from './connection';
 export { publisherFor } from './publisher';
 export {
   EventConsumer,

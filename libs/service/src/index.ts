@@ -5,7 +5,7 @@ import { ConfigError, parseConfig, tlsProblems, type BaseConfig, type z } from '
 import { startGrpcServer, TokenStore, type GrpcServer } from '@stackyard/grpc';
 import { createOpsServer, type OpsServer } from '@stackyard/http';
 import { AggregateStore, connectMongo, OutboxRelay, type MongoConnection } from '@stackyard/mongo';
-import { connectBus, ensureStreams, EventConsumer, publisherFor, type Bus, type ConsumerSpec } from '@stackyard/nats';
+import { connectBus, ensureTopologyStreams, EventConsumer, publisherFor, topologyFromConfig, type Bus, type ConsumerSpec } from '@stackyard/nats';
 import { createLogger, shutdownTelemetry, type Logger } from '@stackyard/telemetry';
 
 /** What a service's composition root gets to wire its adapters. */
@@ -65,7 +65,9 @@ export async function startService(
     bus = await connectBus(config.NATS_URL, name, { user: config.NATS_USER, pass: config.NATS_PASSWORD });
     const b = bus;
     steps.nats = () => b.close();
-    await ensureStreams(bus.jsm);
+    // The streams this process needs: one per context (or the hub/site layout of docs/scale-out.md),
+    // with STREAM_REPLICAS copies when set.
+    await ensureTopologyStreams(bus.jsm, topologyFromConfig(config), { replicas: config.STREAM_REPLICAS });
     const db = mongo.db(`${config.MONGO_DB_PREFIX}_${name}`);
     const ops = createOpsServer(name, [
       { name: 'nats', check: () => !b.nc.isClosed() },

@@ -1,6 +1,6 @@
 /**
  * Stackyard's overhead on real Ironic (issue 9): N fake-hardware nodes taken from enroll to active
- * (manage, inspect, provide, deploy with a config drive) twice against one private Ironic:
+ * (manage, inspect, provide, deploy with a config drive) twice, each run on a fresh private Ironic:
  *   1. baseline: a plain loop of HTTP calls per node, all nodes at once, polling every --poll-ms;
  *   2. Stackyard: the five services (embedded cluster, ironic driver, same polling), hosts
  *      registered through the inventory API, until provisioning reports every node active.
@@ -84,19 +84,26 @@ async function plainLoop(req: ReturnType<typeof api>, uuid: string): Promise<voi
 }
 
 async function main() {
+  // 1. Baseline, on its own Ironic.
+  let baseline: number;
+  {
+    const ironic = await startIronic();
+    try {
+      const req = api(ironic.url);
+      const base = Array.from({ length: N }, (_, i) => ({ name: `base-${i}`, uuid: ironicNodeUuid(`base-${i}`) }));
+      await enrolNodes(req, base);
+      const t0 = Date.now();
+      await Promise.all(base.map((n) => plainLoop(req, n.uuid)));
+      baseline = (Date.now() - t0) / 1000;
+      process.stderr.write(`baseline: ${N} nodes active in ${baseline.toFixed(1)} s\n`);
+    } finally {
+      await ironic.stop();
+    }
+  }
+  // 2. Stackyard, on a fresh Ironic.
   const ironic = await startIronic();
   const req = api(ironic.url);
-  process.stderr.write(`Ironic started in ${ironic.startMs} ms at ${ironic.url}\n`);
   try {
-    // 1. Baseline.
-    const base = Array.from({ length: N }, (_, i) => ({ name: `base-${i}`, uuid: ironicNodeUuid(`base-${i}`) }));
-    await enrolNodes(req, base);
-    const t0 = Date.now();
-    await Promise.all(base.map((n) => plainLoop(req, n.uuid)));
-    const baseline = (Date.now() - t0) / 1000;
-    process.stderr.write(`baseline: ${N} nodes active in ${baseline.toFixed(1)} s\n`);
-
-    // 2. Stackyard.
     const site = 'bench';
     const hosts = Array.from({ length: N }, (_, i) => ({ name: `sy-${i}`, uuid: ironicNodeUuid(`${site}-sy-${i}`) }));
     await enrolNodes(req, hosts);

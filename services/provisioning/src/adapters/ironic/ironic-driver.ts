@@ -192,6 +192,65 @@ export function factsFromProperties(properties: Record<string, unknown>, ports: 
   };
 }
 
+/**
+ * Polls Ironic for every node the driver is waiting on with ONE list request per interval
+ * (`GET /v1/nodes/detail`, paged), instead of one `GET /v1/nodes/{id}` per node: Kayobe's Ansible
+ * loops (and a plain script) poll each node on its own, which saturates a single ironic-api with
+ * hundreds of nodes (bench/ironic.ts). A node missing from the list is read on its own.
+ */
+class BatchPoller {
+  private readonly waiters = new Map<string, ((n: IronicNode | undefined, e?: unknown) => void)[]>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: IronicClient,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** The node as of the next poll. */
+  next(uuid: string, signal: AbortSignal): Promise<IronicNode | undefined> {
+    return new Promise((resolve, reject) => {
+      const done = (n: IronicNode | undefined, e?: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (e) reject(e);
+        else resolve(n);
+      };
+      const onAbort = () => {
+        const list = this.waiters.get(uuid);
+        if (list) this.waiters.set(uuid, list.filter((f) => f !== done));
+        reject(new StepFailedError('Timeout', `Ironic node ${uuid}: the step's deadline passed while waiting`, true));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.set(uuid, [...(this.waiters.get(uuid) ?? []), done]);
+      this.timer ??= setTimeout(() => void this.tick(), this.intervalMs);
+    });
+  }
+
+  private async tick(): Promise<void> {
+    const waiting = new Map(this.waiters);
+    this.waiters.clear();
+    this.timer = undefined;
+    if (waiting.size === 0) return;
+    try {
+      const seen = new Map<string, IronicNode>();
+      let path: string | undefined = '/nodes/detail?limit=1000';
+      while (path) {
+        const page: { nodes: IronicNode[]; next?: string } = await this.client.request('GET', path, { subject: `${waiting.size} waiting nodes` });
+        for (const n of page.nodes) if (waiting.has(n.uuid)) seen.set(n.uuid, n);
+        path = page.next ? page.next.replace(/^.*\/v1/, '') : undefined;
+        if (seen.size === waiting.size) break;
+      }
+      for (const [uuid, fs] of waiting) {
+        const n = seen.get(uuid) ?? (await this.client.find<IronicNode>(`/nodes/${uuid}`, {}));
+        for (const f of fs) f(n);
+      }
+    } catch (e) {
+      for (const fs of waiting.values()) for (const f of fs) f(undefined, e);
+    }
+  }
+}
+
 export class IronicDriver implements BareMetalDriver {
   readonly name = 'ironic';
   /** fake-hardware needs no BMC credentials; redfish and ipmi nodes carry them in driver_info. */
@@ -212,7 +271,10 @@ export class IronicDriver implements BareMetalDriver {
     this.usesCredentials = this.hardwareType !== 'fake-hardware';
     this.pollMs = opts.pollIntervalMs ?? 10_000;
     this.timeouts = { ...IRONIC_DEFAULT_TIMEOUTS, ...opts.timeouts };
+    this.poller = new BatchPoller(this.client, this.pollMs);
   }
+
+  private readonly poller: BatchPoller;
 
   enroll(node: NodeData, call: DriverCall): Promise<void> {
     return this.guarded(call, async () => {
@@ -440,16 +502,21 @@ export class IronicDriver implements BareMetalDriver {
     }
   }
 
-  /** Polls the node every pollIntervalMs until its provision state leaves `busy`. */
+  /**
+   * Reads the node now, then at every poll of the shared poller (every pollIntervalMs, one list
+   * request for all waiting nodes) until its provision state leaves `busy`.
+   */
   private async waitWhile(node: NodeData, busy: readonly string[], timeoutMs: number, what: string, call: DriverCall): Promise<IronicNode> {
     const deadline = Date.now() + timeoutMs;
+    let n = await this.mustGet(node, call);
     for (;;) {
-      const n = await this.mustGet(node, call);
       if (!busy.includes(n.provision_state)) return n;
       if (Date.now() >= deadline) {
         throw new StepFailedError('Timeout', `${this.label(node)}: ${what} still "${n.provision_state}" after ${Math.round(timeoutMs / 1000)} s`, true);
       }
-      await sleep(Math.min(this.pollMs, Math.max(1, deadline - Date.now())), call.signal, `${this.label(node)}: waiting for ${what}`);
+      const polled = await this.poller.next(n.uuid, call.signal);
+      if (!polled) throw new StepFailedError('NodeNotEnrolled', `${this.label(node)} disappeared from Ironic at ${this.client.endpoint} while waiting for ${what}`, false);
+      n = polled;
     }
   }
 

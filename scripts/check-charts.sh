@@ -259,7 +259,7 @@ base_vars=$(grep -oE '^ +[A-Z][A-Z0-9_]+:' libs/config/src/index.ts | tr -d ' :'
 for svc in "${SERVICES[@]}"; do
   f=$OUT/$svc-all-options.yaml
   helm template rel "charts/$svc" \
-    --set global.grpcTls.existingSecret=tls,global.grpcTls.mutual=true,global.auth.existingSecret=tokens,global.nats.credentials.secretPrefix=nats > "$f" 2> "$LOG" ||
+    --set global.grpcTls.existingSecret=tls,global.grpcTls.mutual=true,global.auth.existingSecret=tokens,global.nats.credentials.secretPrefix=nats,global.nats.streamReplicas=3,global.nats.streamTopology=site,global.nats.site=dc1,global.nats.hubSites={dc1},global.nats.hubDomain=hub > "$f" 2> "$LOG" ||
     { bad "template charts/$svc with every option" "$LOG"; continue; }
   read_vars=$( (echo "$base_vars"; grep -oE '^ +[A-Z][A-Z0-9_]+:' "services/$svc/src/config.ts" | tr -d ' :') | sort -u)
   # shellcheck disable=SC2016 # JavaScript

@@ -12,13 +12,26 @@ values file can weaken it: non-root, read-only root file system (tsx's compile c
 {{- $tlsMutual := include "stackyard-common.grpcTlsMutual" . -}}
 {{- $authSecret := include "stackyard-common.authSecret" . -}}
 {{- $natsCredentials := include "stackyard-common.natsCredentialsSecret" . -}}
-{{- $managed := list "NATS_URL" "NATS_USER" "NATS_PASSWORD" "MONGO_URL" "MONGO_DB_PREFIX" "GRPC_HOST" "GRPC_PORT" "HTTP_HOST" "HTTP_PORT" "LOG_LEVEL" "CONSUMER_ACK_WAIT_MS" "SHUTDOWN_TIMEOUT_MS" "GRPC_TLS_CERT_FILE" "GRPC_TLS_KEY_FILE" "GRPC_TLS_CLIENT_CA_FILE" "AUTH_TOKENS_FILE" "OTEL_SERVICE_NAME" "OTEL_RESOURCE_ATTRIBUTES" "OTEL_EXPORTER_OTLP_ENDPOINT" "OTEL_TRACES_EXPORTER" "OTEL_METRICS_EXPORTER" "OTEL_LOGS_EXPORTER" -}}
+{{- $managed := list "NATS_URL" "NATS_USER" "NATS_PASSWORD" "STREAM_REPLICAS" "NATS_STREAM_TOPOLOGY" "NATS_SITE" "NATS_HUB_SITES" "NATS_HUB_DOMAIN" "MONGO_URL" "MONGO_DB_PREFIX" "GRPC_HOST" "GRPC_PORT" "HTTP_HOST" "HTTP_PORT" "LOG_LEVEL" "CONSUMER_ACK_WAIT_MS" "SHUTDOWN_TIMEOUT_MS" "GRPC_TLS_CERT_FILE" "GRPC_TLS_KEY_FILE" "GRPC_TLS_CLIENT_CA_FILE" "AUTH_TOKENS_FILE" "OTEL_SERVICE_NAME" "OTEL_RESOURCE_ATTRIBUTES" "OTEL_EXPORTER_OTLP_ENDPOINT" "OTEL_TRACES_EXPORTER" "OTEL_METRICS_EXPORTER" "OTEL_LOGS_EXPORTER" -}}
 {{- range $k, $_ := .Values.config -}}
 {{- $managed = append $managed (include "stackyard-common.envName" $k) -}}
 {{- end -}}
 {{- range .Values.extraEnv -}}
 {{- if has .name $managed -}}
 {{- fail (printf "extraEnv: %s is set by the chart; use its value instead (see values.yaml)" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- /* Config files ({existingSecret|configMap, key}; see stackyard-common.configFilePath). */ -}}
+{{- $privateFiles := list -}}
+{{- $publicFiles := list -}}
+{{- range $key, $value := .Values.config -}}
+{{- if kindIs "map" $value -}}
+{{- $file := dict "volume" (printf "file-%s" ($key | kebabcase)) "dir" ($key | kebabcase) "key" $value.key -}}
+{{- if dig "existingSecret" "" $value -}}
+{{- $privateFiles = append $privateFiles (set $file "secret" $value.existingSecret) -}}
+{{- else if dig "configMap" "" $value -}}
+{{- $publicFiles = append $publicFiles (set $file "configMap" $value.configMap) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 apiVersion: apps/v1
@@ -74,19 +87,42 @@ spec:
         fsGroup: {{ .Values.podSecurity.fsGroup }}
         seccompProfile:
           type: RuntimeDefault
+      {{- if $privateFiles }}
+      # Copies the files from Secrets to /etc/stackyard/private at mode 0400, owned by runAsUser:
+      # the service refuses credentials readable by group or others, and a Secret volume's files
+      # are group-readable whenever the pod has an fsGroup (kubernetes/kubernetes#57923).
+      initContainers:
+        - name: private-files
+          image: {{ include "stackyard-common.image" . | quote }}
+          imagePullPolicy: {{ include "stackyard-common.imagePullPolicy" . }}
+          command:
+            - sh
+            - -ec
+            - 'while [ "$#" -gt 0 ]; do install -D -m 0400 "$1" "$2"; shift 2; done'
+            - private-files
+            {{- range $privateFiles }}
+            - {{ printf "/etc/stackyard/secret-src/%s/%s" .dir .key | quote }}
+            - {{ printf "/etc/stackyard/private/%s/%s" .dir .key | quote }}
+            {{- end }}
+          securityContext:
+            {{- include "stackyard-common.containerSecurityContext" . | nindent 12 }}
+          resources:
+            {{- toYaml .Values.resources | nindent 12 }}
+          volumeMounts:
+            - name: private-files
+              mountPath: /etc/stackyard/private
+            {{- range $privateFiles }}
+            - name: {{ .volume }}
+              mountPath: {{ printf "/etc/stackyard/secret-src/%s" .dir }}
+              readOnly: true
+            {{- end }}
+      {{- end }}
       containers:
         - name: {{ .Chart.Name }}
           image: {{ include "stackyard-common.image" . | quote }}
           imagePullPolicy: {{ include "stackyard-common.imagePullPolicy" . }}
           securityContext:
-            runAsNonRoot: true
-            readOnlyRootFilesystem: true
-            allowPrivilegeEscalation: false
-            privileged: false
-            capabilities:
-              drop: ["ALL"]
-            seccompProfile:
-              type: RuntimeDefault
+            {{- include "stackyard-common.containerSecurityContext" . | nindent 12 }}
           ports:
             - name: grpc
               containerPort: {{ .Values.ports.grpc }}
@@ -108,6 +144,9 @@ spec:
                 secretKeyRef:
                   name: {{ $natsCredentials }}
                   key: {{ include "stackyard-common.natsCredentialsKey" (dict "Values" .Values "key" "passwordKey" "default" "password") }}
+            {{- end }}
+            {{- with include "stackyard-common.natsStreamEnv" . }}
+            {{- . | trim | nindent 12 }}
             {{- end }}
             - name: MONGO_URL
               valueFrom:
@@ -162,9 +201,15 @@ spec:
               value: "none"
             - name: OTEL_LOGS_EXPORTER
               value: "none"
-            {{- /* An empty value ("" or []) leaves the variable unset: the service's default applies. */}}
+            {{- /* An empty value ("" or []) leaves the variable unset: the service's default applies.
+              A map is a file from a Secret or ConfigMap: the variable is its path. */}}
             {{- range $key, $value := .Values.config }}
-            {{- $s := include "stackyard-common.envValue" $value }}
+            {{- $s := "" }}
+            {{- if kindIs "map" $value }}
+            {{- $s = include "stackyard-common.configFilePath" (dict "key" $key "file" $value) }}
+            {{- else }}
+            {{- $s = include "stackyard-common.envValue" $value }}
+            {{- end }}
             {{- if ne $s "" }}
             - name: {{ include "stackyard-common.envName" $key }}
               value: {{ $s | quote }}
@@ -209,6 +254,16 @@ spec:
               mountPath: /etc/stackyard/auth
               readOnly: true
             {{- end }}
+            {{- if $privateFiles }}
+            - name: private-files
+              mountPath: /etc/stackyard/private
+              readOnly: true
+            {{- end }}
+            {{- range $publicFiles }}
+            - name: {{ .volume }}
+              mountPath: {{ printf "/etc/stackyard/files/%s" .dir }}
+              readOnly: true
+            {{- end }}
             {{- with .Values.extraVolumeMounts }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -240,6 +295,31 @@ spec:
               - key: {{ include "stackyard-common.authSecretKey" . }}
                 path: tokens.json
         {{- end }}
+        {{- if $privateFiles }}
+        # The private copies: in memory, never on the node's disk.
+        - name: private-files
+          emptyDir:
+            medium: Memory
+            sizeLimit: 1Mi
+        {{- end }}
+        {{- range $privateFiles }}
+        - name: {{ .volume }}
+          secret:
+            secretName: {{ .secret }}
+            defaultMode: 288 # 0440: the group is fsGroup; read only by the private-files init container
+            items:
+              - key: {{ .key }}
+                path: {{ .key }}
+        {{- end }}
+        {{- range $publicFiles }}
+        - name: {{ .volume }}
+          configMap:
+            name: {{ .configMap }}
+            defaultMode: 292 # 0444: public (e.g. a CA certificate)
+            items:
+              - key: {{ .key }}
+                path: {{ .key }}
+        {{- end }}
         {{- with .Values.extraVolumes }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -259,4 +339,16 @@ spec:
       topologySpreadConstraints:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+{{- end -}}
+
+{{/* The container security context, fixed (not from values), for the service and its init container. */}}
+{{- define "stackyard-common.containerSecurityContext" -}}
+runAsNonRoot: true
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
 {{- end -}}

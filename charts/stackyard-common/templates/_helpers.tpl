@@ -135,6 +135,42 @@ nats.credentials.existingSecret, else <global.nats.credentials.secretPrefix>-<ch
 {{- index .Values.nats.credentials .key | default (dig .key "" $g) | default .default -}}
 {{- end -}}
 
+{{/*
+A JetStream stream setting (docs/scale-out.md) as an environment string: the chart's nats.<key>,
+else global.nats.<key>; "" (also for null and []) leaves its variable unset.
+*/}}
+{{- define "stackyard-common.natsStreamSetting" -}}
+{{- $v := include "stackyard-common.envValue" (index .Values.nats .key | default "") -}}
+{{- if eq $v "" -}}
+{{- $v = include "stackyard-common.envValue" (dig "nats" .key "" (.Values.global | default dict) | default "") -}}
+{{- end -}}
+{{- $v -}}
+{{- end -}}
+
+{{/*
+The stream layout variables, as env entries; each one only when it has a value, so the service's
+own default applies otherwise. NATS_SITE falls back to the release's site with the `site` layout.
+*/}}
+{{- define "stackyard-common.natsStreamEnv" -}}
+{{- $topology := include "stackyard-common.natsStreamSetting" (dict "Values" .Values "key" "streamTopology") -}}
+{{- $natsSite := include "stackyard-common.natsStreamSetting" (dict "Values" .Values "key" "site") -}}
+{{- if and (eq $topology "site") (eq $natsSite "") -}}
+{{- $natsSite = include "stackyard-common.site" . -}}
+{{- end -}}
+{{- $vars := list
+  (list "STREAM_REPLICAS" (include "stackyard-common.natsStreamSetting" (dict "Values" .Values "key" "streamReplicas")))
+  (list "NATS_STREAM_TOPOLOGY" $topology)
+  (list "NATS_SITE" $natsSite)
+  (list "NATS_HUB_SITES" (include "stackyard-common.natsStreamSetting" (dict "Values" .Values "key" "hubSites")))
+  (list "NATS_HUB_DOMAIN" (include "stackyard-common.natsStreamSetting" (dict "Values" .Values "key" "hubDomain"))) -}}
+{{- range $vars }}
+{{- if ne (index . 1) "" }}
+- name: {{ index . 0 }}
+  value: {{ index . 1 | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{/* MongoDB settings: the chart's mongo.*, else global.mongo.*. */}}
 {{- define "stackyard-common.mongoSecret" -}}
 {{- $s := .Values.mongo.existingSecret | default (dig "mongo" "existingSecret" "" (.Values.global | default dict)) -}}
@@ -187,6 +223,25 @@ printed as integers (1000000, not 1e+06); lists become comma lists (the services
 {{- end -}}
 {{- end -}}
 
+{{/*
+A config value that is a map names a file: {existingSecret, key} or {configMap, key}. Returns the
+path the service reads it at, or "" when neither is set (the variable stays unset). Files from a
+Secret are private: an init container copies them, at mode 0400 and owned by podSecurity.runAsUser,
+into a memory emptyDir (/etc/stackyard/private). A Secret volume cannot give them that mode itself:
+with an fsGroup the kubelet adds group read to every file of the volume (kubernetes/kubernetes#57923),
+and without one the files are root's. Files from a ConfigMap are public (a CA certificate) and are
+mounted as they are under /etc/stackyard/files.
+Takes (dict "key" <config key> "file" <the map>).
+*/}}
+{{- define "stackyard-common.configFilePath" -}}
+{{- $dir := .key | kebabcase -}}
+{{- if dig "existingSecret" "" .file -}}
+{{- printf "/etc/stackyard/private/%s/%s" $dir .file.key -}}
+{{- else if dig "configMap" "" .file -}}
+{{- printf "/etc/stackyard/files/%s/%s" $dir .file.key -}}
+{{- end -}}
+{{- end -}}
+
 {{/* `config.someSetting` -> SOME_SETTING (the variable the service's src/config.ts reads). */}}
 {{- define "stackyard-common.envName" -}}
 {{- . | snakecase | upper -}}
@@ -204,6 +259,11 @@ checks each value alone).
 {{- end -}}
 {{- if and (include "stackyard-common.grpcTlsMutual" .) (not (include "stackyard-common.grpcTlsSecret" .)) -}}
 {{- fail "grpcTls.mutual needs grpcTls.existingSecret (or global.grpcTls.existingSecret): mutual TLS is TLS with client certificates" -}}
+{{- end -}}
+{{- if eq (include "stackyard-common.natsStreamSetting" (dict "Values" .Values "key" "streamTopology")) "site" -}}
+{{- if and (eq (include "stackyard-common.natsStreamSetting" (dict "Values" .Values "key" "site")) "") (eq (include "stackyard-common.site" .) "") -}}
+{{- fail "nats.streamTopology site needs the site it serves: nats.site or global.nats.site, or else site or global.site (NATS_SITE)" -}}
+{{- end -}}
 {{- end -}}
 {{- $pdb := .Values.podDisruptionBudget -}}
 {{- if and $pdb.create (not (kindIs "string" $pdb.minAvailable)) -}}

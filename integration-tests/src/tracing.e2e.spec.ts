@@ -79,6 +79,12 @@ describe('tracing across gRPC and NATS', () => {
     // Monitoring observes each fact as a child of its producer too.
     expect(parentOf(consumer('monitoring-on-deployment-deployed'))).toBe(chain[5]!.spanContext().spanId);
     expect(parentOf(consumer('inventory-on-node-inspected'))).toBe(chain[1]!.spanContext().spanId);
+    // MongoDB: each step reads its aggregate and inserts its revision (state + outbox) in child spans.
+    for (const s of chain) {
+      const db = spans.filter((x) => parentOf(x) === s.spanContext().spanId && x.attributes['db.system'] === 'mongodb');
+      expect(db.map((x) => x.attributes['db.operation.name']), `db spans of ${s.attributes['messaging.consumer.group.name']}`).toContain('insert');
+      expect(db.every((x) => x.spanContext().traceId === s.spanContext().traceId)).toBe(true);
+    }
     for (const s of chain) {
       expect(s.attributes['messaging.system']).toBe('nats');
       expect(s.attributes['messaging.operation.type']).toBe('process');

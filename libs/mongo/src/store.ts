@@ -1,7 +1,7 @@
 import { Binary, type Collection, type Db, type Document, type Filter } from 'mongodb';
 import { AlreadyExistsError, ConcurrencyError, ValidationError } from '@stackyard/errors';
 import { toWire, type Envelope, type WireEvent } from '@stackyard/events';
-import { injectTraceHeaders } from '@stackyard/telemetry';
+import { injectTraceHeaders, withDbSpan } from '@stackyard/telemetry';
 import { isDuplicateKey } from './client';
 
 /** An event waiting in a revision's outbox until the relay has published it. */
@@ -103,7 +103,11 @@ export class AggregateStore<T extends Document> {
    * start at the head hint, then walk forward while a newer revision exists (the head is updated
    * after the revision is inserted, so it may lag by one after a crash or a race).
    */
-  async get(id: string): Promise<Versioned<T> | null> {
+  get(id: string): Promise<Versioned<T> | null> {
+    return withDbSpan('get', this.collection.collectionName, () => this.getRevision(id));
+  }
+
+  private async getRevision(id: string): Promise<Versioned<T> | null> {
     // Ids that no write accepts (NUL, oversized) cannot exist; some backends reject them in queries.
     if (!isStorableId(id)) return null;
     const head = await this.heads.findOne({ _id: id });
@@ -123,9 +127,16 @@ export class AggregateStore<T extends Document> {
    * Newest revisions matching a filter on `data.*` (or `updatedAt`). A revision still flagged latest
    * after a crash is dropped when a newer revision of its aggregate exists.
    */
-  async find(
+  find(
     filter: Filter<RevisionDoc<T>> | Record<string, unknown>,
     opts: { limit?: number; sort?: Record<string, 1 | -1> } = {},
+  ): Promise<(Versioned<T> & { updatedAt: Date })[]> {
+    return withDbSpan('find', this.collection.collectionName, () => this.findLatest(filter, opts));
+  }
+
+  private async findLatest(
+    filter: Filter<RevisionDoc<T>> | Record<string, unknown>,
+    opts: { limit?: number; sort?: Record<string, 1 | -1> },
   ): Promise<(Versioned<T> & { updatedAt: Date })[]> {
     const cur = this.collection.find({ ...filter, latest: true } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
     cur.sort(opts.sort ?? { aggId: 1 });
@@ -172,7 +183,14 @@ export class AggregateStore<T extends Document> {
     return expectedVersion === undefined ? this.create(id, data, opts) : this.update(id, expectedVersion, data, opts);
   }
 
-  private async write(id: string, expected: number, data: T, opts: WriteOptions, conflict: () => Error): Promise<WriteResult> {
+  private write(id: string, expected: number, data: T, opts: WriteOptions, conflict: () => Error): Promise<WriteResult> {
+    // The events' traceparent is the step's span (taken here, outside the insert's own span): a
+    // consumer of the event is a child of the step that produced it.
+    const outbox = outboxOf(opts.events ?? []);
+    return withDbSpan('insert', this.collection.collectionName, () => this.insertRevision(id, expected, data, opts, outbox, conflict));
+  }
+
+  private async insertRevision(id: string, expected: number, data: T, opts: WriteOptions, outbox: OutboxEntry[], conflict: () => Error): Promise<WriteResult> {
     if (!isStorableId(id)) throw new ValidationError('id', `cannot store ${this.kind} id ${JSON.stringify(id.slice(0, 80))}`);
     const version = expected + 1;
     const events = opts.events ?? [];
@@ -182,7 +200,7 @@ export class AggregateStore<T extends Document> {
       version,
       data,
       latest: true,
-      outbox: outboxOf(events),
+      outbox,
       outboxDone: events.length === 0,
       appliedKey: opts.appliedKey ? `${id}|${opts.appliedKey}` : revId(id, version),
       updatedAt: new Date(),

@@ -1,5 +1,5 @@
 export { createLogger, REDACT_PATHS, type Logger } from './logger';
-export { injectTraceHeaders, withConsumerSpan, withServerSpan } from './propagation';
+export { injectTraceHeaders, withConsumerSpan, withDbSpan, withServerSpan } from './propagation';
 export { startTelemetry, shutdownTelemetry } from './sdk';
 export {
   ATTR_MESSAGING_SYSTEM,

@@ -80,3 +80,23 @@ export async function withConsumerSpan<R>(
     span.end();
   }
 }
+
+/**
+ * Runs a store operation in a client span (`db.system` mongodb) under the active span, so that a
+ * saga's trace shows its reads and writes next to its gRPC and NATS spans whatever the driver-level
+ * instrumentation does (it is not loaded in every process, e.g. in tests).
+ */
+export async function withDbSpan<R>(operation: string, collection: string, fn: () => Promise<R>): Promise<R> {
+  const span = tracer().startSpan(`${operation} ${collection}`, {
+    kind: SpanKind.CLIENT,
+    attributes: { 'db.system': 'mongodb', 'db.operation.name': operation, 'db.collection.name': collection },
+  });
+  try {
+    return await context.with(trace.setSpan(context.active(), span), fn);
+  } catch (e) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+    throw e;
+  } finally {
+    span.end();
+  }
+}

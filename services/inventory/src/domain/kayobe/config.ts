@@ -29,6 +29,7 @@ import {
 } from './inventory';
 import { GLOBAL_NETWORK_ATTRIBUTES, KAYOBE_DEFAULT_ALL, KAYOBE_DEFAULT_GROUPS, NETWORK_ROLES } from './defaults';
 import { KayobeConfigError, type Problem, type SourceLocation } from './problems';
+import { parseYamlInventory, YAML_INVENTORY } from './yaml-inventory';
 import { location, parseVarFile, UnsafeText, Vaulted, type VarFile } from './yaml-vars';
 
 /** One file of the configuration, path relative to the configuration root (`etc/kayobe`). */
@@ -201,7 +202,7 @@ function merge(layers: readonly Layer[]): Map<string, { value: unknown; origin: 
 class Failure extends Unresolvable {
   constructor(
     message: string,
-    readonly variable: string,
+    override readonly variable: string,
     readonly origin: SourceLocation | undefined,
   ) {
     super(message);
@@ -361,9 +362,14 @@ export function importKayobeFiles(files: readonly ConfigFile[], options: ImportO
     });
   }
 
-  // Inventory sources: user, then environment (Kayobe's built-in inventory declares no hosts).
+  // Inventory sources: user, then environment (Kayobe's built-in inventory declares no hosts), each
+  // directory's files sorted by name, INI and YAML mixed.
   const inventory = emptyInventory();
-  for (const src of [...base.inventory.sources, ...(envLayout?.inventory.sources ?? [])]) parseIniInventory(inventory, src, problems);
+  for (const src of [...base.inventory.sources, ...(envLayout?.inventory.sources ?? [])]) {
+    // Ansible's yaml plugin takes .yml/.yaml/.json; the ini plugin the rest.
+    if (YAML_INVENTORY.test(src.path)) parseYamlInventory(inventory, src, problems);
+    else parseIniInventory(inventory, src, problems);
+  }
 
   // Variables.
   const defaults = defaultsSource(problems);
@@ -389,7 +395,7 @@ export function importKayobeFiles(files: readonly ConfigFile[], options: ImportO
 
   // The generated overcloud inventory: without `inventory/overcloud`, place the hosts of
   // `overcloud_group_hosts_map` as `kayobe overcloud inventory discover` would (§1.4, §2.3).
-  const hasGenerated = [...base.inventory.sources, ...(envLayout?.inventory.sources ?? [])].some((f) => /(^|\/)inventory\/overcloud$/.test(f.path));
+  const hasGenerated = [...base.inventory.sources, ...(envLayout?.inventory.sources ?? [])].some((f) => /(^|\/)inventory\/overcloud(\.(ya?ml|json))?$/.test(f.path));
   const mapSource: Record<string, SourceLocation> = {};
   if (!hasGenerated) {
     const preview = new World(inventory, () => [...allLayers(undefined), ...extraLayers]);

@@ -236,3 +236,34 @@ describe('export', () => {
     expect(Object.keys(dumpConfiguration(imp, 'ctl1'))).toEqual(['ctl1']);
   });
 });
+
+describe('Jinja statements in variable values', () => {
+  it('resolves for/set/if over the inventory and reports what needs facts with file, line and variable', () => {
+    const imp = importKayobeFiles(
+      files({
+        'inventory/hosts': '[controllers]\nctl0 ansible_host=10.0.0.10\nctl1 ansible_host=10.0.0.11\n[compute]\ncmp0\n',
+        'globals.yml': [
+          'controller_addresses: "[{% for h in groups[\'controllers\'] %}\'{{ hostvars[h].ansible_host }}\'{% if not loop.last %}, {% endif %}{% endfor %}]"',
+          'peers: >-',
+          "  {%- set ns = namespace(out=[]) -%}",
+          "  {%- for h in groups['overcloud'] if h != inventory_hostname -%}",
+          '  {%- set ns.out = ns.out + [h] -%}',
+          '  {%- endfor -%}',
+          '  {{ ns.out | join(",") }}',
+          "emulator: \"{% if ansible_facts.os_family == 'RedHat' %}/usr/libexec/qemu-kvm{% else %}/usr/bin/qemu{% endif %}\"",
+          "broken: \"{% for x in [1] %}{{ x }}\"",
+          '',
+        ].join('\n'),
+      }),
+    );
+    const ctl0 = imp.hosts.find((h) => h.name === 'ctl0')!;
+    expect(ctl0.vars['controller_addresses']).toEqual(['10.0.0.10', '10.0.0.11']);
+    expect(ctl0.vars['peers']).toBe('ctl1,cmp0');
+    expect(ctl0.unresolved).toEqual(expect.arrayContaining(['emulator', 'broken']));
+    const problem = (v: string) => imp.problems.find((p) => p.code === 'UnresolvedVariable' && p.variable === v);
+    expect(problem('emulator')).toMatchObject({ file: 'globals.yml', line: 8, hosts: ['cmp0', 'ctl0', 'ctl1'] });
+    expect(problem('emulator')?.message).toContain('"ansible_facts" is a fact gathered from the host at run time');
+    expect(problem('broken')).toMatchObject({ file: 'globals.yml', line: 9 });
+    expect(problem('broken')?.message).toContain('"{% for %}" without "{% endfor %}"');
+  });
+});

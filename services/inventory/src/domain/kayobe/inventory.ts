@@ -50,7 +50,7 @@ export function emptyInventory(): Inventory {
   return inv;
 }
 
-function addGroup(inv: Inventory, name: string, at?: SourceLocation): InventoryGroup {
+export function addGroup(inv: Inventory, name: string, at?: SourceLocation): InventoryGroup {
   let g = inv.groups.get(name);
   if (!g) {
     g = { name, children: [], parents: [], hosts: [], vars: {}, varLocations: {} };
@@ -169,6 +169,43 @@ export function expandHostPattern(pattern: string): string[] {
   return out.flatMap((x) => expandHostPattern(`${head}${x}${tail}`));
 }
 
+/**
+ * Declares `name` in `group` with its inline variables. A variable that an earlier declaration set
+ * to another value is reported through `conflict` (Stackyard's DuplicateHost), then replaced.
+ */
+export function declareHost(
+  inv: Inventory,
+  name: string,
+  group: string,
+  vars: Record<string, unknown>,
+  where: (key: string) => SourceLocation,
+  at: SourceLocation,
+  conflict: (message: string, variable: string) => void,
+): void {
+  let h = inv.hosts.get(name);
+  if (!h) {
+    h = { name, vars: {}, varLocations: {}, declaredAt: [] };
+    inv.hosts.set(name, h);
+  }
+  h.declaredAt.push(at);
+  for (const [k, v] of Object.entries(vars)) {
+    const before = h.varLocations[k];
+    if (before && JSON.stringify(h.vars[k]) !== JSON.stringify(v)) {
+      conflict(`host "${name}" is defined again with a different value (first at ${before.file}:${before.line})`, k);
+    }
+    h.vars[k] = v;
+    h.varLocations[k] = where(k);
+  }
+  const g = addGroup(inv, group);
+  if (!g.hosts.includes(name)) g.hosts.push(name);
+}
+
+/** `host:port` (not an IPv6 address): the host pattern and the port. */
+export function splitHostPort(pattern: string): { host: string; port?: number } {
+  const m = /^([^:[\]]+|\[[^\]]+\][^:]*):(\d+)$/.exec(pattern);
+  return m && !pattern.includes('::') ? { host: m[1]!, port: Number(m[2]) } : { host: pattern };
+}
+
 const SECTION = /^\[([^\]:\s]+)(?::(\w+))?\]\s*([#;].*)?$/;
 
 /** Parses one INI inventory file into `inv`, appending problems. */
@@ -230,12 +267,8 @@ export function parseIniInventory(inv: Inventory, src: InventorySource, problems
         if (eqAt <= 0) return void err(lineNo, 'MalformedInventory', `expected key=value after host "${pattern}", got "${kv}"`);
         vars[kv.slice(0, eqAt)] = parseIniValue(kv.slice(eqAt + 1));
       }
-      let hostPattern = pattern;
-      const port = /^([^:[\]]+|\[[^\]]+\][^:]*):(\d+)$/.exec(pattern);
-      if (port && !pattern.includes('::')) {
-        hostPattern = port[1]!;
-        vars['ansible_port'] = Number(port[2]);
-      }
+      const { host: hostPattern, port } = splitHostPort(pattern);
+      if (port !== undefined) vars['ansible_port'] = port;
       for (const name of expandHostPattern(hostPattern)) {
         const prev = seenInSection.get(name);
         if (prev !== undefined) {
@@ -243,22 +276,7 @@ export function parseIniInventory(inv: Inventory, src: InventorySource, problems
           continue;
         }
         seenInSection.set(name, lineNo);
-        let h = inv.hosts.get(name);
-        if (!h) {
-          h = { name, vars: {}, varLocations: {}, declaredAt: [] };
-          inv.hosts.set(name, h);
-        }
-        h.declaredAt.push(at);
-        for (const [k, v] of Object.entries(vars)) {
-          const before = h.varLocations[k];
-          if (before && JSON.stringify(h.vars[k]) !== JSON.stringify(v)) {
-            err(lineNo, 'DuplicateHost', `host "${name}" is defined again with a different value (first at ${before.file}:${before.line})`, k);
-          }
-          h.vars[k] = v;
-          h.varLocations[k] = at;
-        }
-        const g = addGroup(inv, group);
-        if (!g.hosts.includes(name)) g.hosts.push(name);
+        declareHost(inv, name, group, vars, () => at, at, (message, variable) => err(lineNo, 'DuplicateHost', message, variable));
       }
       return;
     }

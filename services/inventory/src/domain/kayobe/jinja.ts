@@ -3,6 +3,7 @@
  *
  * It covers what the reference configurations and Kayobe's own defaults contain: `{{ expr }}`,
  * text around expressions (`eth2.{{ internal_vlan }}`), `{% if %}…{% elif %}…{% else %}…{% endif %}`,
+ * `{% for %}`, `{% set %}`, `{% raw %}` and whitespace control (see "Templates" below),
  * literals, lists, dicts, `a if c else b`, `and`/`or`/`not` (short-circuit), comparisons, `in`,
  * arithmetic, `~`, attribute and index access, filters (`default`, `bool`, `select`, `unique`, …),
  * tests (`is defined`, …) and Kayobe's `net_*` attribute filters.
@@ -17,7 +18,13 @@
 
 /** Something the importer cannot compute without the control host, the target host or a feature it lacks. */
 export class Unresolvable extends Error {
-  constructor(message: string) {
+  /** Line within the template (1-based) of the statement or expression that failed, when known. */
+  line?: number;
+  constructor(
+    message: string,
+    /** The template variable that is undefined or a gathered fact, when that is the cause. */
+    readonly variable?: string,
+  ) {
     super(message);
     this.name = 'Unresolvable';
   }
@@ -149,8 +156,42 @@ class Parser {
 
   parseAll(): Node {
     const n = this.expr();
-    if (this.peek().t !== 'end') throw new Unresolvable(`unexpected "${tokText(this.peek())}" in expression "${this.src}"`);
+    this.expectEnd();
     return n;
+  }
+
+  /** An expression or an unparenthesized tuple (`{% set a, b = 1, 2 %}`). */
+  parseTuple(): Node {
+    const first = this.expr();
+    if (!this.isOp(',')) {
+      this.expectEnd();
+      return first;
+    }
+    const items = [first];
+    while (this.isOp(',')) {
+      this.next();
+      if (this.peek().t === 'end') break;
+      items.push(this.expr());
+    }
+    this.expectEnd();
+    return { k: 'list', items };
+  }
+
+  /** What follows `in` in a `{% for %}` head: an expression without a conditional, then an optional `if` filter. */
+  parseForIter(): { iter: Node; filter: Node | null } {
+    const iter = this.or();
+    let filter: Node | null = null;
+    if (this.isName('if')) {
+      this.next();
+      filter = this.expr();
+    }
+    if (this.isName('recursive')) throw new Unresolvable('recursive loops are not supported by the importer');
+    this.expectEnd();
+    return { iter, filter };
+  }
+
+  private expectEnd(): void {
+    if (this.peek().t !== 'end') throw new Unresolvable(`unexpected "${tokText(this.peek())}" in expression "${this.src}"`);
   }
 
   expr(): Node {
@@ -390,10 +431,14 @@ function tokText(t: Tok): string {
 
 const parseCache = new Map<string, Node>();
 
+function parser(src: string): Parser {
+  return new Parser(lex(src), src.trim());
+}
+
 export function parseExpression(src: string): Node {
   let n = parseCache.get(src);
   if (!n) {
-    n = new Parser(lex(src), src.trim()).parseAll();
+    n = parser(src).parseAll();
     parseCache.set(src, n);
   }
   return n;
@@ -407,13 +452,13 @@ function isDict(v: unknown): v is Record<string, unknown> {
 }
 
 function defined(v: unknown, what: string): unknown {
-  if (v instanceof Undef) throw new Unresolvable(`"${v.name}" is undefined${what ? ` (${what})` : ''}`);
+  if (v instanceof Undef) throw new Unresolvable(`"${v.name}" is undefined${what ? ` (${what})` : ''}`, v.name);
   return v;
 }
 
 /** Python truthiness. */
 export function truthy(v: unknown): boolean {
-  if (v instanceof Undef) throw new Unresolvable(`"${v.name}" is undefined`);
+  if (v instanceof Undef) throw new Unresolvable(`"${v.name}" is undefined`, v.name);
   if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
   if (Array.isArray(v)) return v.length > 0;
   if (isDict(v)) return Object.keys(v).length > 0;
@@ -479,7 +524,7 @@ export function isFact(name: string): boolean {
 const ANSIBLE_NON_FACTS = new Set(['ansible_host', 'ansible_user', 'ansible_port', 'ansible_connection', 'ansible_python_interpreter', 'ansible_become', 'ansible_ssh_common_args']);
 
 function factError(name: string): Unresolvable {
-  return new Unresolvable(`"${name}" is a fact gathered from the host at run time`);
+  return new Unresolvable(`"${name}" is a fact gathered from the host at run time`, name);
 }
 
 function contains(container: unknown, item: unknown): boolean {
@@ -640,6 +685,21 @@ function call(n: Extract<Node, { k: 'call' }>, scope: Scope): unknown {
     }
     throw new Unresolvable(`${fname}('${plugin}', …) runs on the Ansible control host at run time`);
   }
+  if (n.f.k === 'name' && (fname === 'namespace' || fname === 'dict')) {
+    const o: Record<string, unknown> = {};
+    for (const a of args()) if (isDict(a)) Object.assign(o, a);
+    for (const [k, v] of Object.entries(n.kwargs)) o[k] = defined(evaluate(v, scope), `argument of ${fname}()`);
+    if (fname === 'namespace') NAMESPACES.add(o);
+    return o;
+  }
+  if (n.f.k === 'attr' && fname === 'cycle') {
+    const o = evaluate(n.f.o, scope);
+    if (isDict(o) && LOOPS.has(o)) {
+      const a = args();
+      if (!a.length) throw new Unresolvable('loop.cycle() needs at least one argument');
+      return a[Number(o['index0']) % a.length];
+    }
+  }
   if (n.f.k === 'name' && fname === 'range') {
     const a = args().map(Number);
     const [start, stop, step] = a.length === 1 ? [0, a[0]!, 1] : [a[0]!, a[1]!, a[2] ?? 1];
@@ -792,6 +852,9 @@ function applyFilter(n: Extract<Node, { k: 'filter' }>, scope: Scope): unknown {
     case 'flatten':
       if (Array.isArray(v)) return v.flat(Infinity);
       break;
+    case 'dictsort':
+      if (isDict(v)) return Object.entries(v).sort(([a], [b]) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
+      break;
     case 'dict2items':
       if (isDict(v)) return Object.entries(v).map(([key, value]) => ({ key, value }));
       break;
@@ -889,78 +952,430 @@ function applyTest(name: string, v: unknown, args: unknown[]): boolean {
 
 // ---------------------------------------------------------------------------------------------
 // Templates
+//
+// Statements: `{% if %}/{% elif %}/{% else %}/{% endif %}`, `{% for %}` (targets, `if` filter,
+// `{% else %}`, `loop.*`, nesting), `{% set x = … %}`, `{% set a, b = … %}`, `{% set ns.x = … %}`
+// (with `namespace()`), `{% set x %}…{% endset %}`, `{% raw %}…{% endraw %}`, `{# … #}`.
+// Scoping as in Jinja: a `for` body is a new scope per iteration (its `set`s do not leak out; use a
+// namespace), `if` is not. Whitespace as Ansible configures Jinja: `trim_blocks` (the newline after a
+// block or comment tag is removed), no `lstrip_blocks`, and `-` on either side of a tag strips the
+// whitespace (newlines included) on that side; `+` is accepted.
 
-type Part = { k: 'text'; s: string } | { k: 'expr'; src: string } | { k: 'if'; branches: { cond: string | null; body: Part[] }[] };
+/** Namespaces created by `namespace()`: the only objects `{% set a.b = … %}` may assign into. */
+const NAMESPACES = new WeakSet<object>();
+/** Loop objects (`loop`), for `loop.cycle()`. */
+const LOOPS = new WeakSet<object>();
 
-const templateCache = new Map<string, Part[]>();
+type Stmt =
+  | { k: 'text'; s: string }
+  | { k: 'expr'; node: Node; src: string; line: number }
+  | { k: 'if'; branches: { cond: Node | null; line: number; body: Stmt[] }[] }
+  | { k: 'for'; targets: string[]; iter: Node; filter: Node | null; body: Stmt[]; orElse: Stmt[] | null; line: number }
+  | { k: 'set'; targets: string[]; attr: string | null; value: Node; line: number }
+  | { k: 'setblock'; target: string; body: Stmt[]; line: number };
+
+/** A lexed piece of template source. */
+type Piece =
+  | { t: 'data'; s: string }
+  | { t: 'var'; src: string; line: number }
+  | { t: 'block'; src: string; line: number };
+
+const templateCache = new Map<string, Stmt[]>();
 
 /** Whether a string contains Jinja syntax at all. */
 export function isTemplate(s: string): boolean {
-  return s.includes('{{') || s.includes('{%');
+  return s.includes('{{') || s.includes('{%') || s.includes('{#');
 }
 
-function parseTemplate(s: string): Part[] {
-  const cached = templateCache.get(s);
-  if (cached) return cached;
-  const re = /\{\{([\s\S]*?)\}\}|\{%-?([\s\S]*?)-?%\}|\{#[\s\S]*?#\}/g;
-  const root: Part[] = [];
-  const stack: { part: Extract<Part, { k: 'if' }>; body: Part[] }[] = [];
-  let body = root;
-  let last = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    if (m.index > last) body.push({ k: 'text', s: s.slice(last, m.index) });
-    last = m.index + m[0].length;
-    if (m[1] !== undefined) body.push({ k: 'expr', src: m[1] });
-    else if (m[2] !== undefined) {
-      const stmt = m[2].trim();
-      const [kw] = stmt.split(/\s+/, 1);
-      const rest = stmt.slice((kw ?? '').length).trim();
-      if (kw === 'if') {
-        const part: Extract<Part, { k: 'if' }> = { k: 'if', branches: [{ cond: rest, body: [] }] };
-        body.push(part);
-        stack.push({ part, body });
-        body = part.branches[0]!.body;
-      } else if ((kw === 'elif' || kw === 'else') && stack.length) {
-        const top = stack[stack.length - 1]!;
-        const b = { cond: kw === 'elif' ? rest : null, body: [] as Part[] };
-        top.part.branches.push(b);
-        body = b.body;
-      } else if (kw === 'endif' && stack.length) {
-        body = stack.pop()!.body;
-      } else throw new Unresolvable(`Jinja statement "{% ${stmt} %}" is not supported by the importer`);
+function lineAt(s: string, offset: number): number {
+  let n = 1;
+  for (let i = 0; i < offset; i++) if (s.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+/** Finds the end of a `{{ … }}` or `{% … %}` tag body from `from`, skipping quoted strings. Returns the index of the closer. */
+function tagEnd(s: string, from: number, closer: string): number {
+  let quote: string | null = null;
+  for (let i = from; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (s.startsWith(closer, i)) return i;
+  }
+  return -1;
+}
+
+/** Splits a template into data and tags, applying whitespace control and trim_blocks. */
+function lexTemplate(s: string): Piece[] {
+  const pieces: Piece[] = [];
+  let stripNext = false; // `-%}` etc.: strip the leading whitespace of the next data
+  let trimNewline = false; // trim_blocks: drop one newline at the start of the next data
+  const pushData = (d: string) => {
+    if (stripNext) d = d.replace(/^\s+/, '');
+    else if (trimNewline) d = d.replace(/^\r?\n/, '');
+    stripNext = trimNewline = false;
+    if (d) pieces.push({ t: 'data', s: d });
+  };
+  const stripPrev = () => {
+    const last = pieces[pieces.length - 1];
+    if (last?.t === 'data') {
+      last.s = last.s.replace(/\s+$/, '');
+      if (!last.s) pieces.pop();
+    }
+  };
+  let i = 0;
+  while (i < s.length) {
+    const open = s.slice(i).search(/\{[{%#]/);
+    if (open < 0) {
+      pushData(s.slice(i));
+      break;
+    }
+    const at = i + open;
+    const kind = s[at + 1]!;
+    // The data before the tag is complete; its stripping by `{%-` happens below.
+    pushData(s.slice(i, at));
+    let start = at + 2;
+    const minus = s[start] === '-';
+    if (minus || s[start] === '+') start++;
+    if (minus) stripPrev();
+    const line = lineAt(s, at);
+    const closer = kind === '{' ? '}}' : kind === '%' ? '%}' : '#}';
+    const end = kind === '#' ? s.indexOf('#}', start) : tagEnd(s, start, closer);
+    if (end < 0) {
+      const u = new Unresolvable(`"${kind === '{' ? '{{' : kind === '%' ? '{%' : '{#'}" without "${closer}"`);
+      u.line = line;
+      throw u;
+    }
+    let body = s.slice(start, end);
+    const rMinus = body.endsWith('-');
+    const rPlus = body.endsWith('+');
+    if (rMinus || rPlus) body = body.slice(0, -1);
+    i = end + 2;
+    stripNext = rMinus;
+    trimNewline = !rMinus && !rPlus && kind !== '{';
+    if (kind === '{') pieces.push({ t: 'var', src: body, line });
+    else if (kind === '%') {
+      if (body.trim() === 'raw') {
+        // Raw: literal up to {% endraw %}; the newline after `{% raw %}` is kept.
+        trimNewline = false;
+        const m = /\{%([-+]?)\s*endraw\s*([-+]?)%\}/.exec(s.slice(i));
+        if (!m) {
+          const u = new Unresolvable('"{% raw %}" without "{% endraw %}"');
+          u.line = line;
+          throw u;
+        }
+        let raw = s.slice(i, i + m.index);
+        if (stripNext) raw = raw.replace(/^\s+/, '');
+        if (m[1] === '-') raw = raw.replace(/\s+$/, '');
+        stripNext = false;
+        if (raw) pieces.push({ t: 'data', s: raw });
+        i += m.index + m[0].length;
+        stripNext = m[2] === '-';
+        trimNewline = m[2] === '';
+      } else pieces.push({ t: 'block', src: body, line });
     }
   }
-  if (stack.length) throw new Unresolvable('"{% if %}" without "{% endif %}"');
-  if (last < s.length) body.push({ k: 'text', s: s.slice(last) });
+  // Merge adjacent data pieces (raw sections next to text).
+  return pieces.reduce<Piece[]>((out, p) => {
+    const last = out[out.length - 1];
+    if (p.t === 'data' && last?.t === 'data') last.s += p.s;
+    else out.push(p);
+    return out;
+  }, []);
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function withLine<T>(line: number, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof Unresolvable && e.line === undefined) e.line = line;
+    throw e;
+  }
+}
+
+function parseTemplate(s: string): Stmt[] {
+  const cached = templateCache.get(s);
+  if (cached) return cached;
+  type Open =
+    | { kw: 'if'; stmt: Extract<Stmt, { k: 'if' }>; outer: Stmt[]; line: number }
+    | { kw: 'for'; stmt: Extract<Stmt, { k: 'for' }>; outer: Stmt[]; line: number }
+    | { kw: 'set'; stmt: Extract<Stmt, { k: 'setblock' }>; outer: Stmt[]; line: number };
+  const root: Stmt[] = [];
+  const stack: Open[] = [];
+  let body = root;
+  for (const p of lexTemplate(s)) {
+    if (p.t === 'data') {
+      body.push({ k: 'text', s: p.s });
+      continue;
+    }
+    if (p.t === 'var') {
+      body.push({ k: 'expr', node: withLine(p.line, () => parseExpression(p.src)), src: p.src.trim(), line: p.line });
+      continue;
+    }
+    withLine(p.line, () => {
+      const stmt = p.src.trim();
+      const kw = /^\w+/.exec(stmt)?.[0] ?? '';
+      const rest = stmt.slice(kw.length).trim();
+      const top = stack[stack.length - 1];
+      const unsupported = () => new Unresolvable(`Jinja statement "{% ${stmt} %}" is not supported by the importer`);
+      switch (kw) {
+        case 'if': {
+          const st: Extract<Stmt, { k: 'if' }> = { k: 'if', branches: [{ cond: parseExpression(rest), line: p.line, body: [] }] };
+          body.push(st);
+          stack.push({ kw: 'if', stmt: st, outer: body, line: p.line });
+          body = st.branches[0]!.body;
+          return;
+        }
+        case 'elif':
+        case 'else':
+          if (top?.kw === 'if') {
+            const branches = top.stmt.branches;
+            if (branches[branches.length - 1]!.cond === null) throw new Unresolvable(`"{% ${kw} %}" after "{% else %}"`);
+            const b = { cond: kw === 'elif' ? parseExpression(rest) : null, line: p.line, body: [] as Stmt[] };
+            branches.push(b);
+            body = b.body;
+            return;
+          }
+          if (top?.kw === 'for' && kw === 'else' && top.stmt.orElse === null) {
+            top.stmt.orElse = [];
+            body = top.stmt.orElse;
+            return;
+          }
+          throw new Unresolvable(`"{% ${kw} %}" outside "{% if %}"${kw === 'else' ? ' or "{% for %}"' : ''}`);
+        case 'for': {
+          const m = /^\(?\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*,?\s*\)?\s+in\s+([\s\S]+)$/.exec(rest);
+          if (!m) throw new Unresolvable(`cannot parse "{% ${stmt} %}"`);
+          const { iter, filter } = parser(m[2]!).parseForIter();
+          const st: Extract<Stmt, { k: 'for' }> = { k: 'for', targets: m[1]!.split(',').map((t) => t.trim()), iter, filter, body: [], orElse: null, line: p.line };
+          body.push(st);
+          stack.push({ kw: 'for', stmt: st, outer: body, line: p.line });
+          body = st.body;
+          return;
+        }
+        case 'set': {
+          const m = /^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?(?:\s*,\s*[A-Za-z_]\w*)*)\s*=(?!=)\s*([\s\S]+)$/.exec(rest);
+          if (m) {
+            const lhs = m[1]!;
+            const dotted = /^(\w+)\.(\w+)$/.exec(lhs);
+            body.push({
+              k: 'set',
+              targets: dotted ? [dotted[1]!] : lhs.split(',').map((t) => t.trim()),
+              attr: dotted ? dotted[2]! : null,
+              value: parser(m[2]!).parseTuple(),
+              line: p.line,
+            });
+            return;
+          }
+          if (NAME.test(rest)) {
+            const st: Extract<Stmt, { k: 'setblock' }> = { k: 'setblock', target: rest, body: [], line: p.line };
+            body.push(st);
+            stack.push({ kw: 'set', stmt: st, outer: body, line: p.line });
+            body = st.body;
+            return;
+          }
+          throw unsupported();
+        }
+        case 'endif':
+        case 'endfor':
+        case 'endset': {
+          const want = kw.slice(3);
+          if (top?.kw !== want) throw new Unresolvable(`"{% ${kw} %}" without "{% ${want} %}"${top ? ` (the open block is "{% ${top.kw} %}" at line ${top.line})` : ''}`);
+          stack.pop();
+          body = top.outer;
+          return;
+        }
+        default:
+          throw unsupported();
+      }
+    });
+  }
+  const open = stack[stack.length - 1];
+  if (open) {
+    const u = new Unresolvable(`"{% ${open.kw} %}" without "{% end${open.kw} %}"`);
+    u.line = open.line;
+    throw u;
+  }
   templateCache.set(s, root);
   return root;
 }
 
-function renderParts(parts: Part[], scope: Scope): string {
+/** A template-local scope (`set`, loop variables) over the caller's. `hostvars` does not see it. */
+class Frame implements Scope {
+  readonly locals = new Map<string, unknown>();
+  constructor(private readonly parent: Scope) {}
+  variable(name: string): unknown {
+    return this.locals.has(name) ? this.locals.get(name) : this.parent.variable(name);
+  }
+  inventoryHostnames(pattern: string): string[] {
+    return this.parent.inventoryHostnames(pattern);
+  }
+  hostVariable(host: string, name: string): unknown {
+    return this.parent.hostVariable(host, name);
+  }
+  hasHost(host: string): boolean {
+    return this.parent.hasHost(host);
+  }
+}
+
+function iterate(v: unknown, what: string): unknown[] {
+  const d = defined(v, what);
+  if (Array.isArray(d)) return d;
+  if (typeof d === 'string') return [...d];
+  if (isDict(d)) return Object.keys(d);
+  throw new Unresolvable(`cannot loop over ${pyStr(d, true)} (${what})`);
+}
+
+function assign(frame: Frame, targets: string[], value: unknown): void {
+  if (targets.length === 1) {
+    frame.locals.set(targets[0]!, value);
+    return;
+  }
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? [...value] : null;
+  if (!items || items.length !== targets.length) throw new Unresolvable(`cannot unpack ${pyStr(value, true)} into ${targets.join(', ')}`);
+  targets.forEach((t, i) => frame.locals.set(t, items[i]));
+}
+
+function renderStmts(stmts: Stmt[], frame: Frame): string {
   let out = '';
-  for (const p of parts) {
-    if (p.k === 'text') out += p.s;
-    else if (p.k === 'expr') out += pyStr(defined(evaluate(parseExpression(p.src), scope), p.src.trim()));
-    else {
-      const branch = p.branches.find((b) => b.cond === null || truthy(evaluate(parseExpression(b.cond), scope)));
-      if (branch) out += renderParts(branch.body, scope);
+  for (const st of stmts) {
+    switch (st.k) {
+      case 'text':
+        out += st.s;
+        break;
+      case 'expr':
+        out += withLine(st.line, () => pyStr(defined(evaluate(st.node, frame), st.src)));
+        break;
+      case 'if': {
+        const branch = st.branches.find((b) => b.cond === null || withLine(b.line, () => truthy(evaluate(b.cond!, frame))));
+        if (branch) out += renderStmts(branch.body, frame);
+        break;
+      }
+      case 'for': {
+        const items = withLine(st.line, () => {
+          const all = iterate(evaluate(st.iter, frame), 'for loop');
+          if (!st.filter) return all;
+          return all.filter((item) => {
+            const f = new Frame(frame);
+            assign(f, st.targets, item);
+            return truthy(evaluate(st.filter!, f));
+          });
+        });
+        items.forEach((item, i) => {
+          const f = new Frame(frame);
+          withLine(st.line, () => assign(f, st.targets, item));
+          const loop: Record<string, unknown> = {
+            index: i + 1,
+            index0: i,
+            revindex: items.length - i,
+            revindex0: items.length - i - 1,
+            first: i === 0,
+            last: i === items.length - 1,
+            length: items.length,
+            depth: 1,
+            depth0: 0,
+            ...(i > 0 ? { previtem: items[i - 1] } : {}),
+            ...(i < items.length - 1 ? { nextitem: items[i + 1] } : {}),
+          };
+          LOOPS.add(loop);
+          f.locals.set('loop', loop);
+          out += renderStmts(st.body, f);
+        });
+        if (!items.length && st.orElse) out += renderStmts(st.orElse, frame);
+        break;
+      }
+      case 'set':
+        withLine(st.line, () => {
+          const value = defined(evaluate(st.value, frame), `value of {% set ${st.targets.join(', ')} %}`);
+          if (st.attr === null) return assign(frame, st.targets, value);
+          const ns = frame.variable(st.targets[0]!);
+          if (!isDict(ns) || !NAMESPACES.has(ns)) throw new Unresolvable(`"{% set ${st.targets[0]!}.${st.attr} %}": "${st.targets[0]!}" is not a namespace()`);
+          ns[st.attr] = value;
+        });
+        break;
+      case 'setblock':
+        frame.locals.set(st.target, renderStmts(st.body, new Frame(frame)));
+        break;
     }
   }
   return out;
 }
 
+/** Ansible's `preserve_trailing_newlines`: the result keeps as many trailing newlines as the template had. */
+function keepTrailingNewlines(template: string, out: string): string {
+  const count = (x: string) => x.length - x.replace(/\n+$/, '').length;
+  const missing = count(template) - count(out);
+  return missing > 0 ? out + '\n'.repeat(missing) : out;
+}
+
+/**
+ * Ansible's conversion of a rendered string (ansible-core up to 2.18, `convert_data`): a result that
+ * starts with `[` or `{`, or is `True`/`False`, becomes the Python literal it spells when it is one.
+ */
+function literalOf(out: string): unknown {
+  if (!(out.startsWith('[') || out.startsWith('{') || out === 'True' || out === 'False')) return out;
+  try {
+    const node = parseExpression(out);
+    if (!isLiteral(node)) return out;
+    return evaluate(node, LITERAL_SCOPE);
+  } catch (e) {
+    if (e instanceof Unresolvable) return out;
+    throw e;
+  }
+}
+
+function isLiteral(n: Node): boolean {
+  switch (n.k) {
+    case 'lit':
+      return true;
+    case 'neg':
+      return n.o.k === 'lit' && typeof n.o.v === 'number';
+    case 'list':
+      return n.items.every(isLiteral);
+    case 'dict':
+      return n.entries.every(([k, v]) => isLiteral(k) && isLiteral(v));
+    default:
+      return false;
+  }
+}
+
+const LITERAL_SCOPE: Scope = { variable: (n) => new Undef(n), inventoryHostnames: () => [], hostVariable: (_h, n) => new Undef(n), hasHost: () => false };
+
 /**
  * Renders one string the way Ansible templates a variable value: a lone `{{ expr }}` keeps the
- * native type, anything else becomes a string. Throws Unresolvable.
+ * native type, anything else becomes a string (or the list, dict or boolean it spells). Throws
+ * Unresolvable, with the template line of the failing statement or expression.
  */
 export function renderString(s: string, scope: Scope): unknown {
   if (!isTemplate(s)) return s;
-  const parts = parseTemplate(s);
-  const exprs = parts.filter((p) => p.k !== 'text');
-  const onlyWhitespace = parts.every((p) => p.k !== 'text' || p.s.trim() === '');
-  if (exprs.length === 1 && exprs[0]!.k === 'expr' && onlyWhitespace) {
-    const v = evaluate(parseExpression(exprs[0]!.src), scope);
-    return defined(v, exprs[0]!.src.trim());
+  const stmts = parseTemplate(s);
+  const exprs = stmts.filter((p) => p.k !== 'text');
+  const onlyWhitespace = stmts.every((p) => p.k !== 'text' || p.s.trim() === '');
+  const lone = exprs[0];
+  if (exprs.length === 1 && lone?.k === 'expr' && onlyWhitespace) {
+    return withLine(lone.line, () => defined(evaluate(lone.node, scope), lone.src));
   }
-  return renderParts(parts, scope);
+  return literalOf(keepTrailingNewlines(s, renderStmts(stmts, new Frame(scope))));
+}
+
+/** What rendering a whole template file gives: its text, or why it cannot be rendered at import. */
+export type TemplateFileResult =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly file: string; readonly line?: number; readonly variable?: string; readonly message: string };
+
+/**
+ * Renders a whole template file (Ansible's `template` module: always text). What cannot be computed
+ * at import (a gathered fact, an undefined variable, an unsupported construct) is returned with the
+ * file, the template line and the variable concerned.
+ */
+export function renderTemplateFile(file: string, text: string, scope: Scope): TemplateFileResult {
+  try {
+    return { ok: true, text: keepTrailingNewlines(text, renderStmts(parseTemplate(text), new Frame(scope))) };
+  } catch (e) {
+    if (!(e instanceof Unresolvable)) throw e;
+    return { ok: false, file, ...(e.line !== undefined ? { line: e.line } : {}), ...(e.variable ? { variable: e.variable } : {}), message: e.message };
+  }
 }

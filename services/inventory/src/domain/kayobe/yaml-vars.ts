@@ -21,7 +21,8 @@ export class UnsafeText {
   }
 }
 
-const TAGS: ScalarTag[] = [
+/** PyYAML's tags as Ansible registers them; shared with YAML inventories. */
+export const TAGS: ScalarTag[] = [
   { tag: '!vault', default: false, resolve: () => new Vaulted() },
   { tag: '!unsafe', default: false, resolve: (s: string) => new UnsafeText(s) },
 ];

@@ -53,6 +53,16 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ansible-core >/dev/null || die "apt-get install ansible-core failed"
 fi
 
+if [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1; then
+  say "OpenSSH is installed (ssh, ssh-keygen, sshd: the network ssh applier's tests run a private sshd)"
+else
+  say "installing openssh-server and openssh-client from Debian (the network ssh applier's tests)..."
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq || die "apt-get update failed: cannot install openssh-server"
+  # The tests start their own sshd on a free loopback port with its own keys: the packaged service is not used.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openssh-server openssh-client >/dev/null || die "apt-get install openssh-server failed"
+fi
+
 if command -v ironic-api >/dev/null 2>&1 && command -v ironic-conductor >/dev/null 2>&1 && python3 -c 'import sushy' 2>/dev/null; then
   say "Ironic is installed (ironic-api, ironic-conductor, sushy: the ironic driver's tests run it standalone)"
 else

@@ -248,7 +248,8 @@ export class NetworkService {
       const opts = { networkdPrefix: this.opts.filePrefix, roles };
       const files = renderHostNetwork(this.opts.engine ?? DEFAULT_NETWORK_ENGINE, host.name, attachments, nics, opts);
       const kolla = this.kollaVars(host, attachments, nics, roles);
-      await this.applier.apply(host, files, attachments.flatMap((a) => (a.address ? [a.address] : [])));
+      const adminAddress = attachments.find((a) => a.network.name === roles.admin_oc_net_name)?.address;
+      await this.applier.apply(host, files, attachments.flatMap((a) => (a.address ? [a.address] : [])), adminAddress);
       const allocations = attachments.flatMap((a) => (a.address ? [{ network: a.network.name, address: a.address }] : []));
       const event = newEvent({
         type: Events.NetworkConfigured,

@@ -63,5 +63,10 @@ export interface HostConfigRepository {
 /** Applies rendered files to a host and verifies its addresses (`ssh` or `lab`). */
 export interface NetworkApplier {
   readonly name: string;
-  apply(host: HostRef, files: readonly RenderedFile[], addresses: readonly string[]): Promise<void>;
+  /**
+   * `addresses`: every address the host must have once the files are applied. `adminAddress`: the
+   * host's address on the admin network (Kayobe's `admin_oc_net_name`, where Ansible reaches the
+   * host), absent when no admin network gives this host an address.
+   */
+  apply(host: HostRef, files: readonly RenderedFile[], addresses: readonly string[], adminAddress?: string): Promise<void>;
 }

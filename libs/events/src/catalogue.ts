@@ -2,7 +2,7 @@ import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { HostDeleted, HostHardwareRecorded, HostRecorded, HostRegistered, HostUpdated, ImportCompleted } from '@stackyard/proto/inventory/v1/events';
 import { NodeActionFinished, NodeActionRequested, NodeDeprovisioned, NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
 import { AddressesReleased, AdminAddressAllocated, NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
-import { DeployFailed, ServicesDeployed, ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
+import { DeployFailed, NodeDeploymentReleased, NodeDeploymentWaiting, ServicesDeployed, ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
 import { NodeAbortRequested, NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { ValidationError } from '@stackyard/errors';
 import { filterFor, type Context } from './subjects';
@@ -68,6 +68,8 @@ export const Events = {
     'deployed',
   ),
   DeployFailed: define('stackyard.deployment.v1.DeployFailed', DeployFailed, 'deployment', 'node', 'deploy-failed'),
+  NodeDeploymentWaiting: define('stackyard.deployment.v1.NodeDeploymentWaiting', NodeDeploymentWaiting, 'deployment', 'node', 'waiting'),
+  NodeDeploymentReleased: define('stackyard.deployment.v1.NodeDeploymentReleased', NodeDeploymentReleased, 'deployment', 'node', 'released'),
   NodeReady: define('stackyard.monitoring.v1.NodeReady', NodeReady, 'monitoring', 'node', 'ready'),
   NodeAbortRequested: define('stackyard.monitoring.v1.NodeAbortRequested', NodeAbortRequested, 'monitoring', 'node', 'abort-requested'),
   ServicesRemoved: define('stackyard.deployment.v1.ServicesRemoved', ServicesRemoved, 'deployment', 'node', 'services-removed'),

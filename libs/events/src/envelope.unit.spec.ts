@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '@stackyard/errors';
-import { DeployFailed, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
+import { DeployFailed, NodeDeploymentReleased, NodeDeploymentWaiting, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
 import { HostDeleted, HostHardwareRecorded, HostRecorded, HostRegistered, HostUpdated, ImportCompleted } from '@stackyard/proto/inventory/v1/events';
 import { NodeAbortRequested, NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
@@ -61,6 +61,17 @@ const SAMPLES: Record<string, { service: string; data: unknown }> = {
     data: ServicesDeployed.fromPartial({ host: ref, containers: [{ service: 'nova', name: 'nova_compute', healthy: true }, { service: 'common', name: 'cron', healthy: false }] }),
   },
   'stackyard.deployment.v1.DeployFailed': { service: 'deployment', data: DeployFailed.fromPartial({ host: ref, failure }) },
+  'stackyard.deployment.v1.NodeDeploymentWaiting': {
+    service: 'deployment',
+    data: NodeDeploymentWaiting.fromPartial({
+      host: ref,
+      wait: { reason: 'ControlPlaneFailed', message: 'control plane cannot reach quorum', controllersDeployed: 1, controllersRequired: 2, controllersTotal: 3 },
+    }),
+  },
+  'stackyard.deployment.v1.NodeDeploymentReleased': {
+    service: 'deployment',
+    data: NodeDeploymentReleased.fromPartial({ host: ref, controllersDeployed: 2, controllersRequired: 2, controllersTotal: 3 }),
+  },
   'stackyard.monitoring.v1.NodeReady': { service: 'monitoring', data: NodeReady.fromPartial({ host: ref, durationMs: 1_234_567_890_123 }) },
   'stackyard.monitoring.v1.NodeAbortRequested': { service: 'monitoring', data: NodeAbortRequested.fromPartial({ host: ref, requestedBy: 'alice' }) },
   'stackyard.deployment.v1.ServicesRemoved': { service: 'deployment', data: ServicesRemoved.fromPartial({ host: ref, removed: [{ service: 'nova', name: 'nova_compute', healthy: true }] }) },

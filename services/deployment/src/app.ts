@@ -8,10 +8,11 @@ import { deploymentGrpc } from './adapters/grpc/handlers';
 import { LocalExecutor, SshExecutor } from './adapters/kolla-ansible/executor';
 import { KollaAnsibleRuntime } from './adapters/kolla-ansible/runtime';
 import { LabRuntime } from './adapters/lab/lab-runtime';
-import { MongoNodeDeploymentRepository, MongoSiteDeploymentRepository } from './adapters/mongo/repository';
+import { MongoNodeDeploymentRepository, MongoSiteControllerRepository, MongoSiteDeploymentRepository } from './adapters/mongo/repository';
 import { deploymentConsumers } from './adapters/nats/consumers';
 import type { DeploymentConfig } from './config';
 import type { KollaAction } from './domain/kolla/outcome';
+import { parseQuorumPolicy } from './domain/quorum';
 
 /** The ContainerRuntime chosen by `DEPLOY_RUNTIME`. kolla-ansible output goes to the log (passwords masked). */
 export function runtimeFor(config: DeploymentConfig, log: Logger): ContainerRuntime {
@@ -45,8 +46,10 @@ export function startDeployment(config: DeploymentConfig, opts: { log?: Logger }
       const sites = new MongoSiteDeploymentRepository(kit.store('site_deployments', 'site deployment'));
       const runtime = runtimeFor(config, kit.log);
       const ops = new SiteOperations(nodes, sites, runtime, kollaSettings(config));
-      const svc = new DeploymentService(nodes, runtime, ops);
-      kit.log.info({ runtime: runtime.name }, 'container runtime');
+      const controllers = new MongoSiteControllerRepository(kit.store('site_controllers', 'site controller'));
+      const policy = parseQuorumPolicy(config.DEPLOY_QUORUM);
+      const svc = new DeploymentService(nodes, runtime, ops, { controllers, policy });
+      kit.log.info({ runtime: runtime.name, quorum: config.DEPLOY_QUORUM }, 'container runtime');
       return { grpc: [deploymentGrpc(svc, ops, kit.log)], consumers: deploymentConsumers(svc, config.MAX_NODES_IN_FLIGHT) };
     },
     opts,

@@ -1,4 +1,5 @@
 import { baseConfigSchema, z } from '@stackyard/config';
+import { parseQuorumPolicy } from './domain/quorum';
 
 const csv = z
   .string()
@@ -23,6 +24,20 @@ export const configSchema = baseConfigSchema
     KOLLA_BASE_DISTRO_VERSION: z.string().min(1).default('9'),
     KOLLA_INTERNAL_VIP_ADDRESS: z.string().ip().optional(),
     KOLLA_EXTERNAL_VIP_ADDRESS: z.string().ip().optional(),
+    /**
+     * Quorum gating of the services step: non-control-plane nodes wait until this many of their site's
+     * controllers are deployed. `majority` (default), `all`, a number, or `none` (no gating).
+     */
+    DEPLOY_QUORUM: z
+      .string()
+      .default('majority')
+      .superRefine((v, ctx) => {
+        try {
+          parseQuorumPolicy(v);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        }
+      }),
   })
   .superRefine((c, ctx) => {
     if (c.DEPLOY_RUNTIME !== 'kolla-ansible') return;

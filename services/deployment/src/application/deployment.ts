@@ -1,21 +1,42 @@
 import { NotFoundError, StepFailedError, ValidationError, isRetryable, isStackyardError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
+import type { DeployFailed, NodeDeploymentReleased, ServicesDeployed, ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
+import type { HostRegistered } from '@stackyard/proto/inventory/v1/events';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { NetworkConfigured } from '@stackyard/proto/network/v1/events';
 import type { NodeAbortRequested, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { placement } from '../domain/catalogue';
+import { MAJORITY, controlPlaneRole, gate, type ControllerView, type GateDecision, type QuorumPolicy } from '../domain/quorum';
 import type { SiteOperations } from './operations';
-import type { Address, ContainerRuntime, NodeDeploymentData, NodeDeploymentRepository, SiteInputs } from './ports';
+import type { Address, ContainerRuntime, DeploymentWait, NodeDeploymentData, NodeDeploymentRepository, SiteControllerRepository, SiteInputs } from './ports';
 
 export const SERVICE = 'deployment';
 
+/** Quorum gating of the services step (`domain/quorum.ts`). Without it every node deploys on its own. */
+export interface Gating {
+  /** The site's registered controllers (from HostRegistered). */
+  readonly controllers: SiteControllerRepository;
+  readonly policy?: QuorumPolicy;
+}
+
+type Ctx = { appliedKey: string; lastAttempt: boolean };
+type Existing = { data: NodeDeploymentData; version: number };
+
+/** How many times a re-evaluation of a waiting node re-reads after losing a write race. */
+const REEVALUATE_ATTEMPTS = 5;
+
 export class DeploymentService {
+  private readonly policy: QuorumPolicy;
+
   constructor(
     private readonly deployments: NodeDeploymentRepository,
     private readonly runtime: ContainerRuntime,
     /** Generates and records the site's Kolla inputs, for runtimes that use them. */
     private readonly site?: SiteOperations,
-  ) {}
+    private readonly gating?: Gating,
+  ) {
+    this.policy = gating?.policy ?? MAJORITY;
+  }
 
   async get(hostId: string) {
     if (!hostId) throw new ValidationError('host_id', 'required');
@@ -29,9 +50,123 @@ export class DeploymentService {
     const host = env.data.host;
     if (!host) throw new ValidationError('host', 'NetworkConfigured without host');
     const existing = await this.deployments.get(host.hostId);
-    if (existing?.data.state === 'deployed' || existing?.data.state === 'removed') return 'duplicate';
+    const state = existing?.data.state;
+    if (state === 'deployed' || state === 'removed' || state === 'released') return 'duplicate';
+    // Waiting already (a redelivery, e.g. after a crash between the waiting write and its re-check).
+    if (state === 'waiting') return this.reevaluate(host.hostId, env, '');
     const addresses: Address[] = env.data.allocations.map((a) => ({ network: a.network, address: a.address }));
+    if (this.gating && state !== 'deploying') {
+      const decision = gate(host.groups, await this.controllersOf(host.siteId), this.policy);
+      if (decision.action === 'wait') {
+        const wait = waitOf(decision);
+        const event = newEvent({ type: Events.NodeDeploymentWaiting, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, wait }, cause: env });
+        const w = await this.deployments.save({ host, state: 'waiting', containers: [], lastFailure: undefined, addresses, waiting: wait }, existing?.version, [event], ctx.appliedKey);
+        if (w.outcome === 'duplicate') return 'duplicate';
+        // A controller may have been deployed between the gate's read and this write, and its
+        // re-evaluation may have missed this node: check again now that the node is recorded.
+        await this.reevaluate(host.hostId, env, '');
+        return 'applied';
+      }
+    }
     return this.deploy(host, addresses, env, ctx, existing);
+  }
+
+  /** HostRegistered: remembers the site's controllers (the quorum's total). Other hosts are not kept. */
+  async onHostRegistered(env: Envelope<HostRegistered>, ctx: { appliedKey: string }): Promise<'applied' | 'duplicate' | 'ignored'> {
+    const h = env.data.host;
+    if (!h) throw new ValidationError('host', 'HostRegistered without host');
+    if (!this.gating || controlPlaneRole(h.groups) !== 'controller') return 'ignored';
+    const ref: HostRef = { hostId: h.id, siteId: h.siteId, name: h.name, groups: [...h.groups] };
+    const r = await this.gating.controllers.record(ref, ctx.appliedKey);
+    // One more controller only raises the bar; the waiting nodes' reasons show the new count.
+    if (r === 'applied') await this.reevaluateSite(h.siteId, env, ctx.appliedKey);
+    return r;
+  }
+
+  /**
+   * A controller's services deployed, failed or removed (this service's own facts, consumed back): the
+   * site's waiting nodes are re-evaluated; those the gate lets through are released, the others get
+   * the current reason. Facts about other nodes are ignored.
+   */
+  async onControlPlaneChanged(env: Envelope<ServicesDeployed | DeployFailed | ServicesRemoved>, ctx: { appliedKey: string }): Promise<'applied' | 'ignored'> {
+    const host = env.data.host;
+    if (!this.gating || !host || controlPlaneRole(host.groups) !== 'controller') return 'ignored';
+    await this.reevaluateSite(host.siteId, env, ctx.appliedKey);
+    return 'applied';
+  }
+
+  /** NodeDeploymentReleased (this service's own fact): deploys the released node's containers. */
+  async onReleased(env: Envelope<NodeDeploymentReleased>, ctx: Ctx): Promise<'applied' | 'duplicate'> {
+    const host = env.data.host;
+    if (!host) throw new ValidationError('host', 'NodeDeploymentReleased without host');
+    const existing = await this.deployments.get(host.hostId);
+    if (!existing || (existing.data.state !== 'released' && existing.data.state !== 'deploying')) return 'duplicate';
+    return this.deploy(existing.data.host, existing.data.addresses ?? [], env, ctx, existing);
+  }
+
+  /** The site's controllers as the gate sees them: registered or seen here, not aborted. */
+  private async controllersOf(siteId: string): Promise<ControllerView[]> {
+    if (!this.gating) return [];
+    const [registered, nodes] = await Promise.all([this.gating.controllers.listBySite(siteId), this.deployments.listBySite(siteId)]);
+    const byId = new Map<string, HostRef>();
+    for (const h of registered) byId.set(h.hostId, h);
+    const nodeById = new Map(nodes.map((n) => [n.host.hostId, n]));
+    // A controller whose NetworkConfigured came before its HostRegistered was consumed still counts.
+    for (const n of nodes) if (!byId.has(n.host.hostId) && controlPlaneRole(n.host.groups) === 'controller') byId.set(n.host.hostId, n.host);
+    const out: ControllerView[] = [];
+    for (const h of byId.values()) {
+      const n = nodeById.get(h.hostId);
+      if (n?.state === 'removed') continue;
+      if (n?.state === 'deployed') out.push({ name: h.name, state: 'deployed' });
+      else if (n?.state === 'failed') out.push({ name: h.name, state: 'failed', reason: n.lastFailure?.reason ?? 'Failed' });
+      else out.push({ name: h.name, state: 'pending' });
+    }
+    return out;
+  }
+
+  private async reevaluateSite(siteId: string, cause: Envelope, appliedKey: string): Promise<void> {
+    const waiting = (await this.deployments.listBySite(siteId)).filter((n) => n.state === 'waiting');
+    if (!waiting.length) return;
+    const controllers = await this.controllersOf(siteId);
+    for (const n of waiting) await this.reevaluate(n.host.hostId, cause, appliedKey, controllers);
+  }
+
+  /**
+   * Re-evaluates one waiting node: released (NodeDeploymentReleased, in the same write) when the gate
+   * opens, a new NodeDeploymentWaiting when the reason changed, nothing otherwise. A lost write race
+   * re-reads the node and the site.
+   */
+  private async reevaluate(hostId: string, cause: Envelope, appliedKey: string, controllers?: ControllerView[]): Promise<'applied' | 'duplicate'> {
+    for (let attempt = 1; ; attempt++) {
+      const existing = await this.deployments.get(hostId);
+      if (existing?.data.state !== 'waiting') return 'duplicate';
+      const host = existing.data.host;
+      const decision = gate(host.groups, controllers ?? (await this.controllersOf(host.siteId)), this.policy);
+      try {
+        return await this.applyDecision(existing, decision, cause, appliedKey);
+      } catch (e) {
+        if (!isConcurrencyError(e) || attempt >= REEVALUATE_ATTEMPTS) throw e;
+        controllers = undefined;
+      }
+    }
+  }
+
+  private async applyDecision(existing: Existing, decision: GateDecision, cause: Envelope, appliedKey: string): Promise<'applied' | 'duplicate'> {
+    const host = existing.data.host;
+    if (decision.action === 'deploy') {
+      const q = decision.quorum;
+      const data = { host, controllersDeployed: q?.ready ?? 0, controllersRequired: q?.required ?? 0, controllersTotal: q?.total ?? 0 };
+      const event = newEvent({ type: Events.NodeDeploymentReleased, site: host.siteId, entityId: host.hostId, service: SERVICE, data, cause });
+      const { waiting: _w, ...rest } = existing.data;
+      const w = await this.deployments.save({ ...rest, state: 'released' }, existing.version, [event], appliedKey);
+      return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+    }
+    const wait = waitOf(decision);
+    const before = existing.data.waiting;
+    if (before && before.reason === wait.reason && before.message === wait.message) return 'duplicate';
+    const event = newEvent({ type: Events.NodeDeploymentWaiting, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, wait }, cause });
+    const w = await this.deployments.save({ ...existing.data, waiting: wait }, existing.version, [event], appliedKey);
+    return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
   }
 
   /**
@@ -49,8 +184,8 @@ export class DeploymentService {
     host: HostRef,
     addresses: readonly Address[],
     env: Envelope,
-    ctx: { appliedKey: string; lastAttempt: boolean },
-    existing: { data: NodeDeploymentData; version: number } | null,
+    ctx: Ctx,
+    existing: Existing | null,
   ): Promise<'applied' | 'duplicate'> {
     let version = existing?.version;
     if (this.runtime.usesInputs && existing?.data.state !== 'deploying') {
@@ -101,3 +236,9 @@ export class DeploymentService {
     return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
   }
 }
+
+function waitOf(d: Extract<GateDecision, { action: 'wait' }>): DeploymentWait {
+  return { reason: d.reason, message: d.message, controllersDeployed: d.quorum.ready, controllersRequired: d.quorum.required, controllersTotal: d.quorum.total };
+}
+
+const isConcurrencyError = (e: unknown) => isStackyardError(e) && e.reason === 'ConcurrentModification';

@@ -13,11 +13,25 @@ export interface Address {
   readonly address: string;
 }
 
+/** Why a node waits for its site's control plane (quorum gating), as stored and published. */
+export interface DeploymentWait {
+  readonly reason: 'ControlPlaneQuorum' | 'ControlPlaneFailed';
+  readonly message: string;
+  readonly controllersDeployed: number;
+  readonly controllersRequired: number;
+  readonly controllersTotal: number;
+}
+
 export interface NodeDeploymentData {
   readonly host: HostRef;
-  /** `deploying` is written only for runtimes that use site inputs, so concurrent deploys see each other. */
-  /** `removed`: the node was aborted; its services are gone and later facts are ignored. */
-  readonly state: 'deploying' | 'deployed' | 'failed' | 'removed';
+  /**
+   * `waiting`: network configured, the containers wait for the site's control plane (`waiting` says why).
+   * `released`: the gate opened; NodeDeploymentReleased (consumed by this service) deploys the node.
+   * `deploying` is written only for runtimes that use site inputs, so concurrent deploys see each other.
+   * `removed`: the node was aborted; its services are gone and later facts are ignored.
+   */
+  readonly state: 'waiting' | 'released' | 'deploying' | 'deployed' | 'failed' | 'removed';
+  readonly waiting?: DeploymentWait;
   readonly containers: readonly Container[];
   readonly lastFailure: Failure | undefined;
   /** The node's allocations from NetworkConfigured (absent on records written before they were kept). */
@@ -29,6 +43,13 @@ export interface NodeDeploymentRepository {
   save(d: NodeDeploymentData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write>;
   /** Every node deployment of a site (deployed or failed), by host name. */
   listBySite(siteId: string): Promise<NodeDeploymentData[]>;
+}
+
+/** The controllers each site registered (HostRegistered of hosts in Kolla's `control` group), for quorum gating. */
+export interface SiteControllerRepository {
+  /** Records a registered controller; `duplicate` if it was recorded before. */
+  record(host: HostRef, appliedKey: string): Promise<'applied' | 'duplicate'>;
+  listBySite(siteId: string): Promise<HostRef[]>;
 }
 
 /**

@@ -1,24 +1,42 @@
+import { DEFAULT_LAYOUT, kollaGroupsOf, type KollaLayout } from './kolla/placement';
+
 /**
- * When the control plane may be deployed, and when a compute (or other non-controller) node may join.
- * The control plane (mariadb galera, rabbitmq, the APIs behind keepalived) is deployed once, on all the
- * controllers that are ready, and only when enough of them are: by default a strict majority of the
- * site's controllers. Nodes without a controller role wait for the control plane.
+ * Quorum gating of the services step (Kolla-Ansible's order, reference/kayobe.md §5.1: mariadb,
+ * loadbalancer, memcached, rabbitmq, keystone ... run on the control plane before nova-compute and
+ * the other services that use them).
+ *
+ * - Control-plane hosts deploy as soon as their network is configured: hosts in Kolla's `control`
+ *   group (Kayobe `controllers`; the **controllers** counted for quorum) and in `network`
+ *   (loadbalancer, neutron agents).
+ * - Every other overcloud host (compute, storage, monitoring-only...) waits until enough of its
+ *   site's controllers are **deployed**: by default a strict majority of the controllers the site
+ *   has registered (and not aborted).
+ * - A site with no controller at all does not gate (standalone compute nodes, and a controller
+ *   registered after a compute reached this step does not hold that compute back).
+ * - Hosts in no mapped group run nothing and never wait.
  */
-export type QuorumPolicy = { readonly kind: 'majority' } | { readonly kind: 'at-least'; readonly count: number } | { readonly kind: 'all' };
+export type QuorumPolicy =
+  | { readonly kind: 'majority' }
+  | { readonly kind: 'at-least'; readonly count: number }
+  | { readonly kind: 'all' }
+  /** No gating: every node deploys on its own as soon as its network is configured. */
+  | { readonly kind: 'none' };
 
 export const MAJORITY: QuorumPolicy = { kind: 'majority' };
 
-/** Parses `majority`, `all` or a number (at least that many controllers). */
+/** Parses `majority`, `all`, `none` or a number (at least that many controllers). */
 export function parseQuorumPolicy(text: string): QuorumPolicy {
   const t = text.trim().toLowerCase();
   if (t === 'majority' || t === '') return MAJORITY;
   if (t === 'all') return { kind: 'all' };
+  if (t === 'none') return { kind: 'none' };
   if (/^\d+$/.test(t) && Number(t) >= 1) return { kind: 'at-least', count: Number(t) };
-  throw new RangeError(`quorum policy must be "majority", "all" or a positive number, got ${JSON.stringify(text)}`);
+  throw new RangeError(`quorum policy must be "majority", "all", "none" or a positive number, got ${JSON.stringify(text)}`);
 }
 
-/** How many ready controllers the policy needs out of `total` (never more than `total`, at least 1). */
+/** How many deployed controllers the policy needs out of `total` (never more than `total`, at least 1; 0 with `none`). */
 export function requiredControllers(total: number, policy: QuorumPolicy = MAJORITY): number {
+  if (policy.kind === 'none') return 0;
   if (total <= 0) return 1;
   switch (policy.kind) {
     case 'majority':
@@ -32,42 +50,74 @@ export function requiredControllers(total: number, policy: QuorumPolicy = MAJORI
 
 export interface QuorumStatus {
   readonly total: number;
+  /** Controllers deployed. */
   readonly ready: number;
   readonly required: number;
   readonly reached: boolean;
 }
 
-/** `ready` controllers (network configured) out of `total` expected on the site. */
+/** `ready` (deployed) controllers out of `total` known on the site. No controllers is no quorum. */
 export function quorum(ready: number, total: number, policy: QuorumPolicy = MAJORITY): QuorumStatus {
   const required = requiredControllers(total, policy);
   return { total, ready, required, reached: total > 0 && ready >= required };
 }
 
-export interface SiteDeploymentView {
-  /** Host ids of every controller the site expects (registered with a controller role). */
-  readonly controllers: readonly string[];
-  /** Host ids whose network is configured (ready for containers). */
-  readonly networkReady: ReadonlySet<string>;
-  /** Whether the control plane has been deployed (it is deployed once). */
-  readonly controlPlaneDeployed: boolean;
+/**
+ * A host's part in the control plane, from its Kayobe groups through the Kolla top-level map:
+ * `controller` (Kolla `control`), `control-plane` (Kolla `network`), `member` (any other overcloud
+ * group: waits for the control plane) or `none` (no overcloud group: nothing to deploy).
+ */
+export type ControlPlaneRole = 'controller' | 'control-plane' | 'member' | 'none';
+
+export function controlPlaneRole(kayobeGroups: readonly string[], layout: KollaLayout = DEFAULT_LAYOUT): ControlPlaneRole {
+  const kolla = kollaGroupsOf(kayobeGroups, layout);
+  if (kolla.has('control')) return 'controller';
+  if (kolla.has('network')) return 'control-plane';
+  return kolla.size > 0 ? 'member' : 'none';
 }
 
+/** One controller of the site as the deployment service knows it. */
+export interface ControllerView {
+  readonly name: string;
+  /** pending: registered, not deployed yet (network not configured, or deploying). */
+  readonly state: 'pending' | 'deployed' | 'failed';
+  /** The failure reason of a failed controller. */
+  readonly reason?: string;
+}
+
+export type WaitReason = 'ControlPlaneQuorum' | 'ControlPlaneFailed';
+
 export type GateDecision =
-  | { readonly action: 'deploy-control-plane'; readonly hosts: readonly string[]; readonly quorum: QuorumStatus }
-  | { readonly action: 'deploy-node' }
-  | { readonly action: 'wait'; readonly reason: 'ControlPlaneQuorum' | 'ControlPlaneNotDeployed'; readonly quorum: QuorumStatus };
+  | { readonly action: 'deploy'; readonly why: 'control-plane' | 'no-containers' | 'not-gated' | 'no-controllers' | 'quorum'; readonly quorum?: QuorumStatus }
+  | { readonly action: 'wait'; readonly reason: WaitReason; readonly message: string; readonly quorum: QuorumStatus };
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /**
- * What to do when `hostId` has its network configured. Controllers wait for quorum, then the control
- * plane is deployed on every ready controller at once; a controller arriving after that joins like any
- * node. Other nodes wait until the control plane is deployed.
+ * Whether a host whose network is configured may deploy its containers now, given its site's
+ * controllers (registered, not aborted). A waiting host is re-evaluated whenever a controller of its
+ * site is deployed, fails or is removed. `ControlPlaneFailed` when so many controllers failed that
+ * the quorum cannot be reached without an operator retry of one of them.
  */
-export function gate(hostId: string, isController: boolean, site: SiteDeploymentView, policy: QuorumPolicy = MAJORITY): GateDecision {
-  // The host asking is ready by definition (its network was just configured).
-  const ready = site.controllers.filter((c) => c === hostId || site.networkReady.has(c));
-  const q = quorum(ready.length, site.controllers.length, policy);
-  if (site.controlPlaneDeployed) return { action: 'deploy-node' };
-  if (!isController) return { action: 'wait', reason: 'ControlPlaneNotDeployed', quorum: q };
-  if (!q.reached) return { action: 'wait', reason: 'ControlPlaneQuorum', quorum: q };
-  return { action: 'deploy-control-plane', hosts: [...ready].sort(), quorum: q };
+export function gate(kayobeGroups: readonly string[], controllers: readonly ControllerView[], policy: QuorumPolicy = MAJORITY, layout?: KollaLayout): GateDecision {
+  const role = controlPlaneRole(kayobeGroups, layout);
+  if (role === 'controller' || role === 'control-plane') return { action: 'deploy', why: 'control-plane' };
+  if (role === 'none') return { action: 'deploy', why: 'no-containers' };
+  if (policy.kind === 'none') return { action: 'deploy', why: 'not-gated' };
+  if (controllers.length === 0) return { action: 'deploy', why: 'no-controllers' };
+  const deployed = controllers.filter((c) => c.state === 'deployed').length;
+  const q = quorum(deployed, controllers.length, policy);
+  if (q.reached) return { action: 'deploy', why: 'quorum', quorum: q };
+  const failed = controllers.filter((c) => c.state === 'failed').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const need = `${q.required} of ${plural(q.total, 'controller', 'controllers')} must be deployed, ${deployed} ${deployed === 1 ? 'is' : 'are'}`;
+  const failedText = failed.map((c) => `${c.name} (${c.reason || 'failed'})`).join(', ');
+  if (q.total - failed.length < q.required) {
+    return {
+      action: 'wait',
+      reason: 'ControlPlaneFailed',
+      message: `control plane cannot reach quorum: ${need}; failed: ${failedText}; retry a failed controller`,
+      quorum: q,
+    };
+  }
+  return { action: 'wait', reason: 'ControlPlaneQuorum', message: `waiting for the control plane: ${need}${failed.length ? `; failed: ${failedText}` : ''}`, quorum: q };
 }

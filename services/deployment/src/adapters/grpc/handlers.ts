@@ -14,6 +14,9 @@ const OUTCOMES = {
 } as const;
 
 const STATES = {
+  waiting: NodeDeploymentState.NODE_DEPLOYMENT_STATE_WAITING,
+  // Released by the quorum gate, its deployment queued.
+  released: NodeDeploymentState.NODE_DEPLOYMENT_STATE_DEPLOYING,
   deploying: NodeDeploymentState.NODE_DEPLOYMENT_STATE_DEPLOYING,
   deployed: NodeDeploymentState.NODE_DEPLOYMENT_STATE_DEPLOYED,
   failed: NodeDeploymentState.NODE_DEPLOYMENT_STATE_FAILED,
@@ -41,6 +44,7 @@ export function deploymentGrpc(svc: DeploymentService, ops: SiteOperations, log:
           containers: [...d.data.containers],
           lastFailure: d.data.lastFailure,
           version: d.version,
+          waiting: d.data.waiting,
         },
       };
     }),

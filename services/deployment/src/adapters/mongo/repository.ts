@@ -1,9 +1,11 @@
 import type { Envelope } from '@stackyard/events';
 import type { AggregateStore } from '@stackyard/mongo';
-import type { NodeDeploymentData, NodeDeploymentRepository, SiteDeploymentData, SiteDeploymentRepository, Write } from '../../application/ports';
+import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
+import type { NodeDeploymentData, NodeDeploymentRepository, SiteControllerRepository, SiteDeploymentData, SiteDeploymentRepository, Write } from '../../application/ports';
 
 type Doc = NodeDeploymentData & Record<string, unknown>;
 type SiteDoc = SiteDeploymentData & Record<string, unknown>;
+type ControllerDoc = { host: HostRef } & Record<string, unknown>;
 
 export class MongoNodeDeploymentRepository implements NodeDeploymentRepository {
   constructor(private readonly store: AggregateStore<Doc>) {}
@@ -27,5 +29,19 @@ export class MongoSiteDeploymentRepository implements SiteDeploymentRepository {
   }
   save(d: SiteDeploymentData, version: number | undefined): Promise<Write> {
     return this.store.save(d.siteId, version, { ...d });
+  }
+}
+
+/** `site_controllers`: one aggregate per registered controller host id (from HostRegistered). */
+export class MongoSiteControllerRepository implements SiteControllerRepository {
+  constructor(private readonly store: AggregateStore<ControllerDoc>) {}
+  async record(host: HostRef, appliedKey: string): Promise<'applied' | 'duplicate'> {
+    if (await this.store.get(host.hostId)) return 'duplicate';
+    const w = await this.store.save(host.hostId, undefined, { host }, { appliedKey });
+    return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+  }
+  async listBySite(siteId: string): Promise<HostRef[]> {
+    const docs = await this.store.find({ 'data.host.siteId': siteId }, { sort: { aggId: 1 } });
+    return docs.map((d) => d.data.host);
   }
 }

@@ -19,6 +19,11 @@ export enum NodeDeploymentState {
   NODE_DEPLOYMENT_STATE_FAILED = 3,
   /** NODE_DEPLOYMENT_STATE_REMOVED - Aborted: services removed (compensation). */
   NODE_DEPLOYMENT_STATE_REMOVED = 4,
+  /**
+   * NODE_DEPLOYMENT_STATE_WAITING - Network configured, containers not started: the node waits for its site's control plane
+   * (quorum of controllers deployed, DEPLOY_QUORUM). See NodeDeployment.waiting.
+   */
+  NODE_DEPLOYMENT_STATE_WAITING = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -39,6 +44,9 @@ export function nodeDeploymentStateFromJSON(object: any): NodeDeploymentState {
     case 4:
     case "NODE_DEPLOYMENT_STATE_REMOVED":
       return NodeDeploymentState.NODE_DEPLOYMENT_STATE_REMOVED;
+    case 5:
+    case "NODE_DEPLOYMENT_STATE_WAITING":
+      return NodeDeploymentState.NODE_DEPLOYMENT_STATE_WAITING;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -58,6 +66,8 @@ export function nodeDeploymentStateToJSON(object: NodeDeploymentState): string {
       return "NODE_DEPLOYMENT_STATE_FAILED";
     case NodeDeploymentState.NODE_DEPLOYMENT_STATE_REMOVED:
       return "NODE_DEPLOYMENT_STATE_REMOVED";
+    case NodeDeploymentState.NODE_DEPLOYMENT_STATE_WAITING:
+      return "NODE_DEPLOYMENT_STATE_WAITING";
     case NodeDeploymentState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -127,12 +137,28 @@ export interface Container {
   healthy: boolean;
 }
 
+/** Why a node waits before its containers are deployed (quorum gating). */
+export interface DeploymentWait {
+  /**
+   * "ControlPlaneQuorum": fewer controllers deployed than required yet.
+   * "ControlPlaneFailed": too many controllers failed for the quorum to be reached without an operator retry.
+   */
+  reason: string;
+  message: string;
+  /** The site's controllers (registered, not aborted): deployed, required by the policy, known. */
+  controllersDeployed: number;
+  controllersRequired: number;
+  controllersTotal: number;
+}
+
 export interface NodeDeployment {
   host: HostRef | undefined;
   state: NodeDeploymentState;
   containers: Container[];
   lastFailure: Failure | undefined;
   version: number;
+  /** Set while the state is WAITING. */
+  waiting: DeploymentWait | undefined;
 }
 
 export interface HostOperationResult {
@@ -259,8 +285,153 @@ export const Container: MessageFns<Container> = {
   },
 };
 
+function createBaseDeploymentWait(): DeploymentWait {
+  return { reason: "", message: "", controllersDeployed: 0, controllersRequired: 0, controllersTotal: 0 };
+}
+
+export const DeploymentWait: MessageFns<DeploymentWait> = {
+  encode(message: DeploymentWait, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== "") {
+      writer.uint32(10).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    if (message.controllersDeployed !== 0) {
+      writer.uint32(24).uint32(message.controllersDeployed);
+    }
+    if (message.controllersRequired !== 0) {
+      writer.uint32(32).uint32(message.controllersRequired);
+    }
+    if (message.controllersTotal !== 0) {
+      writer.uint32(40).uint32(message.controllersTotal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeploymentWait {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeploymentWait();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.controllersDeployed = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.controllersRequired = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.controllersTotal = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeploymentWait {
+    return {
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      controllersDeployed: isSet(object.controllersDeployed)
+        ? globalThis.Number(object.controllersDeployed)
+        : isSet(object.controllers_deployed)
+        ? globalThis.Number(object.controllers_deployed)
+        : 0,
+      controllersRequired: isSet(object.controllersRequired)
+        ? globalThis.Number(object.controllersRequired)
+        : isSet(object.controllers_required)
+        ? globalThis.Number(object.controllers_required)
+        : 0,
+      controllersTotal: isSet(object.controllersTotal)
+        ? globalThis.Number(object.controllersTotal)
+        : isSet(object.controllers_total)
+        ? globalThis.Number(object.controllers_total)
+        : 0,
+    };
+  },
+
+  toJSON(message: DeploymentWait): unknown {
+    const obj: any = {};
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.controllersDeployed !== 0) {
+      obj.controllersDeployed = Math.round(message.controllersDeployed);
+    }
+    if (message.controllersRequired !== 0) {
+      obj.controllersRequired = Math.round(message.controllersRequired);
+    }
+    if (message.controllersTotal !== 0) {
+      obj.controllersTotal = Math.round(message.controllersTotal);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeploymentWait>, I>>(base?: I): DeploymentWait {
+    return DeploymentWait.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeploymentWait>, I>>(object: I): DeploymentWait {
+    const message = createBaseDeploymentWait();
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    message.controllersDeployed = object.controllersDeployed ?? 0;
+    message.controllersRequired = object.controllersRequired ?? 0;
+    message.controllersTotal = object.controllersTotal ?? 0;
+    return message;
+  },
+};
+
 function createBaseNodeDeployment(): NodeDeployment {
-  return { host: undefined, state: 0, containers: [], lastFailure: undefined, version: 0 };
+  return { host: undefined, state: 0, containers: [], lastFailure: undefined, version: 0, waiting: undefined };
 }
 
 export const NodeDeployment: MessageFns<NodeDeployment> = {
@@ -279,6 +450,9 @@ export const NodeDeployment: MessageFns<NodeDeployment> = {
     }
     if (message.version !== 0) {
       writer.uint32(40).int64(message.version);
+    }
+    if (message.waiting !== undefined) {
+      DeploymentWait.encode(message.waiting, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -336,6 +510,14 @@ export const NodeDeployment: MessageFns<NodeDeployment> = {
             message.version = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.waiting = DeploymentWait.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -361,6 +543,7 @@ export const NodeDeployment: MessageFns<NodeDeployment> = {
         ? Failure.fromJSON(object.last_failure)
         : undefined,
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      waiting: isSet(object.waiting) ? DeploymentWait.fromJSON(object.waiting) : undefined,
     };
   },
 
@@ -381,6 +564,9 @@ export const NodeDeployment: MessageFns<NodeDeployment> = {
     if (message.version !== 0) {
       obj.version = Math.round(message.version);
     }
+    if (message.waiting !== undefined) {
+      obj.waiting = DeploymentWait.toJSON(message.waiting);
+    }
     return obj;
   },
 
@@ -396,6 +582,9 @@ export const NodeDeployment: MessageFns<NodeDeployment> = {
       ? Failure.fromPartial(object.lastFailure)
       : undefined;
     message.version = object.version ?? 0;
+    message.waiting = (object.waiting !== undefined && object.waiting !== null)
+      ? DeploymentWait.fromPartial(object.waiting)
+      : undefined;
     return message;
   },
 };

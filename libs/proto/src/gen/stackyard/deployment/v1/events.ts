@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Failure, HostRef } from "../../inventory/v1/inventory";
-import { Container } from "./deployment";
+import { Container, DeploymentWait } from "./deployment";
 
 export const protobufPackage = "stackyard.deployment.v1";
 
@@ -32,6 +32,28 @@ export interface DeployFailed {
 export interface ServicesRemoved {
   host: HostRef | undefined;
   removed: Container[];
+}
+
+/**
+ * The node's network is configured but its containers wait for the site's control plane (quorum).
+ * Published when the node starts waiting and whenever the reason changes (e.g. a controller failed).
+ * Subject: stackyard.<site>.deployment.node.<host_id>.waiting
+ */
+export interface NodeDeploymentWaiting {
+  host: HostRef | undefined;
+  wait: DeploymentWait | undefined;
+}
+
+/**
+ * The site's control plane reached quorum (or stopped gating): the waiting node's deployment goes on.
+ * Consumed by deployment itself, which then deploys the node's containers.
+ * Subject: stackyard.<site>.deployment.node.<host_id>.released
+ */
+export interface NodeDeploymentReleased {
+  host: HostRef | undefined;
+  controllersDeployed: number;
+  controllersRequired: number;
+  controllersTotal: number;
 }
 
 function createBaseServicesDeployed(): ServicesDeployed {
@@ -289,6 +311,222 @@ export const ServicesRemoved: MessageFns<ServicesRemoved> = {
     const message = createBaseServicesRemoved();
     message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
     message.removed = object.removed?.map((e) => Container.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNodeDeploymentWaiting(): NodeDeploymentWaiting {
+  return { host: undefined, wait: undefined };
+}
+
+export const NodeDeploymentWaiting: MessageFns<NodeDeploymentWaiting> = {
+  encode(message: NodeDeploymentWaiting, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    if (message.wait !== undefined) {
+      DeploymentWait.encode(message.wait, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeDeploymentWaiting {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeDeploymentWaiting();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.wait = DeploymentWait.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeDeploymentWaiting {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      wait: isSet(object.wait) ? DeploymentWait.fromJSON(object.wait) : undefined,
+    };
+  },
+
+  toJSON(message: NodeDeploymentWaiting): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.wait !== undefined) {
+      obj.wait = DeploymentWait.toJSON(message.wait);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeDeploymentWaiting>, I>>(base?: I): NodeDeploymentWaiting {
+    return NodeDeploymentWaiting.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeDeploymentWaiting>, I>>(object: I): NodeDeploymentWaiting {
+    const message = createBaseNodeDeploymentWaiting();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.wait = (object.wait !== undefined && object.wait !== null)
+      ? DeploymentWait.fromPartial(object.wait)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNodeDeploymentReleased(): NodeDeploymentReleased {
+  return { host: undefined, controllersDeployed: 0, controllersRequired: 0, controllersTotal: 0 };
+}
+
+export const NodeDeploymentReleased: MessageFns<NodeDeploymentReleased> = {
+  encode(message: NodeDeploymentReleased, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    if (message.controllersDeployed !== 0) {
+      writer.uint32(16).uint32(message.controllersDeployed);
+    }
+    if (message.controllersRequired !== 0) {
+      writer.uint32(24).uint32(message.controllersRequired);
+    }
+    if (message.controllersTotal !== 0) {
+      writer.uint32(32).uint32(message.controllersTotal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeDeploymentReleased {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeDeploymentReleased();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.controllersDeployed = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.controllersRequired = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.controllersTotal = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeDeploymentReleased {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      controllersDeployed: isSet(object.controllersDeployed)
+        ? globalThis.Number(object.controllersDeployed)
+        : isSet(object.controllers_deployed)
+        ? globalThis.Number(object.controllers_deployed)
+        : 0,
+      controllersRequired: isSet(object.controllersRequired)
+        ? globalThis.Number(object.controllersRequired)
+        : isSet(object.controllers_required)
+        ? globalThis.Number(object.controllers_required)
+        : 0,
+      controllersTotal: isSet(object.controllersTotal)
+        ? globalThis.Number(object.controllersTotal)
+        : isSet(object.controllers_total)
+        ? globalThis.Number(object.controllers_total)
+        : 0,
+    };
+  },
+
+  toJSON(message: NodeDeploymentReleased): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.controllersDeployed !== 0) {
+      obj.controllersDeployed = Math.round(message.controllersDeployed);
+    }
+    if (message.controllersRequired !== 0) {
+      obj.controllersRequired = Math.round(message.controllersRequired);
+    }
+    if (message.controllersTotal !== 0) {
+      obj.controllersTotal = Math.round(message.controllersTotal);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeDeploymentReleased>, I>>(base?: I): NodeDeploymentReleased {
+    return NodeDeploymentReleased.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeDeploymentReleased>, I>>(object: I): NodeDeploymentReleased {
+    const message = createBaseNodeDeploymentReleased();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.controllersDeployed = object.controllersDeployed ?? 0;
+    message.controllersRequired = object.controllersRequired ?? 0;
+    message.controllersTotal = object.controllersTotal ?? 0;
     return message;
   },
 };

@@ -57,7 +57,7 @@ export function renderImport(r: ImportKayobeConfigResponse): string[] {
 }
 
 /** A readable message for a failed call, with a hint when no inventory service answers. */
-export function describeCallError(e: unknown, address: string, service: 'inventory' | 'monitoring' | 'provisioning' = 'inventory'): string {
+export function describeCallError(e: unknown, address: string, service: 'inventory' | 'monitoring' | 'provisioning' | 'network' | 'deployment' = 'inventory'): string {
   const se = e as ServiceError;
   if (se.code === UNAVAILABLE || se.code === DEADLINE_EXCEEDED) {
     const variable = `STACKYARD_${service.toUpperCase()}`;

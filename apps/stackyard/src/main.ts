@@ -6,6 +6,8 @@ import { configImport, DEFAULT_INVENTORY } from './config-import';
 import { abortNode, listNodes, retryNode, showNode, watchSite } from './nodes';
 import { BAREMETAL_ACTIONS, baremetalAction, baremetalQueue, baremetalShow } from './baremetal';
 import { secretCommand } from './secret';
+import { overcloud } from './overcloud';
+import { parseOvercloud } from './overcloud-plan';
 import { up } from './up';
 
 const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environment E]] [--timeout SECONDS] [--json] [--keep] [--lab-latency-ms N] [--fail HOST:STEP]
@@ -36,6 +38,24 @@ const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environ
                  ACTION: ${BAREMETAL_ACTIONS.join(', ')} (checked against Ironic's state machine;
                  a refused action exits 1 saying what is allowed). --wait follows it to its end (exit 1 if it failed,
                  2 at --timeout). Asks a running provisioning service (--provisioning, default $STACKYARD_PROVISIONING).
+       stackyard overcloud VERB --site S [--limit HOST|GROUP,...] [--yes] [--release R] [--timeout SECONDS] [--json]
+                 [--inventory HOST:PORT] [--provisioning HOST:PORT] [--network HOST:PORT] [--deployment HOST:PORT]
+  overcloud      Kayobe's overcloud verbs on a running platform (addresses default to $STACKYARD_<SERVICE>, printed by
+                 up --keep; inventory also to ${DEFAULT_INVENTORY}). --limit: host names, host ids or groups, or all.
+    inventory [discover]   the site's hosts by group with BMC driver, address and state (inventory's ListHosts)
+    hardware inspect       manage (unless manageable) then inspect each node, waiting for each; a node not in enroll,
+                           manageable, available or inspect failed is refused with its state
+    provision              enroll -> manage, manageable -> provide, available -> deploy, each waited for; active skipped
+    deprovision            undeploy the --limit nodes (required; --limit all for every one); needs --yes
+    host configure         each host's addresses and rendered network files (the saga configures host networks)
+    service deploy         each node's Kolla deployment (the saga deploys services; 2 while some are on their way)
+    service diff           the generated Kolla inputs against the applied ones, per file and host
+    service reconfigure    kolla-ansible reconfigure over every host of the site, a result per host
+    service upgrade        kolla-ansible upgrade to --release R, a result per host
+    service destroy        kolla-ansible destroy of every container and volume of the site; needs --yes
+                 --limit is refused for diff, reconfigure, upgrade and destroy (they act on the whole site).
+                 exit codes: 0 ok, 1 refused or failed, 2 timeout (--timeout, default 300 s) or still in progress,
+                 3 service unreachable, 64 usage (also: no confirmation, a --limit that matches no host)
        stackyard secret keygen | secret seal --key-file FILE
   secret         keygen prints a new key for BMC_CREDENTIALS_KEY_FILE; seal reads one secret on stdin and prints it
                  sealed (enc:v1:...) for a BMC credentials file. Nothing is sent anywhere.`;
@@ -54,6 +74,11 @@ async function main(argv: string[]): Promise<number> {
         inventory: { type: 'string' },
         monitoring: { type: 'string' },
         provisioning: { type: 'string' },
+        network: { type: 'string' },
+        deployment: { type: 'string' },
+        limit: { type: 'string' },
+        yes: { type: 'boolean', default: false },
+        release: { type: 'string' },
         'key-file': { type: 'string' },
         wait: { type: 'boolean', default: false },
         'until-done': { type: 'boolean', default: false },
@@ -98,6 +123,30 @@ async function main(argv: string[]): Promise<number> {
     if (cmd === 'abort' && a) return abortNode(a, env['USER'] || 'cli', o);
     process.stderr.write(`stackyard: ${cmd}: missing ${cmd === 'node' ? '`show HOST_ID`' : cmd === 'retry' || cmd === 'abort' ? 'HOST_ID' : '--site S'}\n${USAGE}\n`);
     return 64;
+  }
+  if (cmd === 'overcloud') {
+    const v = args.values;
+    const parsed = parseOvercloud(args.positionals.slice(1), {
+      site: v.site as string | undefined,
+      limit: v.limit as string | undefined,
+      yes: v.yes as boolean,
+      release: v.release as string | undefined,
+      json: v.json as boolean,
+      timeout: v.timeout as string,
+      inventory: v.inventory as string | undefined,
+      provisioning: v.provisioning as string | undefined,
+      network: v.network as string | undefined,
+      deployment: v.deployment as string | undefined,
+    }, env);
+    if (!parsed.ok) {
+      process.stderr.write(`stackyard: ${parsed.message}\n`);
+      return 64;
+    }
+    return overcloud(parsed.request, {
+      token: env['STACKYARD_TOKEN'] || undefined,
+      out: (l) => process.stdout.write(`${l}\n`),
+      err: (l) => process.stderr.write(`${l}\n`),
+    });
   }
   if (cmd === 'secret') {
     return secretCommand(args.positionals.slice(1), args.values['key-file'] as string | undefined, {

@@ -163,7 +163,7 @@ export async function up(o: UpOptions): Promise<number> {
   } finally {
     clients.close();
     if (o.keep) {
-      say(`still running (dashboard http://127.0.0.1:${s.monitoring.httpPort}/?site=${siteId}; STACKYARD_INVENTORY=127.0.0.1:${s.inventory.grpcPort} STACKYARD_MONITORING=127.0.0.1:${s.monitoring.grpcPort} STACKYARD_PROVISIONING=127.0.0.1:${s.provisioning.grpcPort}); Ctrl-C stops everything`);
+      say(`still running (dashboard http://127.0.0.1:${s.monitoring.httpPort}/?site=${siteId}; STACKYARD_INVENTORY=127.0.0.1:${s.inventory.grpcPort} STACKYARD_MONITORING=127.0.0.1:${s.monitoring.grpcPort} STACKYARD_PROVISIONING=127.0.0.1:${s.provisioning.grpcPort} STACKYARD_NETWORK=127.0.0.1:${s.network.grpcPort} STACKYARD_DEPLOYMENT=127.0.0.1:${s.deployment.grpcPort}); Ctrl-C stops everything`);
       await new Promise<void>((res) => {
         process.once('SIGINT', res);
         process.once('SIGTERM', res);

@@ -216,7 +216,8 @@ export async function startFerretDb(opts: StartOptions & { bin?: string; backend
   if (backend === 'postgresql') {
     await psql(`DROP DATABASE IF EXISTS ${pgDb}`);
     await psql(`CREATE DATABASE ${pgDb}`);
-    await psql(FERRETDB_GIN_TRIGGER_SQL, pgDb);
+    // eslint-disable-next-line n/no-process-env -- a switch for benchmarks comparing with and without
+    if (process.env['STACKYARD_FERRETDB_GIN'] !== '0') await psql(FERRETDB_GIN_TRIGGER_SQL, pgDb);
   }
   const proc = spawn(
     bin,

@@ -1,0 +1,94 @@
+/**
+ * Event path latency (issue 9): from publishing a fact to JetStream (what the outbox relay does) to
+ * the start of its handler in a durable consumer (what every saga step runs in), on a private
+ * nats-server, at a fixed publish rate. Prints p50/p99/max per rate and the achieved rates.
+ * Not a test: it prints figures.
+ *
+ *   node --conditions=@stackyard/source --import tsx bench/event-path.ts [--events 5000] [--rates 200,1000,4000] [--concurrency 32]
+ */
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { startNatsServer } from '@stackyard/devinfra';
+import { Events, newEvent, toWire, uuidv7 } from '@stackyard/events';
+import { connectBus, ensureStreams, EventConsumer, publisherFor } from '@stackyard/nats';
+import { createLogger } from '@stackyard/telemetry';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '5000' },
+    rates: { type: 'string', default: '200,1000,4000' },
+    concurrency: { type: 'string', default: '32' },
+  },
+});
+const N = Number(values.events);
+const RATES = values.rates.split(',').map(Number);
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+async function main() {
+  const nats = await startNatsServer();
+  const bus = await connectBus(nats.url, 'bench');
+  const log = createLogger('bench', { level: 'silent' });
+  try {
+    await ensureStreams(bus.jsm);
+    const publish = publisherFor(bus.js);
+    console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+    console.log(`event path: publish (JetStream, msgID dedup) -> durable pull consumer handler; ${N} events per rate, consumer concurrency ${values.concurrency}`);
+    console.log('rate (ev/s)  achieved  p50 ms  p99 ms  max ms');
+    for (const rate of RATES) {
+      const sentAt = new Map<string, number>();
+      const latencies: number[] = [];
+      let resolveAll: () => void = () => undefined;
+      const all = new Promise<void>((r) => (resolveAll = r));
+      const durable = `bench-${rate}-${uuidv7().slice(-8)}`;
+      const consumer = new EventConsumer(
+        bus,
+        {
+          durable,
+          event: Events.NodeEnrolled,
+          concurrency: Number(values.concurrency),
+          handle: async (env) => {
+            const t = sentAt.get(env.id);
+            if (t !== undefined) latencies.push(performance.now() - t);
+            if (latencies.length === N) resolveAll();
+            return 'applied';
+          },
+        },
+        log,
+      );
+      await consumer.start();
+      const site = `r${rate}`;
+      const t0 = performance.now();
+      const inflight: Promise<void>[] = [];
+      for (let i = 0; i < N; i++) {
+        const due = t0 + (i * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+        const env = newEvent({ type: Events.NodeEnrolled, site, entityId: `n${i}`, service: 'provisioning', data: { host: { hostId: `n${i}`, siteId: site, name: `n${i}`, groups: ['compute'] }, driver: 'lab' } });
+        const wire = toWire(env);
+        sentAt.set(env.id, performance.now());
+        inflight.push(publish({ ...wire, id: env.id }));
+        if (inflight.length >= 256) await Promise.all(inflight.splice(0));
+      }
+      await Promise.all(inflight);
+      const published = performance.now();
+      await Promise.race([all, new Promise((r) => setTimeout(r, 120_000))]);
+      await consumer.stop();
+      const achieved = (N / (published - t0)) * 1000;
+      console.log(
+        `${String(rate).padStart(11)}  ${achieved.toFixed(0).padStart(8)}  ${pct(latencies, 50).toFixed(1).padStart(6)}  ${pct(latencies, 99).toFixed(1).padStart(6)}  ${Math.max(...latencies).toFixed(1).padStart(6)}${latencies.length < N ? `  (only ${latencies.length}/${N} handled)` : ''}`,
+      );
+    }
+  } finally {
+    await bus.close();
+    await nats.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -23,7 +23,7 @@ export function currentStep(p: NodeProgress): string {
 }
 
 export function stateName(p: NodeProgress): string {
-  return p.state === NodeState.NODE_STATE_READY ? 'ready' : p.state === NodeState.NODE_STATE_FAILED ? 'failed' : p.state === NodeState.NODE_STATE_ABORTING ? 'aborting' : p.state === NodeState.NODE_STATE_ABORTED ? 'aborted' : 'in progress';
+  return p.state === NodeState.NODE_STATE_READY ? 'ready' : p.state === NodeState.NODE_STATE_FAILED ? 'failed' : p.state === NodeState.NODE_STATE_ABORTING ? 'aborting' : p.state === NodeState.NODE_STATE_ABORTED ? 'aborted' : p.state === NodeState.NODE_STATE_DEGRADED ? 'degraded' : 'in progress';
 }
 
 /** One line of progress for a node (up and watch). */

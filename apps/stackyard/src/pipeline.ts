@@ -83,7 +83,8 @@ export function followSite(
       onChange(p);
       const terminal = expected.every((id) => {
         const s = latest.get(id)?.state;
-        return s === NodeState.NODE_STATE_READY || s === NodeState.NODE_STATE_FAILED;
+        // A node that went ready and then degraded has finished its pipeline too.
+        return s === NodeState.NODE_STATE_READY || s === NodeState.NODE_STATE_FAILED || s === NodeState.NODE_STATE_DEGRADED;
       });
       if (terminal) finish({ kind: 'done', nodes: snapshot() });
     });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '@stackyard/errors';
-import { DeployFailed, NodeDeploymentReleased, NodeDeploymentWaiting, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
+import { DeployFailed, NodeDeploymentReleased, NodeDeploymentWaiting, NodeHealthChanged, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
 import { HostDeleted, HostHardwareRecorded, HostRecorded, HostRegistered, HostUpdated, ImportCompleted } from '@stackyard/proto/inventory/v1/events';
-import { NodeAbortRequested, NodeReady, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
+import { NodeAbortRequested, NodeDegraded, NodeReady, NodeRecovered, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
 import { AddressesReleased, AdminAddressAllocated } from '@stackyard/proto/network/v1/events';
 import { NodeActionFinished, NodeActionRequested, NodeDeprovisioned } from '@stackyard/proto/provisioning/v1/events';
@@ -72,6 +72,12 @@ const SAMPLES: Record<string, { service: string; data: unknown }> = {
     service: 'deployment',
     data: NodeDeploymentReleased.fromPartial({ host: ref, controllersDeployed: 2, controllersRequired: 2, controllersTotal: 3 }),
   },
+  'stackyard.deployment.v1.NodeHealthChanged': {
+    service: 'deployment',
+    data: NodeHealthChanged.fromPartial({ host: ref, healthy: false, unhealthyContainers: [{ service: 'nova', name: 'nova_compute', healthy: false }], checkedAtMs: 1_741_064_767_089 }),
+  },
+  'stackyard.monitoring.v1.NodeDegraded': { service: 'monitoring', data: NodeDegraded.fromPartial({ host: ref, reasons: ['nova_compute (nova) unhealthy'] }) },
+  'stackyard.monitoring.v1.NodeRecovered': { service: 'monitoring', data: NodeRecovered.fromPartial({ host: ref, degradedForMs: 90_000 }) },
   'stackyard.monitoring.v1.NodeReady': { service: 'monitoring', data: NodeReady.fromPartial({ host: ref, durationMs: 1_234_567_890_123 }) },
   'stackyard.monitoring.v1.NodeAbortRequested': { service: 'monitoring', data: NodeAbortRequested.fromPartial({ host: ref, requestedBy: 'alice' }) },
   'stackyard.deployment.v1.ServicesRemoved': { service: 'deployment', data: ServicesRemoved.fromPartial({ host: ref, removed: [{ service: 'nova', name: 'nova_compute', healthy: true }] }) },

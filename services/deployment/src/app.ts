@@ -1,6 +1,7 @@
 import { startService, type RunningService } from '@stackyard/service';
 import type { Logger } from '@stackyard/telemetry';
 import { DeploymentService } from './application/deployment';
+import { HealthWatch } from './application/health-watch';
 import { SiteOperations } from './application/operations';
 import type { ContainerRuntime, OutputLine } from './application/ports';
 import type { KollaSettings } from './application/site-inputs';
@@ -16,7 +17,7 @@ import { parseQuorumPolicy } from './domain/quorum';
 
 /** The ContainerRuntime chosen by `DEPLOY_RUNTIME`. kolla-ansible output goes to the log (passwords masked). */
 export function runtimeFor(config: DeploymentConfig, log: Logger): ContainerRuntime {
-  if (config.DEPLOY_RUNTIME === 'lab') return new LabRuntime(config.LAB_CONTAINER_LATENCY_MS, config.LAB_FAIL_HOSTS);
+  if (config.DEPLOY_RUNTIME === 'lab') return new LabRuntime(config.LAB_CONTAINER_LATENCY_MS, config.LAB_FAIL_HOSTS, config.LAB_UNHEALTHY_HOSTS);
   const executor = config.KOLLA_EXECUTOR === 'ssh' ? new SshExecutor({ host: config.KOLLA_SSH_HOST }) : new LocalExecutor();
   const out = log.child({ runtime: 'kolla-ansible', executor: executor.name });
   return new KollaAnsibleRuntime({
@@ -37,21 +38,33 @@ export function kollaSettings(config: DeploymentConfig): KollaSettings {
   };
 }
 
-export function startDeployment(config: DeploymentConfig, opts: { log?: Logger } = {}): Promise<RunningService> {
-  return startService(
+/** The running service, with its runtime (tests drive the lab runtime's health through it). */
+export type RunningDeployment = RunningService & { readonly runtime: ContainerRuntime };
+
+export async function startDeployment(config: DeploymentConfig, opts: { log?: Logger } = {}): Promise<RunningDeployment> {
+  let runtime: ContainerRuntime | undefined;
+  const svc = await startService(
     'deployment',
     config,
     (kit) => {
       const nodes = new MongoNodeDeploymentRepository(kit.store('node_deployments', 'node deployment'));
       const sites = new MongoSiteDeploymentRepository(kit.store('site_deployments', 'site deployment'));
-      const runtime = runtimeFor(config, kit.log);
-      const ops = new SiteOperations(nodes, sites, runtime, kollaSettings(config));
+      const rt = runtimeFor(config, kit.log);
+      runtime = rt;
+      const ops = new SiteOperations(nodes, sites, rt, kollaSettings(config));
       const controllers = new MongoSiteControllerRepository(kit.store('site_controllers', 'site controller'));
       const policy = parseQuorumPolicy(config.DEPLOY_QUORUM);
-      const svc = new DeploymentService(nodes, runtime, ops, { controllers, policy });
-      kit.log.info({ runtime: runtime.name, quorum: config.DEPLOY_QUORUM }, 'container runtime');
-      return { grpc: [deploymentGrpc(svc, ops, kit.log)], consumers: deploymentConsumers(svc, config.MAX_NODES_IN_FLIGHT) };
+      const svc = new DeploymentService(nodes, rt, ops, { controllers, policy });
+      kit.log.info({ runtime: rt.name, quorum: config.DEPLOY_QUORUM, healthCheckIntervalMs: config.HEALTH_CHECK_INTERVAL_MS }, 'container runtime');
+      const watch = new HealthWatch(nodes, rt, { concurrency: config.HEALTH_CHECK_CONCURRENCY, log: kit.log.child({ component: 'health-watch' }) });
+      watch.start(config.HEALTH_CHECK_INTERVAL_MS);
+      return {
+        grpc: [deploymentGrpc(svc, ops, kit.log)],
+        consumers: deploymentConsumers(svc, config.MAX_NODES_IN_FLIGHT),
+        beforeStop: () => watch.stop(),
+      };
     },
     opts,
   );
+  return Object.assign(svc, { runtime: runtime! });
 }

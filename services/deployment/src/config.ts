@@ -11,6 +11,12 @@ export const configSchema = baseConfigSchema
     MAX_NODES_IN_FLIGHT: z.coerce.number().int().positive().default(16),
     LAB_CONTAINER_LATENCY_MS: z.coerce.number().int().min(0).default(5),
     LAB_FAIL_HOSTS: csv,
+    /** Lab runtime: hosts (`<host>`, or `<host>:<container>`) whose containers the health check reports unhealthy. */
+    LAB_UNHEALTHY_HOSTS: csv,
+    /** How often the health watch checks the deployed nodes' containers; 0 disables it. */
+    HEALTH_CHECK_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+    /** Nodes the health watch checks at once. */
+    HEALTH_CHECK_CONCURRENCY: z.coerce.number().int().positive().default(8),
     /** Which ContainerRuntime runs the containers: simulated (`lab`) or `kolla-ansible`. */
     DEPLOY_RUNTIME: z.enum(['lab', 'kolla-ansible']).default('lab'),
     KOLLA_ANSIBLE_BIN: z.string().min(1).default('kolla-ansible'),

@@ -1,2 +1,3 @@
-export { startDeployment } from './app';
+export { startDeployment, type RunningDeployment } from './app';
+export { LabRuntime } from './adapters/lab/lab-runtime';
 export { configSchema, type DeploymentConfig } from './config';

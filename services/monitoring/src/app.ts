@@ -1,3 +1,4 @@
+import { Gauge } from 'prom-client';
 import { startService, type RunningService } from '@stackyard/service';
 import type { Logger } from '@stackyard/telemetry';
 import { MonitoringService } from './application/monitoring';
@@ -15,6 +16,19 @@ export function startMonitoring(config: MonitoringConfig, opts: { log?: Logger }
     (kit) => {
       const svc = new MonitoringService(new MongoProgressRepository(kit.store('progress', 'node progress')));
       registerDashboard(kit.ops.app, svc, shutdown.signal);
+      // Read at scrape time from the projection (so every replica reports the same): 0 for sites with none.
+      new Gauge({
+        name: 'stackyard_monitoring_nodes_degraded',
+        help: 'Nodes whose state is degraded (ready, then unhealthy containers), per site',
+        labelNames: ['site'],
+        registers: [kit.ops.registry],
+        async collect() {
+          const bySite = new Map<string, number>();
+          for (const r of await svc.list('')) bySite.set(r.data.host.siteId, (bySite.get(r.data.host.siteId) ?? 0) + (r.data.state === 'degraded' ? 1 : 0));
+          this.reset();
+          for (const [site, n] of bySite) this.set({ site }, n);
+        },
+      });
       return {
         grpc: [monitoringGrpc(svc, kit.log, shutdown.signal)],
         consumers: monitoringConsumers(svc),

@@ -18,6 +18,9 @@ class FakeDeploymentRepository implements NodeDeploymentRepository {
   async listBySite(siteId: string) {
     return (await this.store.find((d) => d.host.siteId === siteId)).map((r) => r.data);
   }
+  async listDeployed() {
+    return (await this.store.find((d) => d.state === 'deployed')).map((r) => ({ data: r.data, version: r.version }));
+  }
   save(d: NodeDeploymentData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
     return version === undefined
       ? this.store.create(d.host.hostId, d, { events, appliedKey })
@@ -29,6 +32,9 @@ class FakeDeploymentRepository implements NodeDeploymentRepository {
 class FakeRuntime implements ContainerRuntime {
   readonly name = 'fake';
   readonly usesInputs = false;
+  async health(): Promise<'unsupported'> {
+    return 'unsupported';
+  }
   run(): Promise<RuntimeRunResult> {
     throw new Error('not used by the saga');
   }

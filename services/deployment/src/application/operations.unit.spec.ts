@@ -27,6 +27,9 @@ class Nodes implements NodeDeploymentRepository {
   async listBySite(siteId: string) {
     return (await this.store.find((d) => d.host.siteId === siteId)).map((r) => r.data);
   }
+  async listDeployed() {
+    return (await this.store.find((d) => d.state === 'deployed')).map((r) => ({ data: r.data, version: r.version }));
+  }
   save(d: NodeDeploymentData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
     return version === undefined ? this.store.create(d.host.hostId, d, { events, appliedKey }) : this.store.update(d.host.hostId, version, d, { events, appliedKey });
   }
@@ -46,6 +49,9 @@ class Sites implements SiteDeploymentRepository {
 class RecordingRuntime implements ContainerRuntime {
   readonly name = 'recording';
   readonly usesInputs = true;
+  async health(): Promise<'unsupported'> {
+    return 'unsupported';
+  }
   readonly ops: RuntimeOperation[] = [];
   readonly deploys: { host: string; inputs: SiteInputs | undefined }[] = [];
   failing: string[] = [];

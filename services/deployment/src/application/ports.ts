@@ -36,6 +36,16 @@ export interface NodeDeploymentData {
   readonly lastFailure: Failure | undefined;
   /** The node's allocations from NetworkConfigured (absent on records written before they were kept). */
   readonly addresses?: readonly Address[];
+  /** The health watch's last seen change (absent: healthy as deployed). */
+  readonly health?: NodeHealth;
+}
+
+/** A deployed node's container health as the health watch last recorded it (NodeHealthChanged). */
+export interface NodeHealth {
+  readonly healthy: boolean;
+  readonly unhealthyContainers: readonly Container[];
+  /** ISO time of the check that saw the change. */
+  readonly checkedAt: string;
 }
 
 export interface NodeDeploymentRepository {
@@ -43,6 +53,8 @@ export interface NodeDeploymentRepository {
   save(d: NodeDeploymentData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write>;
   /** Every node deployment of a site (deployed or failed), by host name. */
   listBySite(siteId: string): Promise<NodeDeploymentData[]>;
+  /** Every node in state `deployed` (all sites) with its version, for the health watch. */
+  listDeployed(): Promise<{ data: NodeDeploymentData; version: number }[]>;
 }
 
 /** The controllers each site registered (HostRegistered of hosts in Kolla's `control` group), for quorum gating. */
@@ -105,6 +117,11 @@ export interface ContainerRuntime {
   deploy(host: HostRef, containers: readonly PlannedContainer[], addresses: readonly string[], inputs?: SiteInputs): Promise<Container[]>;
   /** A site-wide action; host failures are results, not exceptions. */
   run(op: RuntimeOperation): Promise<RuntimeRunResult>;
+  /**
+   * The current health of a deployed node's containers (the same containers, `healthy` as checked now),
+   * or `unsupported` when the runtime cannot check (the health watch then skips it).
+   */
+  health(host: HostRef, containers: readonly Container[]): Promise<Container[] | 'unsupported'>;
 }
 
 export interface AppliedInputs {

@@ -22,6 +22,9 @@ class Repo implements NodeDeploymentRepository {
   async listBySite(siteId: string) {
     return (await this.store.find((d) => d.host.siteId === siteId)).map((r) => r.data);
   }
+  async listDeployed() {
+    return (await this.store.find((d) => d.state === 'deployed')).map((r) => ({ data: r.data, version: r.version }));
+  }
   async save(d: NodeDeploymentData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
     const hook = this.beforeSave;
     this.beforeSave = undefined;
@@ -46,6 +49,9 @@ class Controllers implements SiteControllerRepository {
 class Runtime implements ContainerRuntime {
   readonly name = 'fake';
   readonly usesInputs = false;
+  async health(): Promise<'unsupported'> {
+    return 'unsupported';
+  }
   readonly calls: string[] = [];
   readonly failing = new Set<string>();
   run(): Promise<RuntimeRunResult> {

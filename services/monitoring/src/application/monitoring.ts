@@ -20,10 +20,16 @@ export class MonitoringService {
     if (!host) throw new ValidationError('host', `${env.type} without host`);
     const cur = await this.progress.get(host.hostId);
     const base = cur?.data ?? emptyProgress(host);
-    const { progress, becameReady } = apply(base, fact);
-    const events = becameReady
-      ? [newEvent({ type: Events.NodeReady, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, durationMs: durationMs(progress) }, cause: env })]
-      : [];
+    const { progress, becameReady, signal } = apply(base, fact);
+    const events: Envelope[] = [];
+    if (becameReady) {
+      events.push(newEvent({ type: Events.NodeReady, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, durationMs: durationMs(progress) }, cause: env }));
+    }
+    if (signal?.kind === 'degraded') {
+      events.push(newEvent({ type: Events.NodeDegraded, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, reasons: signal.reasons }, cause: env }));
+    } else if (signal?.kind === 'recovered') {
+      events.push(newEvent({ type: Events.NodeRecovered, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, degradedForMs: signal.degradedForMs }, cause: env }));
+    }
     const w = await this.progress.save(progress, cur?.version, events, appliedKey);
     if (w.outcome === 'duplicate') return 'duplicate';
     this.changes.emit('change', { data: progress, version: w.version } satisfies Row);

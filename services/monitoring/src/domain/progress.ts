@@ -5,10 +5,27 @@ import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 export const STEPS = ['registered', 'enrolled', 'inspected', 'provisioned', 'network-configured', 'services-deployed', 'ready'] as const;
 export type StepName = (typeof STEPS)[number];
 
+/** A container deployment's health watch found unhealthy (NodeHealthChanged). */
+export interface UnhealthyContainer {
+  readonly service: string;
+  readonly name: string;
+}
+
+/** The latest health deployment reported for the node (NodeHealthChanged), whatever the node's state. */
+export interface HealthRecord {
+  readonly healthy: boolean;
+  readonly unhealthyContainers: readonly UnhealthyContainer[];
+  /** Unix ms of deployment's check (older facts than this are stale). */
+  readonly checkedAt: number;
+}
+
 export interface ProgressData {
   readonly host: HostRef;
-  /** aborting: compensations running; aborted: services removed, addresses released, deprovisioned. */
-  readonly state: 'in-progress' | 'ready' | 'failed' | 'aborting' | 'aborted';
+  /**
+   * aborting: compensations running; aborted: services removed, addresses released, deprovisioned.
+   * degraded: was ready, its containers are unhealthy (back to ready when healthy again).
+   */
+  readonly state: 'in-progress' | 'ready' | 'degraded' | 'failed' | 'aborting' | 'aborted';
   /** Unix ms at which each step's fact was observed (its ce-time). */
   readonly steps: Partial<Record<StepName, number>>;
   readonly lastFailure: Failure | undefined;
@@ -16,13 +33,28 @@ export interface ProgressData {
   readonly retries?: number;
   /** Addresses per network, from NetworkConfigured (for scrape targets). */
   readonly addresses?: Readonly<Record<string, string>>;
+  /** The latest health fact (recorded in every state; only ready and degraded nodes act on it). */
+  readonly health?: HealthRecord;
+  /** While degraded: when the check that found the node unhealthy ran (Unix ms). */
+  readonly degradedSince?: number;
 }
 
 export type Fact =
   | { readonly kind: 'step'; readonly step: Exclude<StepName, 'ready'>; readonly at: number; readonly addresses?: Readonly<Record<string, string>> }
   | { readonly kind: 'failure'; readonly failure: Failure; readonly at: number }
   /** The last compensation (NodeDeprovisioned) is done. */
-  | { readonly kind: 'aborted'; readonly at: number };
+  | { readonly kind: 'aborted'; readonly at: number }
+  /** Deployment's health watch saw the node's container health change (NodeHealthChanged; `at` = checked_at). */
+  | { readonly kind: 'health'; readonly healthy: boolean; readonly unhealthyContainers: readonly UnhealthyContainer[]; readonly at: number };
+
+/** What a fact makes monitoring publish besides NodeReady: NodeDegraded or NodeRecovered. */
+export type HealthSignal = { readonly kind: 'degraded'; readonly reasons: string[] } | { readonly kind: 'recovered'; readonly degradedForMs: number };
+
+export interface Applied {
+  readonly progress: ProgressData;
+  readonly becameReady: boolean;
+  readonly signal?: HealthSignal;
+}
 
 export function emptyProgress(host: HostRef): ProgressData {
   return { host, state: 'in-progress', steps: {}, lastFailure: undefined };
@@ -33,10 +65,14 @@ export function emptyProgress(host: HostRef): ProgressData {
  * recorded; the readiness decision looks at all of them. A success after a failure (a retry) puts
  * the node back in progress.
  */
-export function apply(p: ProgressData, fact: Fact): { progress: ProgressData; becameReady: boolean } {
-  if (fact.kind === 'aborted') return { progress: { ...p, state: 'aborted' }, becameReady: false };
-  // An aborted node's late facts (a step that was running) change nothing.
-  if (p.state === 'ready' || p.state === 'aborting' || p.state === 'aborted') return { progress: p, becameReady: false };
+export function apply(p: ProgressData, fact: Fact): Applied {
+  if (fact.kind === 'aborted') {
+    const { degradedSince: _d, ...rest } = p;
+    return { progress: { ...rest, state: 'aborted' }, becameReady: false };
+  }
+  if (fact.kind === 'health') return applyHealth(p, fact);
+  // An aborted node's late facts (a step that was running) change nothing; nor do a ready (or degraded) node's.
+  if (p.state === 'ready' || p.state === 'degraded' || p.state === 'aborting' || p.state === 'aborted') return { progress: p, becameReady: false };
   if (fact.kind === 'failure') {
     return { progress: { ...p, state: 'failed', lastFailure: fact.failure }, becameReady: false };
   }
@@ -50,9 +86,41 @@ export function apply(p: ProgressData, fact: Fact): { progress: ProgressData; be
   };
   if (isReady(next)) {
     const at = Math.max(...Object.values(steps));
-    return { progress: { ...next, state: 'ready', lastFailure: undefined, steps: { ...steps, ready: at } }, becameReady: true };
+    const ready: ProgressData = { ...next, state: 'ready', lastFailure: undefined, steps: { ...steps, ready: at } };
+    // Health seen before the last step's fact (each fact has its own consumer): ready, and degraded at once.
+    if (next.health && !next.health.healthy) {
+      return { progress: { ...ready, state: 'degraded', degradedSince: next.health.checkedAt }, becameReady: true, signal: { kind: 'degraded', reasons: degradedReasons(next.health) } };
+    }
+    return { progress: ready, becameReady: true };
   }
   return { progress: next, becameReady: false };
+}
+
+/**
+ * A health fact (NodeHealthChanged). It is recorded in every state (a stale one, checked before the
+ * recorded one, is dropped); only a ready node that becomes unhealthy (degraded, NodeDegraded) and a
+ * degraded node that is healthy again (ready, NodeRecovered) change state. In progress, failed,
+ * aborting and aborted nodes keep their state.
+ */
+function applyHealth(p: ProgressData, fact: Extract<Fact, { kind: 'health' }>): Applied {
+  if (p.health && fact.at < p.health.checkedAt) return { progress: p, becameReady: false };
+  const health: HealthRecord = { healthy: fact.healthy, unhealthyContainers: fact.unhealthyContainers.map((c) => ({ service: c.service, name: c.name })), checkedAt: fact.at };
+  const recorded: ProgressData = { ...p, health };
+  if (p.state === 'ready' && !fact.healthy) {
+    return { progress: { ...recorded, state: 'degraded', degradedSince: fact.at }, becameReady: false, signal: { kind: 'degraded', reasons: degradedReasons(health) } };
+  }
+  if (p.state === 'degraded' && fact.healthy) {
+    const { degradedSince, ...rest } = recorded;
+    return { progress: { ...rest, state: 'ready' }, becameReady: false, signal: { kind: 'recovered', degradedForMs: Math.max(0, fact.at - (degradedSince ?? fact.at)) } };
+  }
+  // Ready and healthy, degraded with another set of unhealthy containers, or not (or no longer) deployed.
+  return { progress: recorded, becameReady: false };
+}
+
+/** One reason per unhealthy container: `<container> (<service>) unhealthy`. */
+export function degradedReasons(h: HealthRecord | undefined): string[] {
+  if (!h || h.healthy) return [];
+  return h.unhealthyContainers.length ? h.unhealthyContainers.map((c) => `${c.name} (${c.service}) unhealthy`) : ['containers unhealthy'];
 }
 
 /** Ready: every step up to services-deployed observed (services healthy is checked by deployment, §7). */

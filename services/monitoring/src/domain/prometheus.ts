@@ -13,14 +13,15 @@ export const EXPORTERS = [
 ] as const;
 
 /**
- * Scrape targets (file_sd JSON) for the deployed cloud: every ready node's exporters on its
+ * Scrape targets (file_sd JSON) for the deployed cloud: every ready (or degraded) node's exporters on its
  * address on `network` (Kolla's api_interface network, `internal` by default), falling back to the
  * first network it has. Sorted, so the output is byte-stable.
  */
 export function scrapeTargets(nodes: readonly ProgressData[], network = 'internal'): TargetGroup[] {
   const groups: TargetGroup[] = [];
   for (const n of [...nodes].sort((a, b) => a.host.hostId.localeCompare(b.host.hostId))) {
-    if (n.state !== 'ready' || !n.addresses) continue;
+    // A degraded node stays a target: its exporters say what is wrong.
+    if ((n.state !== 'ready' && n.state !== 'degraded') || !n.addresses) continue;
     const names = Object.keys(n.addresses).sort();
     const address = n.addresses[network] ?? (names[0] ? n.addresses[names[0]] : undefined);
     if (!address) continue;

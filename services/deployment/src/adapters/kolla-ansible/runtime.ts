@@ -72,6 +72,15 @@ export class KollaAnsibleRuntime implements ContainerRuntime {
     return [...h.containers];
   }
 
+  /**
+   * Not supported: checking would mean `kolla-ansible check --limit <host>` (a whole Ansible run per node
+   * every interval, serialised with the site's deploys) or `docker inspect` over ssh, and neither can be
+   * exercised here. The health watch skips this runtime with one warning.
+   */
+  async health(): Promise<'unsupported'> {
+    return 'unsupported';
+  }
+
   run(op: RuntimeOperation): Promise<RuntimeRunResult> {
     // Refuse before anything is written or run.
     if (op.action === 'destroy' && op.confirm !== true) {

@@ -9,11 +9,41 @@ export class LabRuntime implements ContainerRuntime {
   readonly name = 'lab';
   readonly usesInputs = false;
   private readonly attempts = new Map<string, number>();
-  /** `failHosts`: `<host>` always fails, `<host>:<n>` fails its first n deploys (a fault then fixed). */
+  /** Host name -> the container names reported unhealthy (`'*'`: all of them). */
+  private readonly unhealthy = new Map<string, Set<string>>();
+  /**
+   * `failHosts`: `<host>` always fails, `<host>:<n>` fails its first n deploys (a fault then fixed).
+   * `unhealthyHosts` (LAB_UNHEALTHY_HOSTS): `<host>` reports every container unhealthy to the health
+   * check, `<host>:<container>` that container; deploys still succeed (it goes wrong after deploy).
+   */
   constructor(
     private readonly latencyPerContainerMs: number,
     private readonly failHosts: readonly string[] = [],
-  ) {}
+    unhealthyHosts: readonly string[] = [],
+  ) {
+    for (const entry of unhealthyHosts) {
+      const [host, container] = entry.split(':', 2) as [string, string | undefined];
+      this.markUnhealthy(host, container ? [container] : undefined);
+    }
+  }
+
+  /** Makes a host's containers (all when `containers` is absent) report unhealthy from now on. */
+  markUnhealthy(host: string, containers?: readonly string[]): void {
+    const set = this.unhealthy.get(host) ?? new Set<string>();
+    for (const c of containers?.length ? containers : ['*']) set.add(c);
+    this.unhealthy.set(host, set);
+  }
+
+  /** Makes every container of a host report healthy again. */
+  markHealthy(host: string): void {
+    this.unhealthy.delete(host);
+  }
+
+  /** Healthy unless the host is marked (LAB_UNHEALTHY_HOSTS or markUnhealthy). */
+  async health(host: HostRef, containers: readonly Container[]): Promise<Container[]> {
+    const sick = this.unhealthy.get(host.name);
+    return containers.map((c) => ({ service: c.service, name: c.name, healthy: !sick || !(sick.has('*') || sick.has(c.name)) }));
+  }
 
   private fails(host: string): boolean {
     const attempt = (this.attempts.get(host) ?? 0) + 1;

@@ -16,6 +16,10 @@ export class MongoNodeDeploymentRepository implements NodeDeploymentRepository {
     const docs = await this.store.find({ 'data.host.siteId': siteId }, { sort: { aggId: 1 } });
     return docs.map((d) => d.data);
   }
+  async listDeployed(): Promise<{ data: NodeDeploymentData; version: number }[]> {
+    const docs = await this.store.find({ 'data.state': 'deployed' }, { sort: { aggId: 1 } });
+    return docs.map((d) => ({ data: d.data, version: d.version }));
+  }
   save(d: NodeDeploymentData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
     return this.store.save(d.host.hostId, version, { ...d }, { events, appliedKey });
   }

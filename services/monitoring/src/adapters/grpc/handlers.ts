@@ -3,11 +3,12 @@ import type { Logger } from '@stackyard/telemetry';
 import { NodeState, StepState, type NodeProgress } from '@stackyard/proto/monitoring/v1/monitoring';
 import { MonitoringServiceService, type MonitoringServiceServer } from '@stackyard/proto/monitoring/v1/monitoring_service';
 import type { MonitoringService } from '../../application/monitoring';
-import { STEPS, type ProgressData } from '../../domain/progress';
+import { STEPS, degradedReasons, type ProgressData } from '../../domain/progress';
 
 const STATE: Record<ProgressData['state'], NodeState> = {
   'in-progress': NodeState.NODE_STATE_IN_PROGRESS,
   ready: NodeState.NODE_STATE_READY,
+  degraded: NodeState.NODE_STATE_DEGRADED,
   failed: NodeState.NODE_STATE_FAILED,
   aborting: NodeState.NODE_STATE_ABORTING,
   aborted: NodeState.NODE_STATE_ABORTED,
@@ -27,6 +28,8 @@ export function toProto(p: { data: ProgressData; version: number }): NodeProgres
     lastFailure: d.lastFailure,
     version: p.version,
     retries: d.retries ?? 0,
+    degradedReasons: d.state === 'degraded' ? degradedReasons(d.health) : [],
+    degradedSinceMs: d.state === 'degraded' ? (d.degradedSince ?? 0) : 0,
   };
 }
 

@@ -6,7 +6,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <title>Stackyard</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-  :root { --ok: #1a7f37; --fail: #cf222e; --run: #9a6700; --pending: #d0d7de; --fg: #1f2328; --muted: #656d76; }
+  :root { --ok: #1a7f37; --fail: #cf222e; --run: #9a6700; --degraded: #bc4c00; --pending: #d0d7de; --fg: #1f2328; --muted: #656d76; }
   body { font: 14px/1.4 system-ui, sans-serif; color: var(--fg); margin: 0; background: #f6f8fa; }
   header { background: #24292f; color: #fff; padding: 12px 24px; display: flex; gap: 24px; align-items: center; }
   header h1 { font-size: 18px; margin: 0; }
@@ -22,6 +22,9 @@ export const DASHBOARD_HTML = `<!doctype html>
   .state { font-weight: 600; }
   .state.ready { color: var(--ok); } .state.failed { color: var(--fail); } .state.in-progress { color: var(--run); }
   .state.aborting, .state.aborted { color: var(--muted); }
+  .state.degraded { color: var(--degraded); }
+  tr[data-state="degraded"] { background: #fff1e5; }
+  .degraded { color: var(--degraded); font-size: 13px; font-weight: 400; }
   button.abort { margin-left: 6px; font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #8c959f; color: var(--muted); background: #fff; border-radius: 4px; cursor: pointer; }
   .steps { display: flex; gap: 3px; }
   .step { width: 18px; height: 18px; border-radius: 3px; background: var(--pending); }
@@ -42,6 +45,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     <div class="card"><span class="muted">ready</span><b id="n-ready" style="color:var(--ok)">0</b></div>
     <div class="card"><span class="muted">in progress</span><b id="n-run" style="color:var(--run)">0</b></div>
     <div class="card"><span class="muted">failed</span><b id="n-failed" style="color:var(--fail)">0</b></div>
+    <div class="card"><span class="muted">degraded</span><b id="n-degraded" style="color:var(--degraded)">0</b></div>
   </div>
   <table>
     <thead><tr><th>Host</th><th>Groups</th><th>State</th><th>Pipeline <span class="muted">(registered, enrolled, inspected, provisioned, network, services, ready)</span></th><th>Last step</th></tr></thead>
@@ -58,6 +62,7 @@ function render() {
   document.getElementById('n-ready').textContent = rows.filter((n) => n.state === 'ready').length;
   document.getElementById('n-run').textContent = rows.filter((n) => n.state === 'in-progress').length;
   document.getElementById('n-failed').textContent = rows.filter((n) => n.state === 'failed').length;
+  document.getElementById('n-degraded').textContent = rows.filter((n) => n.state === 'degraded').length;
   const body = document.getElementById('nodes');
   if (!rows.length) { body.innerHTML = '<tr><td colspan="5" class="muted">No nodes yet.</td></tr>'; return; }
   body.innerHTML = rows.map((n) => {
@@ -65,9 +70,10 @@ function render() {
     const last = done[done.length - 1];
     const steps = n.steps.map((s) => '<span class="step ' + s.state + '" title="' + esc(s.name) + (s.at ? ' ' + new Date(s.at).toLocaleTimeString() : '') + '"></span>').join('');
     const failure = n.failure ? '<div class="failure">' + esc(n.failure.step) + ': ' + esc(n.failure.reason) + ': ' + esc(n.failure.message) + (n.failure.retryable ? ' (retryable)' : '') + '</div><button class="retry" data-retry="' + esc(n.hostId) + '">Retry ' + esc(n.failure.step) + '</button>' : '';
+    const degraded = n.degraded ? '<div class="degraded" title="' + esc(n.degraded.reasons.join('; ')) + '">unhealthy: ' + esc(n.degraded.containers.join(', ') || 'containers') + (n.degraded.since ? ' <span class="muted">since ' + new Date(n.degraded.since).toLocaleTimeString() + '</span>' : '') + '</div>' : '';
     const abort = n.state === 'in-progress' || n.state === 'failed' ? '<button class="abort" data-abort="' + esc(n.hostId) + '" title="remove services, release addresses, deprovision">Abort</button>' : '';
     const retries = n.retries ? ' <span class="muted retries">(' + n.retries + (n.retries === 1 ? ' retry' : ' retries') + ')</span>' : '';
-    return '<tr data-host="' + esc(n.hostId) + '" data-state="' + n.state + '"><td>' + esc(n.name) + '</td><td>' + esc(n.groups.join(', ')) + '</td><td class="state ' + n.state + '">' + n.state + failure + '</td><td><div class="steps">' + steps + '</div></td><td>' + (last ? esc(last.name) + ' <span class="muted">' + new Date(last.at).toLocaleTimeString() + '</span>' : '') + '</td></tr>';
+    return '<tr data-host="' + esc(n.hostId) + '" data-state="' + n.state + '"><td>' + esc(n.name) + '</td><td>' + esc(n.groups.join(', ')) + '</td><td class="state ' + n.state + '">' + n.state + failure + degraded + '</td><td><div class="steps">' + steps + '</div></td><td>' + (last ? esc(last.name) + ' <span class="muted">' + new Date(last.at).toLocaleTimeString() + '</span>' : '') + '</td></tr>';
   }).join('');
 }
 function follow(site) {

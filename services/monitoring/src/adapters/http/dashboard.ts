@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { isStackyardError, ValidationError } from '@stackyard/errors';
 import { assertToken } from '@stackyard/events';
 import type { MonitoringService } from '../../application/monitoring';
-import { STEPS, type ProgressData } from '../../domain/progress';
+import { STEPS, degradedReasons, type ProgressData } from '../../domain/progress';
 import { alertRules, scrapeTargets } from '../../domain/prometheus';
 import { DASHBOARD_HTML } from './dashboard-page';
 
@@ -20,6 +20,11 @@ export function nodeView(r: { data: ProgressData; version: number }) {
     steps: STEPS.map((name) => ({ name, state: d.steps[name] !== undefined ? 'done' : name === failedStep ? 'failed' : 'pending', at: d.steps[name] ?? null })),
     failure: d.state === 'failed' ? (d.lastFailure ?? null) : null,
     retries: d.retries ?? 0,
+    // While degraded: since when, why, and the unhealthy containers (the row's detail).
+    degraded:
+      d.state === 'degraded'
+        ? { since: d.degradedSince ?? null, reasons: degradedReasons(d.health), containers: (d.health?.unhealthyContainers ?? []).map((c) => c.name) }
+        : null,
   };
 }
 

@@ -1,6 +1,7 @@
 import { Events, type Envelope, type EventType } from '@stackyard/events';
 import { inboxKey } from '@stackyard/mongo';
 import type { ConsumerSpec } from '@stackyard/nats';
+import type { NodeHealthChanged } from '@stackyard/proto/deployment/v1/events';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { MonitoringService } from '../../application/monitoring';
 import type { Fact, StepName } from '../../domain/progress';
@@ -31,7 +32,24 @@ function on<T>(svc: MonitoringService, event: EventType<T>, hostOf: (d: T) => Ho
   };
 }
 
-/** Monitoring reacts to every saga fact. */
+/** NodeHealthChanged -> a health fact at the check's time (ready <-> degraded). */
+function onHealth(svc: MonitoringService): ConsumerSpec<NodeHealthChanged> {
+  const event = Events.NodeHealthChanged;
+  const durable = `monitoring-on-${event.context}-${event.event}`;
+  return {
+    durable,
+    event,
+    concurrency: 64,
+    handle: (env: Envelope<NodeHealthChanged>) => {
+      const d = env.data;
+      const at = d.checkedAtMs ? Number(d.checkedAtMs) : Date.parse(env.time);
+      const fact: Fact = { kind: 'health', healthy: d.healthy, unhealthyContainers: d.unhealthyContainers.map((c) => ({ service: c.service, name: c.name })), at };
+      return svc.record(env, d.host, fact, inboxKey(durable, env.id));
+    },
+  };
+}
+
+/** Monitoring reacts to every saga fact, and to deployed nodes' health. */
 export function monitoringConsumers(svc: MonitoringService): ConsumerSpec<unknown>[] {
   const ref = (d: WithHost) => d.host;
   const specs = [
@@ -45,6 +63,7 @@ export function monitoringConsumers(svc: MonitoringService): ConsumerSpec<unknow
     on(svc, Events.NetworkFailed, ref, 'failure'),
     on(svc, Events.DeployFailed, ref, 'failure'),
     on(svc, Events.NodeDeprovisioned, ref, 'aborted'),
+    onHealth(svc),
   ];
   return specs as ConsumerSpec<unknown>[];
 }

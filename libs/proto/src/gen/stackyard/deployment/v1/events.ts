@@ -56,6 +56,20 @@ export interface NodeDeploymentReleased {
   controllersTotal: number;
 }
 
+/**
+ * A deployed node's container health changed (the health watch, HEALTH_CHECK_INTERVAL_MS): healthy to
+ * unhealthy, back to healthy, or another set of unhealthy containers. Not published while it stays the same.
+ * Subject: stackyard.<site>.deployment.node.<host_id>.health-changed
+ */
+export interface NodeHealthChanged {
+  host: HostRef | undefined;
+  healthy: boolean;
+  /** The containers found unhealthy (empty when healthy). */
+  unhealthyContainers: Container[];
+  /** Unix milliseconds of the check that saw the change. */
+  checkedAtMs: number;
+}
+
 function createBaseServicesDeployed(): ServicesDeployed {
   return { host: undefined, containers: [] };
 }
@@ -531,6 +545,131 @@ export const NodeDeploymentReleased: MessageFns<NodeDeploymentReleased> = {
   },
 };
 
+function createBaseNodeHealthChanged(): NodeHealthChanged {
+  return { host: undefined, healthy: false, unhealthyContainers: [], checkedAtMs: 0 };
+}
+
+export const NodeHealthChanged: MessageFns<NodeHealthChanged> = {
+  encode(message: NodeHealthChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    if (message.healthy !== false) {
+      writer.uint32(16).bool(message.healthy);
+    }
+    for (const v of message.unhealthyContainers) {
+      Container.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.checkedAtMs !== 0) {
+      writer.uint32(32).int64(message.checkedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeHealthChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeHealthChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.healthy = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.unhealthyContainers.push(Container.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.checkedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeHealthChanged {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      healthy: isSet(object.healthy) ? globalThis.Boolean(object.healthy) : false,
+      unhealthyContainers: globalThis.Array.isArray(object?.unhealthyContainers)
+        ? object.unhealthyContainers.map((e: any) => Container.fromJSON(e))
+        : globalThis.Array.isArray(object?.unhealthy_containers)
+        ? object.unhealthy_containers.map((e: any) => Container.fromJSON(e))
+        : [],
+      checkedAtMs: isSet(object.checkedAtMs)
+        ? globalThis.Number(object.checkedAtMs)
+        : isSet(object.checked_at_ms)
+        ? globalThis.Number(object.checked_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: NodeHealthChanged): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.healthy !== false) {
+      obj.healthy = message.healthy;
+    }
+    if (message.unhealthyContainers?.length) {
+      obj.unhealthyContainers = message.unhealthyContainers.map((e) => Container.toJSON(e));
+    }
+    if (message.checkedAtMs !== 0) {
+      obj.checkedAtMs = Math.round(message.checkedAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeHealthChanged>, I>>(base?: I): NodeHealthChanged {
+    return NodeHealthChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeHealthChanged>, I>>(object: I): NodeHealthChanged {
+    const message = createBaseNodeHealthChanged();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.healthy = object.healthy ?? false;
+    message.unhealthyContainers = object.unhealthyContainers?.map((e) => Container.fromPartial(e)) || [];
+    message.checkedAtMs = object.checkedAtMs ?? 0;
+    return message;
+  },
+};
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -543,6 +682,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

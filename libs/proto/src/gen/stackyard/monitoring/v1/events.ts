@@ -46,6 +46,31 @@ export interface NodeAbortRequested {
   requestedBy: string;
 }
 
+/**
+ * A ready node became unhealthy (NodeHealthChanged from deployment): its state is now degraded.
+ * Subject: stackyard.<site>.monitoring.node.<host_id>.degraded
+ */
+export interface NodeDegraded {
+  host:
+    | HostRef
+    | undefined;
+  /** Why, one per unhealthy container: "<container> (<service>) unhealthy". */
+  reasons: string[];
+}
+
+/**
+ * A degraded node is healthy again: its state is ready again. NodeReady is not published again
+ * (it stays the once-per-node end of the saga); subscribers that follow usability also take this.
+ * Subject: stackyard.<site>.monitoring.node.<host_id>.recovered
+ */
+export interface NodeRecovered {
+  host:
+    | HostRef
+    | undefined;
+  /** How long the node was degraded (between the checks that saw it unhealthy and healthy again). */
+  degradedForMs: number;
+}
+
 function createBaseNodeReady(): NodeReady {
   return { host: undefined, durationMs: 0 };
 }
@@ -341,6 +366,180 @@ export const NodeAbortRequested: MessageFns<NodeAbortRequested> = {
     const message = createBaseNodeAbortRequested();
     message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
     message.requestedBy = object.requestedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseNodeDegraded(): NodeDegraded {
+  return { host: undefined, reasons: [] };
+}
+
+export const NodeDegraded: MessageFns<NodeDegraded> = {
+  encode(message: NodeDegraded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.reasons) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeDegraded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeDegraded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reasons.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeDegraded {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      reasons: globalThis.Array.isArray(object?.reasons) ? object.reasons.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: NodeDegraded): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.reasons?.length) {
+      obj.reasons = message.reasons;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeDegraded>, I>>(base?: I): NodeDegraded {
+    return NodeDegraded.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeDegraded>, I>>(object: I): NodeDegraded {
+    const message = createBaseNodeDegraded();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.reasons = object.reasons?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseNodeRecovered(): NodeRecovered {
+  return { host: undefined, degradedForMs: 0 };
+}
+
+export const NodeRecovered: MessageFns<NodeRecovered> = {
+  encode(message: NodeRecovered, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    if (message.degradedForMs !== 0) {
+      writer.uint32(16).int64(message.degradedForMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeRecovered {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeRecovered();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.degradedForMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeRecovered {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      degradedForMs: isSet(object.degradedForMs)
+        ? globalThis.Number(object.degradedForMs)
+        : isSet(object.degraded_for_ms)
+        ? globalThis.Number(object.degraded_for_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: NodeRecovered): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.degradedForMs !== 0) {
+      obj.degradedForMs = Math.round(message.degradedForMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeRecovered>, I>>(base?: I): NodeRecovered {
+    return NodeRecovered.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeRecovered>, I>>(object: I): NodeRecovered {
+    const message = createBaseNodeRecovered();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.degradedForMs = object.degradedForMs ?? 0;
     return message;
   },
 };

@@ -66,6 +66,11 @@ export enum NodeState {
   NODE_STATE_ABORTING = 4,
   /** NODE_STATE_ABORTED - Aborted and clean: services removed, addresses released, node deprovisioned. */
   NODE_STATE_ABORTED = 5,
+  /**
+   * NODE_STATE_DEGRADED - Was ready; deployment's health watch found unhealthy containers (see NodeProgress.degraded_reasons).
+   * Back to READY when healthy again.
+   */
+  NODE_STATE_DEGRADED = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -89,6 +94,9 @@ export function nodeStateFromJSON(object: any): NodeState {
     case 5:
     case "NODE_STATE_ABORTED":
       return NodeState.NODE_STATE_ABORTED;
+    case 6:
+    case "NODE_STATE_DEGRADED":
+      return NodeState.NODE_STATE_DEGRADED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -110,6 +118,8 @@ export function nodeStateToJSON(object: NodeState): string {
       return "NODE_STATE_ABORTING";
     case NodeState.NODE_STATE_ABORTED:
       return "NODE_STATE_ABORTED";
+    case NodeState.NODE_STATE_DEGRADED:
+      return "NODE_STATE_DEGRADED";
     case NodeState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -132,6 +142,10 @@ export interface NodeProgress {
   version: number;
   /** Operator retries so far. */
   retries: number;
+  /** While DEGRADED: one reason per unhealthy container, "<container> (<service>) unhealthy". */
+  degradedReasons: string[];
+  /** While DEGRADED: Unix milliseconds of the check that found the node unhealthy. */
+  degradedSinceMs: number;
 }
 
 function createBaseStep(): Step {
@@ -240,7 +254,16 @@ export const Step: MessageFns<Step> = {
 };
 
 function createBaseNodeProgress(): NodeProgress {
-  return { host: undefined, state: 0, steps: [], lastFailure: undefined, version: 0, retries: 0 };
+  return {
+    host: undefined,
+    state: 0,
+    steps: [],
+    lastFailure: undefined,
+    version: 0,
+    retries: 0,
+    degradedReasons: [],
+    degradedSinceMs: 0,
+  };
 }
 
 export const NodeProgress: MessageFns<NodeProgress> = {
@@ -262,6 +285,12 @@ export const NodeProgress: MessageFns<NodeProgress> = {
     }
     if (message.retries !== 0) {
       writer.uint32(48).int32(message.retries);
+    }
+    for (const v of message.degradedReasons) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.degradedSinceMs !== 0) {
+      writer.uint32(64).int64(message.degradedSinceMs);
     }
     return writer;
   },
@@ -327,6 +356,22 @@ export const NodeProgress: MessageFns<NodeProgress> = {
             message.retries = reader.int32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.degradedReasons.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.degradedSinceMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -351,6 +396,16 @@ export const NodeProgress: MessageFns<NodeProgress> = {
         : undefined,
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
       retries: isSet(object.retries) ? globalThis.Number(object.retries) : 0,
+      degradedReasons: globalThis.Array.isArray(object?.degradedReasons)
+        ? object.degradedReasons.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.degraded_reasons)
+        ? object.degraded_reasons.map((e: any) => globalThis.String(e))
+        : [],
+      degradedSinceMs: isSet(object.degradedSinceMs)
+        ? globalThis.Number(object.degradedSinceMs)
+        : isSet(object.degraded_since_ms)
+        ? globalThis.Number(object.degraded_since_ms)
+        : 0,
     };
   },
 
@@ -374,6 +429,12 @@ export const NodeProgress: MessageFns<NodeProgress> = {
     if (message.retries !== 0) {
       obj.retries = Math.round(message.retries);
     }
+    if (message.degradedReasons?.length) {
+      obj.degradedReasons = message.degradedReasons;
+    }
+    if (message.degradedSinceMs !== 0) {
+      obj.degradedSinceMs = Math.round(message.degradedSinceMs);
+    }
     return obj;
   },
 
@@ -390,6 +451,8 @@ export const NodeProgress: MessageFns<NodeProgress> = {
       : undefined;
     message.version = object.version ?? 0;
     message.retries = object.retries ?? 0;
+    message.degradedReasons = object.degradedReasons?.map((e) => e) || [];
+    message.degradedSinceMs = object.degradedSinceMs ?? 0;
     return message;
   },
 };

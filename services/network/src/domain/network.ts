@@ -124,7 +124,7 @@ export function validateNetwork(n: NetworkData): { cidr: Cidr | undefined; pool:
   }
   if (n.vlan !== 0 && (n.vlan < 1 || n.vlan > 4094)) throw new ValidationError('network.vlan', `${n.vlan} is not a VLAN id (1-4094)`);
   if (n.mtu !== 0 && (n.mtu < 576 || n.mtu > 9216)) throw new ValidationError('network.mtu', `${n.mtu} is outside 576-9216`);
-  if (n.groups.length === 0) throw new ValidationError('network.groups', 'attach the network to at least one group');
+  // No groups: hosts attach by Kayobe's per-group defaults (§2.6, roles.ts kayobeDefaultNetworks).
   n.groups.forEach((g, i) => assertToken(`network.groups[${i}]`, g));
   if (n.interface && !IFACE.test(n.interface)) {
     throw new ValidationError('network.interface', `"${n.interface}" is not an interface name (at most 15 characters) or {nicN}`);

@@ -83,7 +83,6 @@ describe('validateNetwork', () => {
     ['a negative VLAN', { vlan: -1 }, 'network.vlan'],
     ['MTU 575', { mtu: 575 }, 'network.mtu', /576-9216/],
     ['MTU 9217', { mtu: 9217 }, 'network.mtu'],
-    ['no groups', { groups: [] }, 'network.groups', /at least one group/],
     ['a bad first group', { groups: ['Controllers'] }, 'network.groups[0]'],
     ['a bad second group', { groups: ['compute', 'bad group'] }, 'network.groups[1]'],
     ['a 16-character interface', { interface: 'enp129s0f1np1abc' }, 'network.interface', /at most 15 characters/],

@@ -76,3 +76,71 @@ export function kollaHostVarsFor(host: KayobeHost, networkInterfaces: readonly s
   );
   return { vars: 'failed' in lenient ? {} : rename(lenient.kolla_ansible_host_vars), problems: strict.msg.split('; ') };
 }
+
+/** Flags §2.6 depends on. */
+export interface DefaultAttachmentFlags {
+  /** `kolla_enable_neutron_provider_networks`: computes join the external networks. */
+  readonly neutronProviderNetworks?: boolean;
+  /** `kolla_enable_swift` and the host in `swift_hosts`: storage hosts join the swift networks. */
+  readonly swiftStorageHost?: boolean;
+}
+
+/** Groups that define `<group>_network_interfaces`, in the order Ansible applies them (last wins). */
+const GROUPS_WITH_NETWORK_LISTS = ['ansible-control', 'compute', 'controllers', 'infra-vms', 'monitoring', 'seed', 'seed-hypervisor', 'storage'] as const;
+
+/**
+ * The networks Kayobe attaches a host to by default (reference/kayobe.md §2.6): each group's list of
+ * roles (`<group>_network_interfaces` = `(default + extra) | select | unique`), resolved to the site's
+ * network names; roles nobody plays (oob networks, Ironic's when not configured) drop out. A host in
+ * several such groups gets the value of the group Ansible applies last (sibling groups in
+ * alphabetical order), which is why `monitoring` returns the controller list for controllers.
+ */
+export function kayobeDefaultNetworks(hostGroups: readonly string[], roles: SiteRoles, flags: DefaultAttachmentFlags = {}): string[] {
+  const group = [...GROUPS_WITH_NETWORK_LISTS].reverse().find((g) => hostGroups.includes(g));
+  if (!group) return [];
+  const r = roles;
+  const controllers = (): (string | null)[] => [
+    r.admin_oc_net_name,
+    null, // oob_wl: out-of-band networks are not modelled
+    r.provision_wl_net_name,
+    r.inspection_net_name,
+    r.internal_net_name,
+    r.storage_net_name,
+    r.swift_storage_net_name,
+    r.cleaning_net_name,
+    ...(hostGroups.includes('network') ? [r.admin_oc_net_name, r.internal_net_name, r.storage_net_name, r.public_net_name, r.tunnel_net_name, ...r.external_net_names] : []),
+  ];
+  let list: (string | null)[];
+  switch (group) {
+    case 'seed':
+    case 'seed-hypervisor':
+      list = [r.admin_oc_net_name, null /* oob_oc */, r.provision_oc_net_name];
+      break;
+    case 'ansible-control':
+    case 'infra-vms':
+      list = [r.admin_oc_net_name];
+      break;
+    case 'controllers':
+      list = controllers();
+      break;
+    case 'compute':
+      list = [r.admin_oc_net_name, r.internal_net_name, r.storage_net_name, r.tunnel_net_name, ...(flags.neutronProviderNetworks ? r.external_net_names : [])];
+      break;
+    case 'storage':
+      list = [r.admin_oc_net_name, r.internal_net_name, r.storage_mgmt_net_name, r.storage_net_name, ...(flags.swiftStorageHost ? [r.swift_storage_net_name, r.swift_storage_replication_net_name] : [])];
+      break;
+    case 'monitoring':
+      list = hostGroups.includes('controllers') ? controllers() : [r.admin_oc_net_name, r.internal_net_name, r.public_net_name];
+      break;
+  }
+  return [...new Set(list.filter((n): n is string => !!n))];
+}
+
+/**
+ * The site's networks a host is attached to: those whose `groups` share one of the host's groups,
+ * and those defined without groups when Kayobe's defaults for the host's groups (§2.6) include them.
+ */
+export function attachedNetworks(siteNets: readonly NetworkData[], hostGroups: readonly string[], flags: DefaultAttachmentFlags = {}): NetworkData[] {
+  const defaults = siteNets.some((n) => n.groups.length === 0) ? new Set(kayobeDefaultNetworks(hostGroups, siteRoles(siteNets), flags)) : new Set<string>();
+  return siteNets.filter((n) => (n.groups.length === 0 ? defaults.has(n.name) : n.groups.some((g) => hostGroups.includes(g))));
+}

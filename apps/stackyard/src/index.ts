@@ -7,3 +7,4 @@ export { baremetalAction, baremetalQueue, baremetalShow, BAREMETAL_ACTIONS, type
 export { secretCommand } from './secret';
 export { overcloud, type OvercloudIo } from './overcloud';
 export { parseOvercloud, parseLimit, planFor, selectHosts, type OvercloudRequest, type OvercloudVerb } from './overcloud-plan';
+export { physicalNetworkConfigure, renderApply, type PhysicalNetworkOptions } from './physical-network';

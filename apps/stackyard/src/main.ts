@@ -9,6 +9,7 @@ import { secretCommand } from './secret';
 import { overcloud } from './overcloud';
 import { parseOvercloud } from './overcloud-plan';
 import { up } from './up';
+import { physicalNetworkConfigure } from './physical-network';
 
 const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environment E]] [--timeout SECONDS] [--json] [--keep] [--lab-latency-ms N] [--fail HOST:STEP]
        stackyard config import DIR [--environment E] [--site S] [--dry-run] [--json] [--inventory HOST:PORT]
@@ -56,6 +57,17 @@ const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environ
                  --limit is refused for diff, reconfigure, upgrade and destroy (they act on the whole site).
                  exit codes: 0 ok, 1 refused or failed, 2 timeout (--timeout, default 300 s) or still in progress,
                  3 service unreachable, 64 usage (also: no confirmation, a --limit that matches no host)
+       stackyard physical network configure --site S --switches FILE [--group G] [--display] [--enable-discovery | --disable-discovery]
+                 [--interface-limit NAME,... | --interface-description-limit DESC,...] [--json] [--network HOST:PORT]
+  physical network configure
+                 Kayobe's verb: the switch inventory in FILE (switches: {NAME: {switch_type, group, ansible_host,
+                 switch_config, switch_interface_config, ...}}) rendered per switch (arista, dellos10, junos, nvue),
+                 each port's VLANs derived from the site's hosts cabled to it (LLDP), and applied by the network
+                 service's switch executor. --display prints what would be applied and applies nothing. --group:
+                 switches (default), mgmt-switches, ctl-switches or hs-switches. Asks a running network service
+                 (--network, default $STACKYARD_NETWORK). Host/NIC notes go to stderr.
+                 exit codes: 0 rendered or applied, 1 rejected (nothing applied) or a switch failed, 3 network
+                 service unreachable, 64 usage
        stackyard secret keygen | secret seal --key-file FILE
   secret         keygen prints a new key for BMC_CREDENTIALS_KEY_FILE; seal reads one secret on stdin and prints it
                  sealed (enc:v1:...) for a BMC credentials file. Nothing is sent anywhere.`;
@@ -80,6 +92,13 @@ async function main(argv: string[]): Promise<number> {
         yes: { type: 'boolean', default: false },
         release: { type: 'string' },
         'key-file': { type: 'string' },
+        switches: { type: 'string' },
+        group: { type: 'string' },
+        display: { type: 'boolean', default: false },
+        'enable-discovery': { type: 'boolean', default: false },
+        'disable-discovery': { type: 'boolean', default: false },
+        'interface-limit': { type: 'string' },
+        'interface-description-limit': { type: 'string' },
         wait: { type: 'boolean', default: false },
         'until-done': { type: 'boolean', default: false },
         timeout: { type: 'string', default: '300' },
@@ -143,6 +162,44 @@ async function main(argv: string[]): Promise<number> {
       return 64;
     }
     return overcloud(parsed.request, {
+      token: env['STACKYARD_TOKEN'] || undefined,
+      out: (l) => process.stdout.write(`${l}\n`),
+      err: (l) => process.stderr.write(`${l}\n`),
+    });
+  }
+  if (cmd === 'physical') {
+    const v = args.values;
+    const verb = args.positionals.slice(1).join(' ');
+    if (verb !== 'network configure') {
+      process.stderr.write(`stackyard: expected \`physical network configure\`, got \`physical ${verb}\`\n`);
+      return 64;
+    }
+    const site = v.site as string | undefined;
+    const switchesFile = v.switches as string | undefined;
+    if (!site || !switchesFile) {
+      process.stderr.write(`stackyard: physical network configure: missing ${!site ? '--site S' : '--switches FILE'}\n`);
+      return 64;
+    }
+    const network = (v.network as string | undefined) || env['STACKYARD_NETWORK'];
+    if (!network) {
+      process.stderr.write('stackyard: where is network? pass --network HOST:PORT or set STACKYARD_NETWORK (`stackyard up --keep` prints it)\n');
+      return 64;
+    }
+    if (!/^[^\s:]+:\d+$/.test(network)) {
+      process.stderr.write(`stackyard: --network must be HOST:PORT, got "${network}"\n`);
+      return 64;
+    }
+    return physicalNetworkConfigure({
+      site,
+      switchesFile,
+      group: (v.group as string | undefined) ?? '',
+      display: v.display as boolean,
+      enableDiscovery: v['enable-discovery'] as boolean,
+      disableDiscovery: v['disable-discovery'] as boolean,
+      interfaceLimit: v['interface-limit'] as string | undefined,
+      interfaceDescriptionLimit: v['interface-description-limit'] as string | undefined,
+      json: v.json as boolean,
+      network,
       token: env['STACKYARD_TOKEN'] || undefined,
       out: (l) => process.stdout.write(`${l}\n`),
       err: (l) => process.stderr.write(`${l}\n`),

@@ -6,7 +6,10 @@ import { LabApplier } from './adapters/lab/lab-applier';
 import { MongoAllocationRepository, MongoHostConfigRepository, MongoNetworkRepository } from './adapters/mongo/repositories';
 import { networkConsumers } from './adapters/nats/consumers';
 import { SshApplier } from './adapters/ssh/ssh-applier';
-import type { NetworkApplier } from './application/ports';
+import { LabSwitchExecutor } from './adapters/lab/lab-switch-executor';
+import { SshSwitchExecutor } from './adapters/ssh/ssh-switch-executor';
+import { PhysicalNetworkService } from './application/physical-network';
+import type { NetworkApplier, SwitchExecutor } from './application/ports';
 import type { NetworkConfig } from './config';
 import { DEFAULT_NETWORK_ENGINE } from './domain/render';
 
@@ -30,6 +33,20 @@ export function applierFor(config: NetworkConfig, log?: Logger): NetworkApplier 
   });
 }
 
+/** SWITCH_EXECUTOR: `lab` (switch configs kept in memory) or `ssh` (the vendor CLI on each switch's management address). */
+export function switchExecutorFor(config: NetworkConfig, log?: Logger): SwitchExecutor {
+  if (config.SWITCH_EXECUTOR !== 'ssh') return new LabSwitchExecutor();
+  return new SshSwitchExecutor({
+    user: config.SWITCH_SSH_USER,
+    keyFile: config.SWITCH_SSH_KEY_FILE ?? '',
+    port: config.SWITCH_SSH_PORT,
+    knownHosts: config.SWITCH_SSH_KNOWN_HOSTS,
+    connectTimeoutS: config.SWITCH_SSH_CONNECT_TIMEOUT_S,
+    commandTimeoutMs: config.SWITCH_SSH_COMMAND_TIMEOUT_MS,
+    log,
+  });
+}
+
 export function startNetwork(config: NetworkConfig, opts: { log?: Logger } = {}): Promise<RunningService> {
   return startService(
     'network',
@@ -37,14 +54,17 @@ export function startNetwork(config: NetworkConfig, opts: { log?: Logger } = {})
     async (kit) => {
       const allocations = new MongoAllocationRepository(kit.db);
       await allocations.ensureIndexes();
+      const networks = new MongoNetworkRepository(kit.store('networks', 'network'));
+      const configs = new MongoHostConfigRepository(kit.store('host_configs', 'host network config'));
       const svc = new NetworkService(
-        new MongoNetworkRepository(kit.store('networks', 'network')),
+        networks,
         allocations,
-        new MongoHostConfigRepository(kit.store('host_configs', 'host network config')),
+        configs,
         applierFor(config, kit.log.child({ component: 'ssh-applier' })),
         { filePrefix: config.NETWORKD_FILE_PREFIX, kollaStrict: config.KOLLA_HOST_VARS_STRICT, engine: config.NETWORK_ENGINE },
       );
-      return { grpc: [networkGrpc(svc, kit.log)], consumers: networkConsumers(svc, config.MAX_HOSTS_IN_FLIGHT) };
+      const switches = new PhysicalNetworkService(networks, configs, switchExecutorFor(config, kit.log.child({ component: 'switch-executor' })));
+      return { grpc: [networkGrpc(svc, kit.log, switches)], consumers: networkConsumers(svc, config.MAX_HOSTS_IN_FLIGHT) };
     },
     opts,
   );

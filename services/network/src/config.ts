@@ -51,8 +51,31 @@ export const configSchema = baseConfigSchema
     NETWORK_APPLY_RELOAD_COMMAND: z.string().min(1).optional(),
     /** ssh applier: how long the host's expected addresses may take to appear after the reload. */
     NETWORK_APPLY_VERIFY_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+    /** How `physical network configure` reaches switches: `lab` (kept in memory) or `ssh` (the vendor CLI over the system OpenSSH client). */
+    SWITCH_EXECUTOR: z.enum(['lab', 'ssh']).default('lab'),
+    /** ssh switch executor: the login user on every switch (Kayobe's switch `ansible_user`). */
+    SWITCH_SSH_USER: z.string().regex(/^[a-z_][a-z0-9_.-]*$/i, 'a user name').default('admin'),
+    /** ssh switch executor: private key file (required with SWITCH_EXECUTOR=ssh); only its path is used. */
+    SWITCH_SSH_KEY_FILE: z.string().optional(),
+    SWITCH_SSH_PORT: z.coerce.number().int().min(1).max(65535).default(22),
+    /** As NETWORK_SSH_KNOWN_HOSTS, for switches. */
+    SWITCH_SSH_KNOWN_HOSTS: z.string().regex(KNOWN_HOSTS, 'accept-new, accept-new:<absolute file> or an absolute file').default('accept-new'),
+    SWITCH_SSH_CONNECT_TIMEOUT_S: z.coerce.number().int().positive().default(10),
+    /** One switch's whole session (configure, commit) is killed after this long: HostUnreachable. */
+    SWITCH_SSH_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
   })
   .superRefine((c, ctx) => {
+    if (c.SWITCH_EXECUTOR === 'ssh') {
+      if (!c.SWITCH_SSH_KEY_FILE) {
+        ctx.addIssue({ code: 'custom', path: ['SWITCH_SSH_KEY_FILE'], message: 'required when SWITCH_EXECUTOR=ssh (the private key the service logs in to switches with)' });
+      } else if (!isFile(c.SWITCH_SSH_KEY_FILE)) {
+        ctx.addIssue({ code: 'custom', path: ['SWITCH_SSH_KEY_FILE'], message: `no such file: ${c.SWITCH_SSH_KEY_FILE} (SWITCH_EXECUTOR=ssh needs a readable private key file)` });
+      }
+      const skh = c.SWITCH_SSH_KNOWN_HOSTS;
+      if (KNOWN_HOSTS.test(skh) && !skh.startsWith('accept-new') && !isFile(skh)) {
+        ctx.addIssue({ code: 'custom', path: ['SWITCH_SSH_KNOWN_HOSTS'], message: `no such file: ${skh} (use accept-new to learn host keys on first contact)` });
+      }
+    }
     if (c.NETWORK_APPLIER !== 'ssh') return;
     if (!c.NETWORK_SSH_KEY_FILE) {
       ctx.addIssue({ code: 'custom', path: ['NETWORK_SSH_KEY_FILE'], message: 'required when NETWORK_APPLIER=ssh (the private key the service logs in to hosts with)' });

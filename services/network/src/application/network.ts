@@ -10,7 +10,7 @@ import { KayobeConfigError } from '../domain/kayobe/errors';
 import { validateAllocations } from '../domain/kayobe/validate';
 import { allocatesAddresses, fieldOf, kayobeAttrsOf, lowestFree, networkIssues, siteIssues, validateNetwork, type NetworkData, type NetworkIssue } from '../domain/network';
 import { DEFAULT_NETWORK_ENGINE, renderHostNetwork, toKayobeHost, type Attachment, type NetworkEngine } from '../domain/render';
-import { kollaHostVarsFor, siteRoles } from '../domain/roles';
+import { attachedNetworks, kollaHostVarsFor, siteRoles } from '../domain/roles';
 import type { AllocationRecord, AllocationRepository, HostConfigRepository, NetworkApplier, NetworkRepository } from './ports';
 
 export const SERVICE = 'network';
@@ -174,7 +174,7 @@ export class NetworkService {
     try {
       const siteNets = await this.networks.list(host.siteId);
       const adminName = siteRoles(siteNets).admin_oc_net_name;
-      const admin = siteNets.find((n) => n.name === adminName && n.groups.some((g) => host.groups.includes(g)) && allocatesAddresses(n));
+      const admin = attachedNetworks(siteNets, host.groups).find((n) => n.name === adminName && allocatesAddresses(n));
       const address = admin ? await this.allocate(admin, host.hostId, host.name) : '';
       const data = admin
         ? { host, network: admin.name, address, prefixLength: Number(admin.cidr.split('/')[1]), gateway: admin.gateway, mtu: admin.mtu, vlan: admin.vlan, nameservers: [], nics: [...nics] }
@@ -238,7 +238,7 @@ export class NetworkService {
   private async configure(host: HostRef, nics: readonly Nic[], env: Envelope, ctx: StepCtx, version: number | undefined): Promise<'applied' | 'duplicate'> {
     try {
       const siteNets = await this.networks.list(host.siteId);
-      const nets = siteNets.filter((n) => n.groups.some((g) => host.groups.includes(g)));
+      const nets = attachedNetworks(siteNets, host.groups);
       if (nets.length === 0) {
         throw new StepFailedError('NoNetworkForHost', `no network of site ${host.siteId} is attached to groups ${host.groups.join(', ')}`, false);
       }
@@ -264,7 +264,7 @@ export class NetworkService {
         },
         cause: env,
       });
-      const w = await this.configs.save({ host, allocations, files, state: 'configured', kolla }, version, [event], ctx.appliedKey);
+      const w = await this.configs.save({ host, allocations, files, state: 'configured', kolla, nics }, version, [event], ctx.appliedKey);
       return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
     } catch (e) {
       if (isRetryable(e) && !ctx.lastAttempt) throw e;

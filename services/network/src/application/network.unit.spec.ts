@@ -92,6 +92,9 @@ class FakeHostConfigRepository implements HostConfigRepository {
   get(hostId: string) {
     return this.store.get(hostId);
   }
+  async listSite(siteId: string) {
+    return (await this.store.find((d) => d.host.siteId === siteId)).map((r) => r.data);
+  }
   save(cfg: HostConfigData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
     return version === undefined
       ? this.store.create(cfg.host.hostId, cfg, { events, appliedKey })
@@ -343,6 +346,8 @@ describe('NetworkService.onNodeProvisioned', () => {
       ],
       files: expectedFiles,
       kolla: KOLLA,
+      // Kept for `physical network configure` (LLDP neighbours of inspection).
+      nics: [nic('eno1'), nic('eno2')],
     });
   });
 

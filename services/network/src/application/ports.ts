@@ -3,6 +3,7 @@ import type { HostRef, Nic } from '@stackyard/proto/inventory/v1/inventory';
 import type { RenderedFile } from '@stackyard/proto/network/v1/network';
 import type { KollaHostVarsView } from '../domain/roles';
 import type { NetworkData } from '../domain/network';
+import type { SwitchType } from '../domain/switches';
 
 export type Write = { readonly outcome: 'written'; readonly version: number } | { readonly outcome: 'duplicate' };
 
@@ -57,6 +58,8 @@ export interface HostConfigData {
 
 export interface HostConfigRepository {
   get(hostId: string): Promise<{ data: HostConfigData; version: number } | null>;
+  /** Every host config of a site (any state). */
+  listSite(siteId: string): Promise<HostConfigData[]>;
   save(cfg: HostConfigData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write>;
 }
 
@@ -69,4 +72,29 @@ export interface NetworkApplier {
    * host), absent when no admin network gives this host an address.
    */
   apply(host: HostRef, files: readonly RenderedFile[], addresses: readonly string[], adminAddress?: string): Promise<void>;
+}
+
+/** A switch the executor configures. */
+export interface SwitchTarget {
+  readonly siteId: string;
+  readonly name: string;
+  readonly type: SwitchType;
+  /** Where its management CLI is reached: the inventory's `ansible_host`, else the switch name. */
+  readonly address: string;
+}
+
+/**
+ * `changed`/`unchanged`: applied, and the executor knows whether the switch's configuration changed;
+ * `applied`: pushed and committed, the executor cannot tell. `output`: what the switch said.
+ */
+export interface SwitchApplyResult {
+  readonly outcome: 'changed' | 'unchanged' | 'applied';
+  readonly output: string;
+}
+
+/** Applies rendered switch configuration (`ssh`: the vendor's CLI over ssh; `lab`: kept in memory). */
+export interface SwitchExecutor {
+  readonly name: string;
+  /** Rejects (StepFailedError) when the switch cannot be reached or refuses the configuration. */
+  apply(target: SwitchTarget, config: string): Promise<SwitchApplyResult>;
 }

@@ -2,8 +2,9 @@ import { ValidationError } from '@stackyard/errors';
 import { unary } from '@stackyard/grpc';
 import type { Logger } from '@stackyard/telemetry';
 import { Severity, type KayobeAttributes, type KollaHostVars, type Network, type ValidationIssue } from '@stackyard/proto/network/v1/network';
-import { NetworkServiceService, type NetworkServiceServer } from '@stackyard/proto/network/v1/network_service';
+import { NetworkServiceService, SwitchApplyOutcome, type NetworkServiceServer } from '@stackyard/proto/network/v1/network_service';
 import type { NetworkService } from '../../application/network';
+import type { PhysicalNetworkService, SwitchResult } from '../../application/physical-network';
 import type { KollaHostVarsView } from '../../domain/roles';
 import type { NetworkData, NetworkIssue, NetworkKayobe } from '../../domain/network';
 import { formatIp } from '../../domain/ipv4';
@@ -147,7 +148,15 @@ const issueToProto = (i: NetworkIssue): ValidationIssue => ({
 
 const kollaToProto = (k: KollaHostVarsView | undefined): KollaHostVars | undefined => (k ? { vars: { ...k.vars }, problems: [...k.problems] } : undefined);
 
-export function networkGrpc(svc: NetworkService, log: Logger) {
+const OUTCOMES: Readonly<Record<SwitchResult['outcome'], SwitchApplyOutcome>> = {
+  display: SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_UNSPECIFIED,
+  changed: SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_CHANGED,
+  unchanged: SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_UNCHANGED,
+  applied: SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_APPLIED,
+  failed: SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_FAILED,
+};
+
+export function networkGrpc(svc: NetworkService, log: Logger, switches: PhysicalNetworkService) {
   const impl: NetworkServiceServer = {
     defineNetwork: unary(log, async (req) => {
       const r = await svc.defineNetwork(fromProto(req.network));
@@ -179,6 +188,31 @@ export function networkGrpc(svc: NetworkService, log: Logger) {
         imported: r.imported.length,
         unchanged: r.unchanged.length,
         allocations: [...r.imported, ...r.unchanged].map((a) => ({ siteId: a.siteId, network: a.network, hostId: a.hostId, address: formatIp(a.address) })),
+      };
+    }),
+    configurePhysicalNetwork: unary(log, async (req) => {
+      const r = await switches.configure(req);
+      return {
+        switches: r.switches.map((s) => ({
+          name: s.name,
+          switchType: s.type,
+          group: s.group,
+          config: s.config,
+          interfaces: s.interfaces.map((i) => ({
+            name: i.name,
+            description: i.description,
+            host: i.host,
+            hostNic: i.nic,
+            nativeVlan: i.nativeVlan,
+            taggedVlans: [...i.taggedVlans],
+            networks: [...i.networks],
+          })),
+          outcome: OUTCOMES[s.outcome],
+          message: s.message,
+        })),
+        display: r.display,
+        notes: [...r.notes],
+        executor: r.executor,
       };
     }),
   };

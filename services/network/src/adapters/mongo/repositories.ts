@@ -134,6 +134,10 @@ export class MongoHostConfigRepository implements HostConfigRepository {
   get(hostId: string) {
     return this.store.get(hostId);
   }
+  async listSite(siteId: string): Promise<HostConfigData[]> {
+    const rows = await this.store.find({ 'data.host.siteId': siteId } as Filter<AggregateDoc<CfgDoc>>, { sort: { aggId: 1 } });
+    return rows.map((r) => r.data);
+  }
   save(cfg: HostConfigData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
     return this.store.save(cfg.host.hostId, version, { ...cfg }, { events, appliedKey });
   }

@@ -4,3 +4,4 @@ export * from './validate';
 export * from './vlans';
 export * from './plan';
 export * from './render';
+export * from './cabling';

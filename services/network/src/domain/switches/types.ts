@@ -29,6 +29,8 @@ export interface SwitchDefinition {
   readonly name: string;
   readonly group: SwitchGroup | null;
   readonly switch_type: SwitchType;
+  /** Kayobe's `ansible_host`: where the switch's management CLI is reached (the name when absent). */
+  readonly ansible_host?: string;
   readonly switch_config: readonly string[];
   readonly switch_interface_config: SwitchInterfaceConfigMap;
   /** Overlaid with --enable-discovery. Keys present replace description/config (Ansible combine). */

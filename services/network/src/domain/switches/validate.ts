@@ -25,6 +25,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const SWITCH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A host name, IPv4 or IPv6 address; never an ssh option (no leading `-`). */
+const MGMT_HOST = /^[A-Za-z0-9][A-Za-z0-9.:_-]*$/;
 const INTERFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9:./_-]*$/;
 
 function configLines(v: unknown, field: string): string[] {
@@ -76,10 +78,10 @@ export function parseSwitchType(v: unknown, field: string): SwitchType {
   throw new ValidationError(field, UNKNOWN_SWITCH_TYPE_MESSAGE);
 }
 
-const KNOWN_SWITCH_KEYS = new Set(['group', 'switch_type', 'switch_config', 'switch_interface_config', 'switch_interface_config_enable_discovery', 'switch_interface_config_disable_discovery']);
+const KNOWN_SWITCH_KEYS = new Set(['group', 'ansible_host', 'switch_type', 'switch_config', 'switch_interface_config', 'switch_interface_config_enable_discovery', 'switch_interface_config_disable_discovery']);
 
 /**
- * Parses `{switches: {<name>: {group?, switch_type, switch_config?, switch_interface_config?,
+ * Parses `{switches: {<name>: {group?, ansible_host?, switch_type, switch_config?, switch_interface_config?,
  * switch_interface_config_enable_discovery?, switch_interface_config_disable_discovery?}}}`.
  * Switches and interfaces come out in natural name order.
  */
@@ -101,6 +103,10 @@ export function validateSwitchInventory(input: unknown): SwitchInventory {
       group = g as SwitchGroup;
     }
     const switch_type = parseSwitchType(s['switch_type'], `${f}.switch_type`);
+    const host = s['ansible_host'];
+    if (host !== undefined && host !== null && (typeof host !== 'string' || !MGMT_HOST.test(host))) {
+      throw new ValidationError(`${f}.ansible_host`, 'must be a host name or an IP address');
+    }
     const switch_config = configLines(s['switch_config'], `${f}.switch_config`);
     if (switch_type === 'junos') {
       switch_config.forEach((line, i) => {
@@ -125,6 +131,7 @@ export function validateSwitchInventory(input: unknown): SwitchInventory {
       name,
       group,
       switch_type,
+      ...(typeof host === 'string' ? { ansible_host: host } : {}),
       switch_config,
       switch_interface_config: full,
       switch_interface_config_enable_discovery: enable,

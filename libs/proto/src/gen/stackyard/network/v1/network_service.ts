@@ -24,6 +24,61 @@ export const protobufPackage = "stackyard.network.v1";
 
 export const protobufFileName = "stackyard/network/v1/network_service.proto";
 
+export enum SwitchApplyOutcome {
+  /** SWITCH_APPLY_OUTCOME_UNSPECIFIED - A dry run (`display`): nothing was applied. */
+  SWITCH_APPLY_OUTCOME_UNSPECIFIED = 0,
+  /** SWITCH_APPLY_OUTCOME_CHANGED - Applied; the switch's configuration changed. */
+  SWITCH_APPLY_OUTCOME_CHANGED = 1,
+  /** SWITCH_APPLY_OUTCOME_UNCHANGED - Applied; the switch already had this configuration. */
+  SWITCH_APPLY_OUTCOME_UNCHANGED = 2,
+  /** SWITCH_APPLY_OUTCOME_APPLIED - Pushed and committed; the executor cannot tell whether anything changed. */
+  SWITCH_APPLY_OUTCOME_APPLIED = 3,
+  SWITCH_APPLY_OUTCOME_FAILED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function switchApplyOutcomeFromJSON(object: any): SwitchApplyOutcome {
+  switch (object) {
+    case 0:
+    case "SWITCH_APPLY_OUTCOME_UNSPECIFIED":
+      return SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "SWITCH_APPLY_OUTCOME_CHANGED":
+      return SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_CHANGED;
+    case 2:
+    case "SWITCH_APPLY_OUTCOME_UNCHANGED":
+      return SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_UNCHANGED;
+    case 3:
+    case "SWITCH_APPLY_OUTCOME_APPLIED":
+      return SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_APPLIED;
+    case 4:
+    case "SWITCH_APPLY_OUTCOME_FAILED":
+      return SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SwitchApplyOutcome.UNRECOGNIZED;
+  }
+}
+
+export function switchApplyOutcomeToJSON(object: SwitchApplyOutcome): string {
+  switch (object) {
+    case SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_UNSPECIFIED:
+      return "SWITCH_APPLY_OUTCOME_UNSPECIFIED";
+    case SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_CHANGED:
+      return "SWITCH_APPLY_OUTCOME_CHANGED";
+    case SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_UNCHANGED:
+      return "SWITCH_APPLY_OUTCOME_UNCHANGED";
+    case SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_APPLIED:
+      return "SWITCH_APPLY_OUTCOME_APPLIED";
+    case SwitchApplyOutcome.SWITCH_APPLY_OUTCOME_FAILED:
+      return "SWITCH_APPLY_OUTCOME_FAILED";
+    case SwitchApplyOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface DefineNetworkRequest {
   network: Network | undefined;
 }
@@ -91,6 +146,68 @@ export interface ImportAllocationsResponse {
   /** Entries already present with the same address. */
   unchanged: number;
   allocations: Allocation[];
+}
+
+export interface ConfigurePhysicalNetworkRequest {
+  siteId: string;
+  /**
+   * The switch inventory: `switches: {<name>: {switch_type, group?, ansible_host?, switch_config?,
+   * switch_interface_config?, switch_interface_config_enable_discovery?,
+   * switch_interface_config_disable_discovery?}}` (YAML or JSON).
+   */
+  switchesYaml: string;
+  /** `--group`: switches (all, the default when empty), mgmt-switches, ctl-switches or hs-switches. */
+  group: string;
+  /** `--display`: render what would be applied; apply nothing. */
+  display: boolean;
+  enableDiscovery: boolean;
+  disableDiscovery: boolean;
+  /** `--interface-limit`: comma-separated interface names. Mutually exclusive with the next one. */
+  interfaceLimit?:
+    | string
+    | undefined;
+  /** `--interface-description-limit`: comma-separated interface descriptions. */
+  interfaceDescriptionLimit?: string | undefined;
+}
+
+export interface ConfigurePhysicalNetworkResponse {
+  /** One per selected switch, in natural name order. */
+  switches: SwitchConfigResult[];
+  /** The `--display` text of every selected switch (set whether or not this was a dry run). */
+  display: string;
+  /** Hosts, NICs or networks that could not be placed on a switch port, and why. */
+  notes: string[];
+  /** The executor that applied (`lab` or `ssh`); empty for a dry run. */
+  executor: string;
+}
+
+export interface SwitchConfigResult {
+  name: string;
+  /** arista, dellos10, junos or nvue. */
+  switchType: string;
+  /** The switch's inventory group (empty: only in `switches`). */
+  group: string;
+  /** The rendered configuration text. */
+  config: string;
+  /** The interfaces this configuration sets (after the discovery overlay and the limits). */
+  interfaces: SwitchPortConfig[];
+  outcome: SwitchApplyOutcome;
+  /** Why it failed, or what the switch said. */
+  message: string;
+}
+
+export interface SwitchPortConfig {
+  name: string;
+  description: string;
+  /** The host cabled to the port (from LLDP), empty when none. */
+  host: string;
+  /** 0: none. */
+  nativeVlan: number;
+  taggedVlans: number[];
+  /** The networks of those VLANs, native first. */
+  networks: string[];
+  /** The host's NIC cabled to the port. */
+  hostNic: string;
 }
 
 function createBaseDefineNetworkRequest(): DefineNetworkRequest {
@@ -1189,6 +1306,707 @@ export const ImportAllocationsResponse: MessageFns<ImportAllocationsResponse> = 
   },
 };
 
+function createBaseConfigurePhysicalNetworkRequest(): ConfigurePhysicalNetworkRequest {
+  return {
+    siteId: "",
+    switchesYaml: "",
+    group: "",
+    display: false,
+    enableDiscovery: false,
+    disableDiscovery: false,
+    interfaceLimit: undefined,
+    interfaceDescriptionLimit: undefined,
+  };
+}
+
+export const ConfigurePhysicalNetworkRequest: MessageFns<ConfigurePhysicalNetworkRequest> = {
+  encode(message: ConfigurePhysicalNetworkRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.switchesYaml !== "") {
+      writer.uint32(18).string(message.switchesYaml);
+    }
+    if (message.group !== "") {
+      writer.uint32(26).string(message.group);
+    }
+    if (message.display !== false) {
+      writer.uint32(32).bool(message.display);
+    }
+    if (message.enableDiscovery !== false) {
+      writer.uint32(40).bool(message.enableDiscovery);
+    }
+    if (message.disableDiscovery !== false) {
+      writer.uint32(48).bool(message.disableDiscovery);
+    }
+    if (message.interfaceLimit !== undefined) {
+      writer.uint32(58).string(message.interfaceLimit);
+    }
+    if (message.interfaceDescriptionLimit !== undefined) {
+      writer.uint32(66).string(message.interfaceDescriptionLimit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigurePhysicalNetworkRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigurePhysicalNetworkRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.switchesYaml = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.display = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.enableDiscovery = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.disableDiscovery = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.interfaceLimit = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.interfaceDescriptionLimit = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigurePhysicalNetworkRequest {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      switchesYaml: isSet(object.switchesYaml)
+        ? globalThis.String(object.switchesYaml)
+        : isSet(object.switches_yaml)
+        ? globalThis.String(object.switches_yaml)
+        : "",
+      group: isSet(object.group) ? globalThis.String(object.group) : "",
+      display: isSet(object.display) ? globalThis.Boolean(object.display) : false,
+      enableDiscovery: isSet(object.enableDiscovery)
+        ? globalThis.Boolean(object.enableDiscovery)
+        : isSet(object.enable_discovery)
+        ? globalThis.Boolean(object.enable_discovery)
+        : false,
+      disableDiscovery: isSet(object.disableDiscovery)
+        ? globalThis.Boolean(object.disableDiscovery)
+        : isSet(object.disable_discovery)
+        ? globalThis.Boolean(object.disable_discovery)
+        : false,
+      interfaceLimit: isSet(object.interfaceLimit)
+        ? globalThis.String(object.interfaceLimit)
+        : isSet(object.interface_limit)
+        ? globalThis.String(object.interface_limit)
+        : undefined,
+      interfaceDescriptionLimit: isSet(object.interfaceDescriptionLimit)
+        ? globalThis.String(object.interfaceDescriptionLimit)
+        : isSet(object.interface_description_limit)
+        ? globalThis.String(object.interface_description_limit)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ConfigurePhysicalNetworkRequest): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.switchesYaml !== "") {
+      obj.switchesYaml = message.switchesYaml;
+    }
+    if (message.group !== "") {
+      obj.group = message.group;
+    }
+    if (message.display !== false) {
+      obj.display = message.display;
+    }
+    if (message.enableDiscovery !== false) {
+      obj.enableDiscovery = message.enableDiscovery;
+    }
+    if (message.disableDiscovery !== false) {
+      obj.disableDiscovery = message.disableDiscovery;
+    }
+    if (message.interfaceLimit !== undefined) {
+      obj.interfaceLimit = message.interfaceLimit;
+    }
+    if (message.interfaceDescriptionLimit !== undefined) {
+      obj.interfaceDescriptionLimit = message.interfaceDescriptionLimit;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfigurePhysicalNetworkRequest>, I>>(base?: I): ConfigurePhysicalNetworkRequest {
+    return ConfigurePhysicalNetworkRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfigurePhysicalNetworkRequest>, I>>(
+    object: I,
+  ): ConfigurePhysicalNetworkRequest {
+    const message = createBaseConfigurePhysicalNetworkRequest();
+    message.siteId = object.siteId ?? "";
+    message.switchesYaml = object.switchesYaml ?? "";
+    message.group = object.group ?? "";
+    message.display = object.display ?? false;
+    message.enableDiscovery = object.enableDiscovery ?? false;
+    message.disableDiscovery = object.disableDiscovery ?? false;
+    message.interfaceLimit = object.interfaceLimit ?? undefined;
+    message.interfaceDescriptionLimit = object.interfaceDescriptionLimit ?? undefined;
+    return message;
+  },
+};
+
+function createBaseConfigurePhysicalNetworkResponse(): ConfigurePhysicalNetworkResponse {
+  return { switches: [], display: "", notes: [], executor: "" };
+}
+
+export const ConfigurePhysicalNetworkResponse: MessageFns<ConfigurePhysicalNetworkResponse> = {
+  encode(message: ConfigurePhysicalNetworkResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.switches) {
+      SwitchConfigResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.display !== "") {
+      writer.uint32(18).string(message.display);
+    }
+    for (const v of message.notes) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.executor !== "") {
+      writer.uint32(34).string(message.executor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigurePhysicalNetworkResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigurePhysicalNetworkResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.switches.push(SwitchConfigResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.display = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.notes.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.executor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigurePhysicalNetworkResponse {
+    return {
+      switches: globalThis.Array.isArray(object?.switches)
+        ? object.switches.map((e: any) => SwitchConfigResult.fromJSON(e))
+        : [],
+      display: isSet(object.display) ? globalThis.String(object.display) : "",
+      notes: globalThis.Array.isArray(object?.notes) ? object.notes.map((e: any) => globalThis.String(e)) : [],
+      executor: isSet(object.executor) ? globalThis.String(object.executor) : "",
+    };
+  },
+
+  toJSON(message: ConfigurePhysicalNetworkResponse): unknown {
+    const obj: any = {};
+    if (message.switches?.length) {
+      obj.switches = message.switches.map((e) => SwitchConfigResult.toJSON(e));
+    }
+    if (message.display !== "") {
+      obj.display = message.display;
+    }
+    if (message.notes?.length) {
+      obj.notes = message.notes;
+    }
+    if (message.executor !== "") {
+      obj.executor = message.executor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfigurePhysicalNetworkResponse>, I>>(
+    base?: I,
+  ): ConfigurePhysicalNetworkResponse {
+    return ConfigurePhysicalNetworkResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfigurePhysicalNetworkResponse>, I>>(
+    object: I,
+  ): ConfigurePhysicalNetworkResponse {
+    const message = createBaseConfigurePhysicalNetworkResponse();
+    message.switches = object.switches?.map((e) => SwitchConfigResult.fromPartial(e)) || [];
+    message.display = object.display ?? "";
+    message.notes = object.notes?.map((e) => e) || [];
+    message.executor = object.executor ?? "";
+    return message;
+  },
+};
+
+function createBaseSwitchConfigResult(): SwitchConfigResult {
+  return { name: "", switchType: "", group: "", config: "", interfaces: [], outcome: 0, message: "" };
+}
+
+export const SwitchConfigResult: MessageFns<SwitchConfigResult> = {
+  encode(message: SwitchConfigResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.switchType !== "") {
+      writer.uint32(18).string(message.switchType);
+    }
+    if (message.group !== "") {
+      writer.uint32(26).string(message.group);
+    }
+    if (message.config !== "") {
+      writer.uint32(34).string(message.config);
+    }
+    for (const v of message.interfaces) {
+      SwitchPortConfig.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(48).int32(message.outcome);
+    }
+    if (message.message !== "") {
+      writer.uint32(58).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwitchConfigResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwitchConfigResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.switchType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.config = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.interfaces.push(SwitchPortConfig.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SwitchConfigResult {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      switchType: isSet(object.switchType)
+        ? globalThis.String(object.switchType)
+        : isSet(object.switch_type)
+        ? globalThis.String(object.switch_type)
+        : "",
+      group: isSet(object.group) ? globalThis.String(object.group) : "",
+      config: isSet(object.config) ? globalThis.String(object.config) : "",
+      interfaces: globalThis.Array.isArray(object?.interfaces)
+        ? object.interfaces.map((e: any) => SwitchPortConfig.fromJSON(e))
+        : [],
+      outcome: isSet(object.outcome) ? switchApplyOutcomeFromJSON(object.outcome) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: SwitchConfigResult): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.switchType !== "") {
+      obj.switchType = message.switchType;
+    }
+    if (message.group !== "") {
+      obj.group = message.group;
+    }
+    if (message.config !== "") {
+      obj.config = message.config;
+    }
+    if (message.interfaces?.length) {
+      obj.interfaces = message.interfaces.map((e) => SwitchPortConfig.toJSON(e));
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = switchApplyOutcomeToJSON(message.outcome);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SwitchConfigResult>, I>>(base?: I): SwitchConfigResult {
+    return SwitchConfigResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SwitchConfigResult>, I>>(object: I): SwitchConfigResult {
+    const message = createBaseSwitchConfigResult();
+    message.name = object.name ?? "";
+    message.switchType = object.switchType ?? "";
+    message.group = object.group ?? "";
+    message.config = object.config ?? "";
+    message.interfaces = object.interfaces?.map((e) => SwitchPortConfig.fromPartial(e)) || [];
+    message.outcome = object.outcome ?? 0;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseSwitchPortConfig(): SwitchPortConfig {
+  return { name: "", description: "", host: "", nativeVlan: 0, taggedVlans: [], networks: [], hostNic: "" };
+}
+
+export const SwitchPortConfig: MessageFns<SwitchPortConfig> = {
+  encode(message: SwitchPortConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.host !== "") {
+      writer.uint32(26).string(message.host);
+    }
+    if (message.nativeVlan !== 0) {
+      writer.uint32(32).uint32(message.nativeVlan);
+    }
+    if (message.taggedVlans.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.taggedVlans) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    for (const v of message.networks) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.hostNic !== "") {
+      writer.uint32(58).string(message.hostNic);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwitchPortConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwitchPortConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.nativeVlan = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.taggedVlans.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.taggedVlans.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.networks.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.hostNic = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SwitchPortConfig {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      host: isSet(object.host) ? globalThis.String(object.host) : "",
+      nativeVlan: isSet(object.nativeVlan)
+        ? globalThis.Number(object.nativeVlan)
+        : isSet(object.native_vlan)
+        ? globalThis.Number(object.native_vlan)
+        : 0,
+      taggedVlans: globalThis.Array.isArray(object?.taggedVlans)
+        ? object.taggedVlans.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.tagged_vlans)
+        ? object.tagged_vlans.map((e: any) => globalThis.Number(e))
+        : [],
+      networks: globalThis.Array.isArray(object?.networks) ? object.networks.map((e: any) => globalThis.String(e)) : [],
+      hostNic: isSet(object.hostNic)
+        ? globalThis.String(object.hostNic)
+        : isSet(object.host_nic)
+        ? globalThis.String(object.host_nic)
+        : "",
+    };
+  },
+
+  toJSON(message: SwitchPortConfig): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.host !== "") {
+      obj.host = message.host;
+    }
+    if (message.nativeVlan !== 0) {
+      obj.nativeVlan = Math.round(message.nativeVlan);
+    }
+    if (message.taggedVlans?.length) {
+      obj.taggedVlans = message.taggedVlans.map((e) => Math.round(e));
+    }
+    if (message.networks?.length) {
+      obj.networks = message.networks;
+    }
+    if (message.hostNic !== "") {
+      obj.hostNic = message.hostNic;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SwitchPortConfig>, I>>(base?: I): SwitchPortConfig {
+    return SwitchPortConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SwitchPortConfig>, I>>(object: I): SwitchPortConfig {
+    const message = createBaseSwitchPortConfig();
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.host = object.host ?? "";
+    message.nativeVlan = object.nativeVlan ?? 0;
+    message.taggedVlans = object.taggedVlans?.map((e) => e) || [];
+    message.networks = object.networks?.map((e) => e) || [];
+    message.hostNic = object.hostNic ?? "";
+    return message;
+  },
+};
+
 /** NetworkService owns networks, IP allocations and rendered host network configuration. */
 export type NetworkServiceService = typeof NetworkServiceService;
 export const NetworkServiceService = {
@@ -1267,6 +2085,25 @@ export const NetworkServiceService = {
       Buffer.from(ImportAllocationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportAllocationsResponse => ImportAllocationsResponse.decode(value),
   },
+  /**
+   * Kayobe's `physical network configure`: the switch inventory's configuration rendered per switch,
+   * with each port's VLAN membership derived from the networks of the host cabled to it (LLDP facts of
+   * inspection), then applied through the switch executor unless `display` is set. Any bad input
+   * (INVALID_ARGUMENT, the field named) applies nothing.
+   */
+  configurePhysicalNetwork: {
+    path: "/stackyard.network.v1.NetworkService/ConfigurePhysicalNetwork" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ConfigurePhysicalNetworkRequest): Buffer =>
+      Buffer.from(ConfigurePhysicalNetworkRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConfigurePhysicalNetworkRequest =>
+      ConfigurePhysicalNetworkRequest.decode(value),
+    responseSerialize: (value: ConfigurePhysicalNetworkResponse): Buffer =>
+      Buffer.from(ConfigurePhysicalNetworkResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConfigurePhysicalNetworkResponse =>
+      ConfigurePhysicalNetworkResponse.decode(value),
+  },
 } as const;
 
 export interface NetworkServiceServer extends UntypedServiceImplementation {
@@ -1280,6 +2117,13 @@ export interface NetworkServiceServer extends UntypedServiceImplementation {
   exportAllocations: handleUnaryCall<ExportAllocationsRequest, ExportAllocationsResponse>;
   /** Pre-seeds allocations from a network-allocation.yml: all of them or, on any conflict, none. */
   importAllocations: handleUnaryCall<ImportAllocationsRequest, ImportAllocationsResponse>;
+  /**
+   * Kayobe's `physical network configure`: the switch inventory's configuration rendered per switch,
+   * with each port's VLAN membership derived from the networks of the host cabled to it (LLDP facts of
+   * inspection), then applied through the switch executor unless `display` is set. Any bad input
+   * (INVALID_ARGUMENT, the field named) applies nothing.
+   */
+  configurePhysicalNetwork: handleUnaryCall<ConfigurePhysicalNetworkRequest, ConfigurePhysicalNetworkResponse>;
 }
 
 export interface NetworkServiceClient extends Client {
@@ -1390,6 +2234,27 @@ export interface NetworkServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportAllocationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Kayobe's `physical network configure`: the switch inventory's configuration rendered per switch,
+   * with each port's VLAN membership derived from the networks of the host cabled to it (LLDP facts of
+   * inspection), then applied through the switch executor unless `display` is set. Any bad input
+   * (INVALID_ARGUMENT, the field named) applies nothing.
+   */
+  configurePhysicalNetwork(
+    request: ConfigurePhysicalNetworkRequest,
+    callback: (error: ServiceError | null, response: ConfigurePhysicalNetworkResponse) => void,
+  ): ClientUnaryCall;
+  configurePhysicalNetwork(
+    request: ConfigurePhysicalNetworkRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConfigurePhysicalNetworkResponse) => void,
+  ): ClientUnaryCall;
+  configurePhysicalNetwork(
+    request: ConfigurePhysicalNetworkRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConfigurePhysicalNetworkResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -62,7 +62,8 @@ async function main() {
       await consumer.start();
       const site = `r${rate}`;
       const t0 = performance.now();
-      const inflight: Promise<void>[] = [];
+      // At most 64 publishes awaiting their acks; each frees its slot when acked (no bursts).
+      const inflight = new Set<Promise<void>>();
       for (let i = 0; i < N; i++) {
         const due = t0 + (i * 1000) / rate;
         const wait = due - performance.now();
@@ -70,8 +71,9 @@ async function main() {
         const env = newEvent({ type: Events.NodeEnrolled, site, entityId: `n${i}`, service: 'provisioning', data: { host: { hostId: `n${i}`, siteId: site, name: `n${i}`, groups: ['compute'] }, driver: 'lab' } });
         const wire = toWire(env);
         sentAt.set(env.id, performance.now());
-        inflight.push(publish({ ...wire, id: env.id }));
-        if (inflight.length >= 256) await Promise.all(inflight.splice(0));
+        while (inflight.size >= 64) await Promise.race(inflight);
+        const p: Promise<void> = publish({ ...wire, id: env.id }).finally(() => inflight.delete(p));
+        inflight.add(p);
       }
       await Promise.all(inflight);
       const published = performance.now();

@@ -207,7 +207,7 @@ describe('node saga end to end (real NATS JetStream + MongoDB-wire server)', () 
     await expectInvalid(net({ gateway: '10.5.0.15', allocationPoolStart: '10.5.0.10', allocationPoolEnd: '10.5.0.20' }), 'network.gateway');
     await expectInvalid(net({ vlan: 5000 }), 'network.vlan');
     await expectInvalid(net({ interface: 'a-very-long-interface-name' }), 'network.interface');
-    await expectInvalid(net({ groups: [] }), 'network.groups');
+    await expectInvalid(net({ groups: ['Not A Group'] }), 'network.groups[0]');
     const missing = await call(c.network, c.network.getNetwork, { siteId: site, name: 'storage' }).catch((e: { code: number }) => e);
     expect((missing as { code: number }).code).toBe(status.NOT_FOUND);
 

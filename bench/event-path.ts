@@ -37,10 +37,11 @@ async function main() {
     const publish = publisherFor(bus.js);
     console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
     console.log(`event path: publish (JetStream, msgID dedup) -> durable pull consumer handler; ${N} events per rate, consumer concurrency ${values.concurrency}`);
-    console.log('rate (ev/s)  achieved  p50 ms  p99 ms  max ms');
+    console.log('rate (ev/s)  achieved  p50 ms  p99 ms  max ms  publish ack p50/p99 ms');
     for (const rate of RATES) {
       const sentAt = new Map<string, number>();
       const latencies: number[] = [];
+      const acks: number[] = [];
       let resolveAll: () => void = () => undefined;
       const all = new Promise<void>((r) => (resolveAll = r));
       const durable = `bench-${rate}-${uuidv7().slice(-8)}`;
@@ -72,7 +73,11 @@ async function main() {
         const wire = toWire(env);
         sentAt.set(env.id, performance.now());
         while (inflight.size >= 64) await Promise.race(inflight);
-        const p: Promise<void> = publish({ ...wire, id: env.id }).finally(() => inflight.delete(p));
+        const sent = performance.now();
+        const p: Promise<void> = publish({ ...wire, id: env.id }).finally(() => {
+          acks.push(performance.now() - sent);
+          inflight.delete(p);
+        });
         inflight.add(p);
       }
       await Promise.all(inflight);
@@ -81,7 +86,7 @@ async function main() {
       await consumer.stop();
       const achieved = (N / (published - t0)) * 1000;
       console.log(
-        `${String(rate).padStart(11)}  ${achieved.toFixed(0).padStart(8)}  ${pct(latencies, 50).toFixed(1).padStart(6)}  ${pct(latencies, 99).toFixed(1).padStart(6)}  ${Math.max(...latencies).toFixed(1).padStart(6)}${latencies.length < N ? `  (only ${latencies.length}/${N} handled)` : ''}`,
+        `${String(rate).padStart(11)}  ${achieved.toFixed(0).padStart(8)}  ${pct(latencies, 50).toFixed(1).padStart(6)}  ${pct(latencies, 99).toFixed(1).padStart(6)}  ${Math.max(...latencies).toFixed(1).padStart(6)}  ${pct(acks, 50).toFixed(1)}/${pct(acks, 99).toFixed(1)}${latencies.length < N ? `  (only ${latencies.length}/${N} handled)` : ''}`,
       );
     }
   } finally {

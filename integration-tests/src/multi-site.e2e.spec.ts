@@ -154,7 +154,8 @@ describe('multi-site: leaf sites keep working while cut off and the hub catches 
     // Reconnect: the hub's sourced streams catch up and monitoring marks every site A node ready.
     topo.site(A).reconnect();
     const reconnectAt = Date.now();
-    await eventually(async () => ((await held(hubBus, `stackyard.${A}.deployment.>`)) === WARM + M ? true : undefined), 60_000, 'hub streams caught up with site A');
+    // Two deployment facts per node: host-prepared and deployed.
+    await eventually(async () => ((await held(hubBus, `stackyard.${A}.deployment.>`)) === 2 * (WARM + M) ? true : undefined), 60_000, 'hub streams caught up with site A');
     const streamsCaughtUpMs = Date.now() - reconnectAt;
     await eventually(async () => ((await hubReady(A)) === WARM + M ? true : undefined), 60_000, 'hub monitoring caught up with site A');
     const readyCaughtUpMs = Date.now() - reconnectAt;

@@ -52,6 +52,7 @@ describe('a service stopped mid-saga and restarted resumes the node (in process)
     expect(Object.values(counts).every((n) => n === 1)).toBe(true);
     expect(Object.keys(counts).map((k) => k.split('.').slice(2, 3).concat(k.split('.').slice(-1)).join('.')).sort()).toEqual([
       'deployment.deployed',
+      'deployment.host-prepared',
       'inventory.hardware-recorded',
       'inventory.registered',
       'inventory.updated',

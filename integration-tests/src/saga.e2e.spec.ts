@@ -90,6 +90,7 @@ describe('node saga end to end (real NATS JetStream + MongoDB-wire server)', () 
       'stackyard.e2e.network.host.e2e-cmp-01.admin-address-allocated': 1,
       'stackyard.e2e.provisioning.node.e2e-cmp-01.provisioned': 1,
       'stackyard.e2e.network.host.e2e-cmp-01.configured': 1,
+      'stackyard.e2e.deployment.node.e2e-cmp-01.host-prepared': 1,
       'stackyard.e2e.deployment.node.e2e-cmp-01.deployed': 1,
       'stackyard.e2e.monitoring.node.e2e-cmp-01.ready': 1,
       // inventory records the host READY (issue 3)

@@ -2,7 +2,7 @@ import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import { HostDeleted, HostHardwareRecorded, HostRecorded, HostRegistered, HostUpdated, ImportCompleted } from '@stackyard/proto/inventory/v1/events';
 import { NodeActionFinished, NodeActionRequested, NodeDeprovisioned, NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
 import { AddressesReleased, AdminAddressAllocated, NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
-import { DeployFailed, NodeDeploymentReleased, NodeDeploymentWaiting, NodeHealthChanged, ServicesDeployed, ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
+import { DeployFailed, HostPrepared, NodeDeploymentReleased, NodeDeploymentWaiting, NodeHealthChanged, ServicesDeployed, ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
 import { NodeAbortRequested, NodeDegraded, NodeReady, NodeRecovered, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { ValidationError } from '@stackyard/errors';
 import { filterFor, type Context } from './subjects';
@@ -71,6 +71,7 @@ export const Events = {
   NodeDeploymentWaiting: define('stackyard.deployment.v1.NodeDeploymentWaiting', NodeDeploymentWaiting, 'deployment', 'node', 'waiting'),
   NodeDeploymentReleased: define('stackyard.deployment.v1.NodeDeploymentReleased', NodeDeploymentReleased, 'deployment', 'node', 'released'),
   NodeHealthChanged: define('stackyard.deployment.v1.NodeHealthChanged', NodeHealthChanged, 'deployment', 'node', 'health-changed'),
+  HostPrepared: define('stackyard.deployment.v1.HostPrepared', HostPrepared, 'deployment', 'node', 'host-prepared'),
   NodeReady: define('stackyard.monitoring.v1.NodeReady', NodeReady, 'monitoring', 'node', 'ready'),
   NodeDegraded: define('stackyard.monitoring.v1.NodeDegraded', NodeDegraded, 'monitoring', 'node', 'degraded'),
   NodeRecovered: define('stackyard.monitoring.v1.NodeRecovered', NodeRecovered, 'monitoring', 'node', 'recovered'),

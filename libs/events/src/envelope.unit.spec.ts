@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '@stackyard/errors';
-import { DeployFailed, NodeDeploymentReleased, NodeDeploymentWaiting, NodeHealthChanged, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
+import { DeployFailed, HostPrepared, NodeDeploymentReleased, NodeDeploymentWaiting, NodeHealthChanged, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
 import { HostDeleted, HostHardwareRecorded, HostRecorded, HostRegistered, HostUpdated, ImportCompleted } from '@stackyard/proto/inventory/v1/events';
 import { NodeAbortRequested, NodeDegraded, NodeReady, NodeRecovered, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
@@ -75,6 +75,10 @@ const SAMPLES: Record<string, { service: string; data: unknown }> = {
   'stackyard.deployment.v1.NodeHealthChanged': {
     service: 'deployment',
     data: NodeHealthChanged.fromPartial({ host: ref, healthy: false, unhealthyContainers: [{ service: 'nova', name: 'nova_compute', healthy: false }], checkedAtMs: 1_741_064_767_089 }),
+  },
+  'stackyard.deployment.v1.HostPrepared': {
+    service: 'deployment',
+    data: HostPrepared.fromPartial({ host: ref, changed: ['file /etc/hosts', 'create user kolla'], unchangedCount: 3 }),
   },
   'stackyard.monitoring.v1.NodeDegraded': { service: 'monitoring', data: NodeDegraded.fromPartial({ host: ref, reasons: ['nova_compute (nova) unhealthy'] }) },
   'stackyard.monitoring.v1.NodeRecovered': { service: 'monitoring', data: NodeRecovered.fromPartial({ host: ref, degradedForMs: 90_000 }) },

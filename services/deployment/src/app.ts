@@ -5,7 +5,11 @@ import { HealthWatch } from './application/health-watch';
 import { SiteOperations } from './application/operations';
 import type { ContainerRuntime, OutputLine } from './application/ports';
 import type { KollaSettings } from './application/site-inputs';
+import { HostPrep, validateHostPrepSettings } from './application/host-prep';
 import { deploymentGrpc } from './adapters/grpc/handlers';
+import { LabHostPreparer } from './adapters/host-prep/lab-preparer';
+import { hostPrepSettings } from './adapters/host-prep/settings';
+import { SshHostPreparer } from './adapters/host-prep/ssh-preparer';
 import { LocalExecutor, SshExecutor } from './adapters/kolla-ansible/executor';
 import { KollaAnsibleRuntime } from './adapters/kolla-ansible/runtime';
 import { LabRuntime } from './adapters/lab/lab-runtime';
@@ -26,6 +30,27 @@ export function runtimeFor(config: DeploymentConfig, log: Logger): ContainerRunt
     executor,
     onLine: (ctx: { siteId: string; action: KollaAction }, l: OutputLine) => out.info({ site: ctx.siteId, action: ctx.action, stream: l.stream }, l.line),
   });
+}
+
+/** Host preparation chosen by `DEPLOY_HOST_PREP` (undefined: `none`), its settings read and checked at start. */
+export function hostPrepFor(config: DeploymentConfig, log: Logger): HostPrep | undefined {
+  if (config.DEPLOY_HOST_PREP === 'none') return undefined;
+  const settings = validateHostPrepSettings(hostPrepSettings(config));
+  const preparer =
+    config.DEPLOY_HOST_PREP === 'lab'
+      ? new LabHostPreparer(config.LAB_HOST_PREP_FAIL_HOSTS)
+      : new SshHostPreparer({
+          user: config.DEPLOY_HOST_PREP_SSH_USER,
+          keyFile: config.DEPLOY_HOST_PREP_SSH_KEY_FILE,
+          port: config.DEPLOY_HOST_PREP_SSH_PORT,
+          knownHosts: config.DEPLOY_HOST_PREP_SSH_KNOWN_HOSTS,
+          connectTimeoutS: 20,
+          commandTimeoutMs: 600_000,
+          sudo: config.DEPLOY_HOST_PREP_SSH_SUDO,
+          root: config.DEPLOY_HOST_PREP_ROOT,
+          log: log.child({ component: 'host-prep' }),
+        });
+  return new HostPrep(settings, preparer);
 }
 
 export function kollaSettings(config: DeploymentConfig): KollaSettings {
@@ -54,8 +79,9 @@ export async function startDeployment(config: DeploymentConfig, opts: { log?: Lo
       const ops = new SiteOperations(nodes, sites, rt, kollaSettings(config));
       const controllers = new MongoSiteControllerRepository(kit.store('site_controllers', 'site controller'));
       const policy = parseQuorumPolicy(config.DEPLOY_QUORUM);
-      const svc = new DeploymentService(nodes, rt, ops, { controllers, policy });
-      kit.log.info({ runtime: rt.name, quorum: config.DEPLOY_QUORUM, healthCheckIntervalMs: config.HEALTH_CHECK_INTERVAL_MS }, 'container runtime');
+      const prep = hostPrepFor(config, kit.log);
+      const svc = new DeploymentService(nodes, rt, ops, { controllers, policy }, prep);
+      kit.log.info({ runtime: rt.name, hostPrep: prep?.preparer.name ?? 'none', quorum: config.DEPLOY_QUORUM, healthCheckIntervalMs: config.HEALTH_CHECK_INTERVAL_MS }, 'container runtime');
       const watch = new HealthWatch(nodes, rt, { concurrency: config.HEALTH_CHECK_CONCURRENCY, log: kit.log.child({ component: 'health-watch' }) });
       watch.start(config.HEALTH_CHECK_INTERVAL_MS);
       return {

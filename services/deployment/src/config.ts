@@ -30,6 +30,32 @@ export const configSchema = baseConfigSchema
     KOLLA_BASE_DISTRO_VERSION: z.string().min(1).default('9'),
     KOLLA_INTERNAL_VIP_ADDRESS: z.string().ip().optional(),
     KOLLA_EXTERNAL_VIP_ADDRESS: z.string().ip().optional(),
+    /** Host preparation before the services deploy: `lab` (simulated), `ssh` (the system ssh client) or `none` (skipped). */
+    DEPLOY_HOST_PREP: z.enum(['lab', 'ssh', 'none']).default('lab'),
+    /** JSON or YAML file of host preparation variables keyed by Kayobe group (`all` first); see the README. */
+    HOST_PREP_FILE: z.string().default(''),
+    /** Defaults for every group (the file's groups override them). */
+    DEPLOY_HOST_PREP_OS_FAMILY: z.enum(['redhat', 'debian']).default('redhat'),
+    /** The kolla user (docker group, passwordless sudo); empty: no user managed by default. */
+    DEPLOY_HOST_PREP_KOLLA_USER: z.string().default('kolla'),
+    /** OpenSSH public keys authorised for the kolla user (comma separated). */
+    DEPLOY_HOST_PREP_SSH_KEYS: csv,
+    /** chrony servers (`server` lines); empty: chrony not managed. */
+    DEPLOY_HOST_PREP_NTP_SERVERS: csv,
+    DEPLOY_HOST_PREP_CONTAINER_ENGINE: z.enum(['docker', 'podman', 'none']).default('docker'),
+    DEPLOY_HOST_PREP_REGISTRY_MIRRORS: csv,
+    /** ssh host preparer: login, key file, port, known-hosts policy, sudo, root of the files. */
+    DEPLOY_HOST_PREP_SSH_USER: z.string().min(1).default('root'),
+    DEPLOY_HOST_PREP_SSH_KEY_FILE: z.string().default(''),
+    DEPLOY_HOST_PREP_SSH_PORT: z.coerce.number().int().min(1).max(65535).default(22),
+    DEPLOY_HOST_PREP_SSH_KNOWN_HOSTS: z.string().min(1).default('accept-new'),
+    DEPLOY_HOST_PREP_SSH_SUDO: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    DEPLOY_HOST_PREP_ROOT: z.string().startsWith('/').default('/'),
+    /** Lab host preparer: `<host>` always fails, `<host>:<n>` fails its first n attempts. */
+    LAB_HOST_PREP_FAIL_HOSTS: csv,
     /**
      * Quorum gating of the services step: non-control-plane nodes wait until this many of their site's
      * controllers are deployed. `majority` (default), `all`, a number, or `none` (no gating).
@@ -46,6 +72,7 @@ export const configSchema = baseConfigSchema
       }),
   })
   .superRefine((c, ctx) => {
+    if (c.DEPLOY_HOST_PREP === 'ssh' && !c.DEPLOY_HOST_PREP_SSH_KEY_FILE) ctx.addIssue({ code: 'custom', path: ['DEPLOY_HOST_PREP_SSH_KEY_FILE'], message: 'required when DEPLOY_HOST_PREP=ssh' });
     if (c.DEPLOY_RUNTIME !== 'kolla-ansible') return;
     if (!c.KOLLA_WORK_DIR) ctx.addIssue({ code: 'custom', path: ['KOLLA_WORK_DIR'], message: 'required when DEPLOY_RUNTIME=kolla-ansible' });
     else if (!c.KOLLA_WORK_DIR.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['KOLLA_WORK_DIR'], message: 'must be an absolute path' });

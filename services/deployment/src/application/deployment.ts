@@ -7,6 +7,7 @@ import type { NetworkConfigured } from '@stackyard/proto/network/v1/events';
 import type { NodeAbortRequested, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { placement } from '../domain/catalogue';
 import { MAJORITY, controlPlaneRole, gate, type ControllerView, type GateDecision, type QuorumPolicy } from '../domain/quorum';
+import { HostPrep, hostsEntries, targetAddress } from './host-prep';
 import type { SiteOperations } from './operations';
 import type { Address, ContainerRuntime, DeploymentWait, NodeDeploymentData, NodeDeploymentRepository, SiteControllerRepository, SiteInputs } from './ports';
 
@@ -34,6 +35,8 @@ export class DeploymentService {
     /** Generates and records the site's Kolla inputs, for runtimes that use them. */
     private readonly site?: SiteOperations,
     private readonly gating?: Gating,
+    /** Host preparation before the services deploy; without it the services deploy comes right after NetworkConfigured. */
+    private readonly hostPrep?: HostPrep,
   ) {
     this.policy = gating?.policy ?? MAJORITY;
   }
@@ -55,12 +58,32 @@ export class DeploymentService {
     // Waiting already (a redelivery, e.g. after a crash between the waiting write and its re-check).
     if (state === 'waiting') return this.reevaluate(host.hostId, env, '');
     const addresses: Address[] = env.data.allocations.map((a) => ({ network: a.network, address: a.address }));
+    return this.proceed(host, addresses, env, ctx, existing);
+  }
+
+  /**
+   * The step from host preparation on: prepares the host unless that is recorded as done (HostPrepared,
+   * written without the inbox key: the final write of the step has it), then the quorum gate, then the
+   * services deploy.
+   */
+  private async proceed(host: HostRef, addresses: Address[], env: Envelope, ctx: Ctx, existing: Existing | null): Promise<'applied' | 'duplicate'> {
+    if (this.hostPrep && !existing?.data.hostPrep) {
+      const p = await this.prepare(host, addresses, env, ctx, existing);
+      if (p.outcome !== 'prepared') return p.outcome;
+      existing = p.existing;
+    }
+    const state = existing?.data.state;
     if (this.gating && state !== 'deploying') {
       const decision = gate(host.groups, await this.controllersOf(host.siteId), this.policy);
       if (decision.action === 'wait') {
         const wait = waitOf(decision);
         const event = newEvent({ type: Events.NodeDeploymentWaiting, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, wait }, cause: env });
-        const w = await this.deployments.save({ host, state: 'waiting', containers: [], lastFailure: undefined, addresses, waiting: wait }, existing?.version, [event], ctx.appliedKey);
+        const w = await this.deployments.save(
+          { host, state: 'waiting', containers: [], lastFailure: undefined, addresses, waiting: wait, ...prepOf(existing) },
+          existing?.version,
+          [event],
+          ctx.appliedKey,
+        );
         if (w.outcome === 'duplicate') return 'duplicate';
         // A controller may have been deployed between the gate's read and this write, and its
         // re-evaluation may have missed this node: check again now that the node is recorded.
@@ -174,10 +197,57 @@ export class DeploymentService {
    * from the failure record (host and addresses). Anything else is not for this service.
    */
   async onRetryRequested(env: Envelope<NodeRetryRequested>, ctx: { appliedKey: string; lastAttempt: boolean }): Promise<'applied' | 'duplicate' | 'ignored'> {
-    if (env.data.step !== 'services' || !env.data.host) return 'ignored';
+    const step = env.data.step;
+    if ((step !== 'services' && step !== 'host-prep') || !env.data.host) return 'ignored';
     const existing = await this.deployments.get(env.data.host.hostId);
     if (!existing || existing.data.state !== 'failed') return 'ignored';
+    // A host-prep failure: prepares the host again, then the gate and the services deploy as after NetworkConfigured.
+    if (existing.data.lastFailure?.step === 'host-prep') {
+      const { hostPrep: _p, ...data } = existing.data;
+      return this.proceed(data.host, [...(data.addresses ?? [])], env, ctx, { data, version: existing.version });
+    }
+    if (step === 'host-prep') return 'ignored';
     return this.deploy(existing.data.host, existing.data.addresses ?? [], env, ctx, existing);
+  }
+
+  /**
+   * Host preparation: the spec of the host's groups, /etc/hosts from the site's internal addresses,
+   * planned against the host's state and applied. Success: `prepared` with the outcome and HostPrepared
+   * (no inbox key). A final failure: `failed` with DeployFailed (step `host-prep`) and the inbox key.
+   */
+  private async prepare(
+    host: HostRef,
+    addresses: Address[],
+    env: Envelope,
+    ctx: Ctx,
+    existing: Existing | null,
+  ): Promise<{ outcome: 'prepared'; existing: Existing } | { outcome: 'applied' | 'duplicate' }> {
+    const hostPrep = this.hostPrep!;
+    let outcome;
+    try {
+      const site = await this.deployments.listBySite(host.siteId);
+      const nodes = [{ host, addresses }, ...site.filter((n) => n.host.hostId !== host.hostId && n.state !== 'removed')];
+      outcome = await hostPrep.run({ host, address: targetAddress(addresses) }, hostsEntries(nodes));
+    } catch (e) {
+      if (isRetryable(e) && !ctx.lastAttempt) throw e;
+      const failure: Failure = { step: 'host-prep', reason: isStackyardError(e) ? e.reason : 'RuntimeError', message: (e as Error).message, retryable: isRetryable(e) };
+      const event = newEvent({ type: Events.DeployFailed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, failure }, cause: env });
+      const w = await this.deployments.save({ host, state: 'failed', containers: [], lastFailure: failure, addresses }, existing?.version, [event], ctx.appliedKey);
+      return { outcome: w.outcome === 'duplicate' ? 'duplicate' : 'applied' };
+    }
+    const record = { changed: outcome.changed, unchangedCount: outcome.unchangedCount, at: new Date().toISOString() };
+    const data: NodeDeploymentData = { host, state: 'prepared', containers: [], lastFailure: undefined, addresses, hostPrep: record };
+    const event = newEvent({
+      type: Events.HostPrepared,
+      site: host.siteId,
+      entityId: host.hostId,
+      service: SERVICE,
+      data: { host, changed: outcome.changed, unchangedCount: outcome.unchangedCount },
+      cause: env,
+    });
+    const w = await this.deployments.save(data, existing?.version, [event], '');
+    if (w.outcome === 'duplicate') return { outcome: 'duplicate' };
+    return { outcome: 'prepared', existing: { data, version: w.version } };
   }
 
   private async deploy(
@@ -191,7 +261,7 @@ export class DeploymentService {
     if (this.runtime.usesInputs && existing?.data.state !== 'deploying') {
       // Site inputs list every node of the site: record this one first so that concurrent deploys
       // of other nodes generate an inventory with it. No event, no inbox key: the final write has them.
-      const d = await this.deployments.save({ host, state: 'deploying', containers: [], lastFailure: undefined, addresses: [...addresses] }, version, [], '');
+      const d = await this.deployments.save({ host, state: 'deploying', containers: [], lastFailure: undefined, addresses: [...addresses], ...prepOf(existing) }, version, [], '');
       if (d.outcome === 'written') version = d.version;
     }
     let w;
@@ -206,7 +276,7 @@ export class DeploymentService {
       }
       if (inputs && this.site) await this.site.recordApplied(inputs, 'deploy');
       const event = newEvent({ type: Events.ServicesDeployed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, containers }, cause: env });
-      w = await this.deployments.save({ host, state: 'deployed', containers, lastFailure: undefined, addresses }, version, [event], ctx.appliedKey);
+      w = await this.deployments.save({ host, state: 'deployed', containers, lastFailure: undefined, addresses, ...prepOf(existing) }, version, [event], ctx.appliedKey);
     } catch (e) {
       if (isRetryable(e) && !ctx.lastAttempt) throw e;
       const failure: Failure = {
@@ -216,7 +286,7 @@ export class DeploymentService {
         retryable: isRetryable(e),
       };
       const event = newEvent({ type: Events.DeployFailed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, failure }, cause: env });
-      w = await this.deployments.save({ host, state: 'failed', containers: [], lastFailure: failure, addresses }, version, [event], ctx.appliedKey);
+      w = await this.deployments.save({ host, state: 'failed', containers: [], lastFailure: failure, addresses, ...prepOf(existing) }, version, [event], ctx.appliedKey);
     }
     return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
   }
@@ -235,6 +305,11 @@ export class DeploymentService {
     const w = await this.deployments.save({ host, state: 'removed', containers: [], lastFailure: undefined }, existing?.version, [event], ctx.appliedKey);
     return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
   }
+}
+
+/** The recorded host preparation, carried over by the later writes of the node. */
+function prepOf(existing: Existing | null): Pick<NodeDeploymentData, 'hostPrep'> {
+  return existing?.data.hostPrep ? { hostPrep: existing.data.hostPrep } : {};
 }
 
 function waitOf(d: Extract<GateDecision, { action: 'wait' }>): DeploymentWait {

@@ -4,6 +4,7 @@ import type { Container } from '@stackyard/proto/deployment/v1/deployment';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { PlannedContainer } from '../domain/catalogue';
 import type { TextFile } from '../domain/diff';
+import type { HostPrepPlan, HostState } from '../domain/host-prep';
 import type { KollaAction } from '../domain/kolla/outcome';
 
 export type Write = { readonly outcome: 'written'; readonly version: number } | { readonly outcome: 'duplicate' };
@@ -29,8 +30,9 @@ export interface NodeDeploymentData {
    * `released`: the gate opened; NodeDeploymentReleased (consumed by this service) deploys the node.
    * `deploying` is written only for runtimes that use site inputs, so concurrent deploys see each other.
    * `removed`: the node was aborted; its services are gone and later facts are ignored.
+   * `prepared`: host preparation done (HostPrepared); the services deploy (gate, containers) is next.
    */
-  readonly state: 'waiting' | 'released' | 'deploying' | 'deployed' | 'failed' | 'removed';
+  readonly state: 'prepared' | 'waiting' | 'released' | 'deploying' | 'deployed' | 'failed' | 'removed';
   readonly waiting?: DeploymentWait;
   readonly containers: readonly Container[];
   readonly lastFailure: Failure | undefined;
@@ -38,6 +40,35 @@ export interface NodeDeploymentData {
   readonly addresses?: readonly Address[];
   /** The health watch's last seen change (absent: healthy as deployed). */
   readonly health?: NodeHealth;
+  /** The last successful host preparation (absent: not prepared yet, or it failed: see lastFailure). */
+  readonly hostPrep?: HostPrepRecord;
+}
+
+/** The outcome of a successful host preparation, as published in HostPrepared. */
+export interface HostPrepRecord {
+  /** What the run changed: `file <path>` or a command's reason, in the order applied. */
+  readonly changed: readonly string[];
+  readonly unchangedCount: number;
+  /** ISO time the preparation finished. */
+  readonly at: string;
+}
+
+/** Where a host preparation runs: the host and the address to reach it at (internal, else its first). */
+export interface HostPrepTarget {
+  readonly host: HostRef;
+  readonly address: string | undefined;
+}
+
+/**
+ * Applies host preparation plans (`lab`: simulated, state kept in memory; `ssh`: the system ssh
+ * client). Failures are StepFailedErrors (retryable when the host could not be reached).
+ */
+export interface HostPreparer {
+  readonly name: string;
+  /** What is on the host now: users, groups, volume groups, mounts, swap, and the contents of `paths` that exist. */
+  inspect(target: HostPrepTarget, paths: readonly string[]): Promise<HostState>;
+  /** Applies the plan's steps in order (files written atomically with their mode and owner). */
+  apply(target: HostPrepTarget, plan: HostPrepPlan): Promise<void>;
 }
 
 /** A deployed node's container health as the health watch last recorded it (NodeHealthChanged). */

@@ -135,7 +135,7 @@ export function durationMs(p: ProgressData): number {
 }
 
 /** The saga steps an operator can retry, by the `step` of a failure. */
-export const RETRYABLE_STEPS = ['enroll', 'inspect', 'deploy', 'network', 'services'] as const;
+export const RETRYABLE_STEPS = ['enroll', 'inspect', 'deploy', 'network', 'host-prep', 'services'] as const;
 export type RetryableStep = (typeof RETRYABLE_STEPS)[number];
 
 /**

@@ -14,6 +14,8 @@ const OUTCOMES = {
 } as const;
 
 const STATES = {
+  // Host prepared, the services deploy next.
+  prepared: NodeDeploymentState.NODE_DEPLOYMENT_STATE_DEPLOYING,
   waiting: NodeDeploymentState.NODE_DEPLOYMENT_STATE_WAITING,
   // Released by the quorum gate, its deployment queued.
   released: NodeDeploymentState.NODE_DEPLOYMENT_STATE_DEPLOYING,
@@ -45,6 +47,7 @@ export function deploymentGrpc(svc: DeploymentService, ops: SiteOperations, log:
           lastFailure: d.data.lastFailure,
           version: d.version,
           waiting: d.data.waiting,
+          hostPrep: d.data.hostPrep ? { changed: [...d.data.hostPrep.changed], unchangedCount: d.data.hostPrep.unchangedCount, preparedAt: d.data.hostPrep.at } : undefined,
         },
       };
     }),

@@ -158,7 +158,19 @@ export interface NodeDeployment {
   lastFailure: Failure | undefined;
   version: number;
   /** Set while the state is WAITING. */
-  waiting: DeploymentWait | undefined;
+  waiting:
+    | DeploymentWait
+    | undefined;
+  /** The last successful host preparation (unset until the host is prepared). */
+  hostPrep: HostPrepResult | undefined;
+}
+
+/** What a host preparation changed (as in HostPrepared). */
+export interface HostPrepResult {
+  changed: string[];
+  unchangedCount: number;
+  /** RFC 3339 time the preparation finished. */
+  preparedAt: string;
 }
 
 export interface HostOperationResult {
@@ -431,7 +443,15 @@ export const DeploymentWait: MessageFns<DeploymentWait> = {
 };
 
 function createBaseNodeDeployment(): NodeDeployment {
-  return { host: undefined, state: 0, containers: [], lastFailure: undefined, version: 0, waiting: undefined };
+  return {
+    host: undefined,
+    state: 0,
+    containers: [],
+    lastFailure: undefined,
+    version: 0,
+    waiting: undefined,
+    hostPrep: undefined,
+  };
 }
 
 export const NodeDeployment: MessageFns<NodeDeployment> = {
@@ -453,6 +473,9 @@ export const NodeDeployment: MessageFns<NodeDeployment> = {
     }
     if (message.waiting !== undefined) {
       DeploymentWait.encode(message.waiting, writer.uint32(50).fork()).join();
+    }
+    if (message.hostPrep !== undefined) {
+      HostPrepResult.encode(message.hostPrep, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -518,6 +541,14 @@ export const NodeDeployment: MessageFns<NodeDeployment> = {
             message.waiting = DeploymentWait.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.hostPrep = HostPrepResult.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -544,6 +575,11 @@ export const NodeDeployment: MessageFns<NodeDeployment> = {
         : undefined,
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
       waiting: isSet(object.waiting) ? DeploymentWait.fromJSON(object.waiting) : undefined,
+      hostPrep: isSet(object.hostPrep)
+        ? HostPrepResult.fromJSON(object.hostPrep)
+        : isSet(object.host_prep)
+        ? HostPrepResult.fromJSON(object.host_prep)
+        : undefined,
     };
   },
 
@@ -567,6 +603,9 @@ export const NodeDeployment: MessageFns<NodeDeployment> = {
     if (message.waiting !== undefined) {
       obj.waiting = DeploymentWait.toJSON(message.waiting);
     }
+    if (message.hostPrep !== undefined) {
+      obj.hostPrep = HostPrepResult.toJSON(message.hostPrep);
+    }
     return obj;
   },
 
@@ -585,6 +624,118 @@ export const NodeDeployment: MessageFns<NodeDeployment> = {
     message.waiting = (object.waiting !== undefined && object.waiting !== null)
       ? DeploymentWait.fromPartial(object.waiting)
       : undefined;
+    message.hostPrep = (object.hostPrep !== undefined && object.hostPrep !== null)
+      ? HostPrepResult.fromPartial(object.hostPrep)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseHostPrepResult(): HostPrepResult {
+  return { changed: [], unchangedCount: 0, preparedAt: "" };
+}
+
+export const HostPrepResult: MessageFns<HostPrepResult> = {
+  encode(message: HostPrepResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.changed) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.unchangedCount !== 0) {
+      writer.uint32(16).uint32(message.unchangedCount);
+    }
+    if (message.preparedAt !== "") {
+      writer.uint32(26).string(message.preparedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HostPrepResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHostPrepResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.changed.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.unchangedCount = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.preparedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HostPrepResult {
+    return {
+      changed: globalThis.Array.isArray(object?.changed) ? object.changed.map((e: any) => globalThis.String(e)) : [],
+      unchangedCount: isSet(object.unchangedCount)
+        ? globalThis.Number(object.unchangedCount)
+        : isSet(object.unchanged_count)
+        ? globalThis.Number(object.unchanged_count)
+        : 0,
+      preparedAt: isSet(object.preparedAt)
+        ? globalThis.String(object.preparedAt)
+        : isSet(object.prepared_at)
+        ? globalThis.String(object.prepared_at)
+        : "",
+    };
+  },
+
+  toJSON(message: HostPrepResult): unknown {
+    const obj: any = {};
+    if (message.changed?.length) {
+      obj.changed = message.changed;
+    }
+    if (message.unchangedCount !== 0) {
+      obj.unchangedCount = Math.round(message.unchangedCount);
+    }
+    if (message.preparedAt !== "") {
+      obj.preparedAt = message.preparedAt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HostPrepResult>, I>>(base?: I): HostPrepResult {
+    return HostPrepResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HostPrepResult>, I>>(object: I): HostPrepResult {
+    const message = createBaseHostPrepResult();
+    message.changed = object.changed?.map((e) => e) || [];
+    message.unchangedCount = object.unchangedCount ?? 0;
+    message.preparedAt = object.preparedAt ?? "";
     return message;
   },
 };

@@ -70,6 +70,19 @@ export interface NodeHealthChanged {
   checkedAtMs: number;
 }
 
+/**
+ * Host preparation ("host configure" beyond networking: users, /etc/hosts, chrony, sysctl, LVM,
+ * swap, container engine) is done on the node; the Kolla services deploy comes next. `changed`
+ * lists what this run changed (`file <path>` or a command's reason); empty when the host already
+ * was in the desired state. Failures are DeployFailed with failure.step "host-prep".
+ * Subject: stackyard.<site>.deployment.node.<host_id>.host-prepared
+ */
+export interface HostPrepared {
+  host: HostRef | undefined;
+  changed: string[];
+  unchangedCount: number;
+}
+
 function createBaseServicesDeployed(): ServicesDeployed {
   return { host: undefined, containers: [] };
 }
@@ -666,6 +679,111 @@ export const NodeHealthChanged: MessageFns<NodeHealthChanged> = {
     message.healthy = object.healthy ?? false;
     message.unhealthyContainers = object.unhealthyContainers?.map((e) => Container.fromPartial(e)) || [];
     message.checkedAtMs = object.checkedAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseHostPrepared(): HostPrepared {
+  return { host: undefined, changed: [], unchangedCount: 0 };
+}
+
+export const HostPrepared: MessageFns<HostPrepared> = {
+  encode(message: HostPrepared, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.host !== undefined) {
+      HostRef.encode(message.host, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.changed) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.unchangedCount !== 0) {
+      writer.uint32(24).uint32(message.unchangedCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HostPrepared {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHostPrepared();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.host = HostRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.changed.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.unchangedCount = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HostPrepared {
+    return {
+      host: isSet(object.host) ? HostRef.fromJSON(object.host) : undefined,
+      changed: globalThis.Array.isArray(object?.changed) ? object.changed.map((e: any) => globalThis.String(e)) : [],
+      unchangedCount: isSet(object.unchangedCount)
+        ? globalThis.Number(object.unchangedCount)
+        : isSet(object.unchanged_count)
+        ? globalThis.Number(object.unchanged_count)
+        : 0,
+    };
+  },
+
+  toJSON(message: HostPrepared): unknown {
+    const obj: any = {};
+    if (message.host !== undefined) {
+      obj.host = HostRef.toJSON(message.host);
+    }
+    if (message.changed?.length) {
+      obj.changed = message.changed;
+    }
+    if (message.unchangedCount !== 0) {
+      obj.unchangedCount = Math.round(message.unchangedCount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HostPrepared>, I>>(base?: I): HostPrepared {
+    return HostPrepared.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HostPrepared>, I>>(object: I): HostPrepared {
+    const message = createBaseHostPrepared();
+    message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
+    message.changed = object.changed?.map((e) => e) || [];
+    message.unchangedCount = object.unchangedCount ?? 0;
     return message;
   },
 };

@@ -55,7 +55,8 @@ describe('inventory host API end to end', () => {
     await cp(WITH_ENV, join(root, 'with-env'), { recursive: true });
     await symlink(DEV, join(root, 'escape'));
     nats = await privateNats();
-    p = new Platform(nats.url, uniquePrefix('invapi'), { provisioning: { LAB_LATENCY_MS: '10' }, inventory: { INVENTORY_IMPORT_ROOT: root } });
+    // Lab steps take 300 ms so that an update right after a registration does not race the saga's own writes.
+    p = new Platform(nats.url, uniquePrefix('invapi'), { provisioning: { LAB_LATENCY_MS: '300' }, inventory: { INVENTORY_IMPORT_ROOT: root } });
     await p.startAll();
     bus = await connectBus(nats.url, 'invapi-observer');
   });
@@ -151,7 +152,17 @@ describe('inventory host API end to end', () => {
     const synced = snap[1]!.revision;
     expect(synced).toBeGreaterThan(0);
 
-    const u = await update({ id: first.id, version: (await getHost(first.id)).version, updateMask: ['labels'], labels: { team: 'x' } });
+    // The host's saga writes it too (hardware recorded, ready): re-read the version on ABORTED, as a client would.
+    const u = await (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await update({ id: first.id, version: (await getHost(first.id)).version, updateMask: ['labels'], labels: { team: 'x' } });
+        } catch (e) {
+          if ((e as { code?: number }).code !== status.ABORTED || attempt >= 10) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    })();
     await call(inv(), inv().createSite, { id: 'wt2', displayName: '' }); // another site's hosts are not sent
     await p.registerHost('wt2', 'w9');
     const changes = await eventually(async () => (w1.got.some((m) => m.type === HostChangeType.HOST_CHANGE_TYPE_UPDATED && m.host?.version === u.host?.version) ? w1.got.slice(2) : undefined), 15_000, 'UPDATED');

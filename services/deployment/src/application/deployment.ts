@@ -74,7 +74,7 @@ export class DeploymentService {
     }
     const state = existing?.data.state;
     if (this.gating && state !== 'deploying') {
-      const decision = gate(host.groups, await this.controllersOf(host.siteId), this.policy);
+      const decision = gate(host.groups, await this.controllersOf(host.siteId, host), this.policy);
       if (decision.action === 'wait') {
         const wait = waitOf(decision);
         const event = newEvent({ type: Events.NodeDeploymentWaiting, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, wait }, cause: env });
@@ -127,18 +127,42 @@ export class DeploymentService {
     return this.deploy(existing.data.host, existing.data.addresses ?? [], env, ctx, existing);
   }
 
-  /** The site's controllers as the gate sees them: registered or seen here, not aborted. */
-  private async controllersOf(siteId: string): Promise<ControllerView[]> {
+  private readonly siteListing = new Map<string, { at: number; nodes: Promise<NodeDeploymentData[]> }>();
+  private readonly recentlyPrepared = new Map<string, Map<string, { host: HostRef; addresses: Address[] }>>();
+
+  /**
+   * The site's node deployments for /etc/hosts, read at most every 5 s per site: a listing per node
+   * made host preparation O(nodes²) at 1,000 nodes. The nodes this replica prepared meanwhile are
+   * added from memory, so /etc/hosts still lists every node seen so far.
+   */
+  private siteNodes(siteId: string): Promise<NodeDeploymentData[]> {
+    const hit = this.siteListing.get(siteId);
+    if (hit && Date.now() - hit.at < 5000) return hit.nodes;
+    const nodes = this.deployments.listBySite(siteId);
+    this.siteListing.set(siteId, { at: Date.now(), nodes });
+    nodes.catch(() => this.siteListing.delete(siteId));
+    return nodes;
+  }
+
+  /**
+   * The site's controllers as the gate sees them: registered (the small site_controllers store),
+   * plus `self` when it is a controller whose registration was not consumed yet, not aborted. Each
+   * controller's deployment is read by id: listing the site's deployments for every node made the
+   * step O(nodes) (a full scan in FerretDB) and the saga O(nodes²) at 1,000 nodes.
+   */
+  private async controllersOf(siteId: string, self?: HostRef): Promise<ControllerView[]> {
     if (!this.gating) return [];
-    const [registered, nodes] = await Promise.all([this.gating.controllers.listBySite(siteId), this.deployments.listBySite(siteId)]);
     const byId = new Map<string, HostRef>();
-    for (const h of registered) byId.set(h.hostId, h);
-    const nodeById = new Map(nodes.map((n) => [n.host.hostId, n]));
-    // A controller whose NetworkConfigured came before its HostRegistered was consumed still counts.
-    for (const n of nodes) if (!byId.has(n.host.hostId) && controlPlaneRole(n.host.groups) === 'controller') byId.set(n.host.hostId, n.host);
+    for (const h of await this.gating.controllers.listBySite(siteId)) byId.set(h.hostId, h);
+    if (self && !byId.has(self.hostId) && controlPlaneRole(self.groups) === 'controller') {
+      // A controller whose NetworkConfigured came before its HostRegistered was consumed: record it
+      // now (idempotent), so that the site's other nodes count it too.
+      await this.gating.controllers.record(self, `seen-by-deploy|${self.hostId}`);
+      byId.set(self.hostId, self);
+    }
     const out: ControllerView[] = [];
     for (const h of byId.values()) {
-      const n = nodeById.get(h.hostId);
+      const n = (await this.deployments.get(h.hostId))?.data;
       if (n?.state === 'removed') continue;
       if (n?.state === 'deployed') out.push({ name: h.name, state: 'deployed' });
       else if (n?.state === 'failed') out.push({ name: h.name, state: 'failed', reason: n.lastFailure?.reason ?? 'Failed' });
@@ -164,7 +188,7 @@ export class DeploymentService {
       const existing = await this.deployments.get(hostId);
       if (existing?.data.state !== 'waiting') return 'duplicate';
       const host = existing.data.host;
-      const decision = gate(host.groups, controllers ?? (await this.controllersOf(host.siteId)), this.policy);
+      const decision = gate(host.groups, controllers ?? (await this.controllersOf(host.siteId, host)), this.policy);
       try {
         return await this.applyDecision(existing, decision, cause, appliedKey);
       } catch (e) {
@@ -225,8 +249,13 @@ export class DeploymentService {
     const hostPrep = this.hostPrep!;
     let outcome;
     try {
-      const site = await this.deployments.listBySite(host.siteId);
-      const nodes = [{ host, addresses }, ...site.filter((n) => n.host.hostId !== host.hostId && n.state !== 'removed')];
+      const site = await this.siteNodes(host.siteId);
+      // The nodes this replica prepared since the listing count too (they are in no listing yet).
+      const recent = this.recentlyPrepared.get(host.siteId) ?? new Map<string, { host: HostRef; addresses: Address[] }>();
+      this.recentlyPrepared.set(host.siteId, recent);
+      const listed = site.filter((n) => n.state !== 'removed' && !recent.has(n.host.hostId) && n.host.hostId !== host.hostId);
+      const nodes = [{ host, addresses }, ...listed, ...[...recent.values()].filter((n) => n.host.hostId !== host.hostId)];
+      recent.set(host.hostId, { host, addresses });
       outcome = await hostPrep.run({ host, address: targetAddress(addresses) }, hostsEntries(nodes));
     } catch (e) {
       if (isRetryable(e) && !ctx.lastAttempt) throw e;

@@ -4,7 +4,7 @@ import { StepFailedError } from '@stackyard/errors';
 import type { Logger } from '@stackyard/telemetry';
 import type { HostPrepPlan, HostState } from '../../domain/host-prep';
 import type { HostPreparer, HostPrepTarget } from '../../application/ports';
-import { lastLines, quote, ssh, type SshTarget } from './ssh';
+import { runSsh, shellQuote, tail, type SshTarget } from '@stackyard/ssh';
 
 export interface SshHostPreparerOptions {
   readonly user: string;
@@ -90,8 +90,8 @@ export class SshHostPreparer implements HostPreparer {
 
   private preamble(): string[] {
     const root = this.opts.root === '/' ? '' : this.opts.root.replace(/\/+$/, '');
-    const prepend = (this.opts.pathPrepend ?? []).map((d) => `${quote(d)}:`).join('');
-    return [`R=${quote(root)}`, 'STACKYARD_ROOT="$R"; export STACKYARD_ROOT', `PATH=${prepend}"$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH`];
+    const prepend = (this.opts.pathPrepend ?? []).map((d) => `${shellQuote(d)}:`).join('');
+    return [`R=${shellQuote(root)}`, 'STACKYARD_ROOT="$R"; export STACKYARD_ROOT', `PATH=${prepend}"$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH`];
   }
 
   private remote(): string {
@@ -110,13 +110,13 @@ export class SshHostPreparer implements HostPreparer {
       'echo @lvs; if command -v lvs >/dev/null 2>&1; then lvs --noheadings -o vg_name,lv_name 2>/dev/null || true; fi',
       'echo @mounts; findmnt -rn -o TARGET 2>/dev/null || true',
       'echo @swaps; swapon --noheadings --show=NAME 2>/dev/null || true',
-      ...paths.map((p) => `if [ -f "$R"${quote(p)} ]; then echo ${quote(`@file ${p}`)}; base64 < "$R"${quote(p)}; fi`),
+      ...paths.map((p) => `if [ -f "$R"${shellQuote(p)} ]; then echo ${shellQuote(`@file ${p}`)}; base64 < "$R"${shellQuote(p)}; fi`),
       'echo @end',
       '',
     ].join('\n');
-    const r = await ssh(t, this.remote(), script);
+    const r = await runSsh(t, this.remote(), script);
     if (r.code !== 0 || !r.stdout.includes('@end')) {
-      throw new StepFailedError('HostPrepProbeFailed', `${target.host.name} (${t.address}): reading the host's state failed with exit ${r.code}: ${lastLines(r.stderr)}`, false);
+      throw new StepFailedError('HostPrepProbeFailed', `${target.host.name} (${t.address}): reading the host's state failed with exit ${r.code}: ${tail(r.stderr)}`, false);
     }
     return parseProbe(r.stdout);
   }
@@ -130,28 +130,28 @@ export class SshHostPreparer implements HostPreparer {
         checkPath(s.path);
         const dir = posix.dirname(s.path);
         const tmp = posix.join(dir, `.${posix.basename(s.path)}.stackyard-${nonce}-${i}`);
-        out.push(`echo '@run ${i}'`, `mkdir -p "$R"${quote(dir)}`);
+        out.push(`echo '@run ${i}'`, `mkdir -p "$R"${shellQuote(dir)}`);
         if (s.owner !== 'root') {
           // A user's own directory (~/.ssh): theirs, and private.
-          out.push(`chown ${quote(s.owner)} "$R"${quote(dir)}`);
-          if (posix.basename(dir) === '.ssh') out.push(`chmod 0700 "$R"${quote(dir)}`);
+          out.push(`chown ${shellQuote(s.owner)} "$R"${shellQuote(dir)}`);
+          if (posix.basename(dir) === '.ssh') out.push(`chmod 0700 "$R"${shellQuote(dir)}`);
         }
         out.push(
-          `t="$R"${quote(tmp)}`,
+          `t="$R"${shellQuote(tmp)}`,
           `base64 -d > "$t" <<'STACKYARD_EOF'`,
           ...b64(s.content),
           'STACKYARD_EOF',
-          `chmod ${quote(s.mode)} "$t"`,
-          `chown ${quote(s.owner)} "$t"`,
-          `mv -f "$t" "$R"${quote(s.path)}`,
+          `chmod ${shellQuote(s.mode)} "$t"`,
+          `chown ${shellQuote(s.owner)} "$t"`,
+          `mv -f "$t" "$R"${shellQuote(s.path)}`,
           `echo '@done ${i}'`,
         );
       } else {
-        out.push(`echo '@run ${i}'`, s.argv.map(quote).join(' '), `echo '@done ${i}'`);
+        out.push(`echo '@run ${i}'`, s.argv.map(shellQuote).join(' '), `echo '@done ${i}'`);
       }
     });
     out.push('echo @end', '');
-    const r = await ssh(t, this.remote(), out.join('\n'));
+    const r = await runSsh(t, this.remote(), out.join('\n'));
     const log = this.opts.log?.child({ host: target.host.name, address: t.address });
     if (r.code === 0 && r.stdout.includes('@end')) {
       log?.info({ steps: plan.steps.length }, 'host prepared');
@@ -161,6 +161,6 @@ export class SshHostPreparer implements HostPreparer {
     const at = started.at(-1);
     const step = at === undefined ? undefined : plan.steps[at];
     const what = step === undefined ? 'the script' : step.kind === 'file' ? `writing ${step.path}` : `\`${step.argv.join(' ')}\` (${step.reason})`;
-    throw new StepFailedError('HostPrepCommandFailed', `${target.host.name} (${t.address}): ${what} failed with exit ${r.code}: ${lastLines(r.stderr)}`, false);
+    throw new StepFailedError('HostPrepCommandFailed', `${target.host.name} (${t.address}): ${what} failed with exit ${r.code}: ${tail(r.stderr)}`, false);
   }
 }

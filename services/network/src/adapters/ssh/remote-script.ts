@@ -4,7 +4,7 @@ import type { RenderedFile } from '@stackyard/proto/network/v1/network';
 import type { NetworkEngine } from '../../domain/render';
 import { NM_CONNECTIONS_DIR } from '../../domain/kayobe/nm-keyfile';
 import { NMSTATE_DIR } from '../../domain/kayobe/nmstate';
-import { shellQuote } from './ssh';
+import { shellQuote } from '@stackyard/ssh';
 
 export const NETWORKD_DIR = '/etc/systemd/network';
 

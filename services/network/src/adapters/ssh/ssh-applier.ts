@@ -5,7 +5,7 @@ import type { Logger } from '@stackyard/telemetry';
 import type { NetworkApplier } from '../../application/ports';
 import type { NetworkEngine } from '../../domain/render';
 import { reloadCommand, writeScript } from './remote-script';
-import { runSsh, shellQuote, tail, type SshTarget } from './ssh';
+import { runSsh, shellQuote, tail, type SshTarget } from '@stackyard/ssh';
 
 export interface SshApplierOptions {
   readonly user: string;

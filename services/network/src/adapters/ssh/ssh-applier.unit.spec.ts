@@ -6,7 +6,7 @@ import { ConfigError, parseConfig } from '@stackyard/config';
 import { configSchema } from '../../config';
 import { keyfileConnections, modeFor, networkdDevices, reloadCommand, writeScript } from './remote-script';
 import { addressesOf } from './ssh-applier';
-import { sshArgv, sshFailure, type SshTarget } from './ssh';
+import { sshArgv, sshFailure, type SshTarget } from '@stackyard/ssh';
 
 const tmp = mkdtempSync(join(tmpdir(), 'stackyard-ssh-unit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import { StepFailedError } from '@stackyard/errors';
 import type { Logger } from '@stackyard/telemetry';
 import type { SwitchApplyResult, SwitchExecutor, SwitchTarget } from '../../application/ports';
 import { VENDOR_NAMES } from '../../domain/switches';
-import { runSsh, tail } from './ssh';
+import { runSsh, tail } from '@stackyard/ssh';
 import { sessionId, vendorSession } from './switch-cli';
 
 export interface SshSwitchExecutorOptions {

@@ -4,9 +4,36 @@ import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc
 import { ConfigError, parseConfig, tlsProblems, type BaseConfig, type z } from '@stackyard/config';
 import { startGrpcServer, TokenStore, type GrpcServer } from '@stackyard/grpc';
 import { createOpsServer, type OpsServer } from '@stackyard/http';
-import { AggregateStore, connectMongo, OutboxRelay, type MongoConnection } from '@stackyard/mongo';
-import { connectBus, ensureTopologyStreams, EventConsumer, publisherFor, topologyFromConfig, type Bus, type ConsumerSpec } from '@stackyard/nats';
+import { AggregateStore, connectMongo, inboxKey, OutboxRelay, type MongoConnection } from '@stackyard/mongo';
+import { connectBus, ensureTopologyStreams, EventConsumer, publisherFor, topologyFromConfig, type Bus, type ConsumerSpec, type HandleOutcome } from '@stackyard/nats';
+import type { Envelope, EventType } from '@stackyard/events';
 import { createLogger, shutdownTelemetry, type Logger } from '@stackyard/telemetry';
+
+/** What a saga step handler gets besides its event: its inbox key and whether this is the last delivery. */
+export interface StepDelivery {
+  readonly appliedKey: string;
+  readonly lastAttempt: boolean;
+}
+
+/**
+ * A durable consumer whose handler writes through the outbox store: the inbox key is
+ * `<durable>~<ce-id>` (one per consumer and event), `lastAttempt` from the delivery count.
+ */
+export function stepConsumer<T>(
+  durable: string,
+  event: EventType<T>,
+  concurrency: number,
+  run: (env: Envelope<T>, delivery: StepDelivery) => Promise<HandleOutcome>,
+  maxDeliver?: number,
+): ConsumerSpec<T> {
+  return {
+    durable,
+    event,
+    concurrency,
+    ...(maxDeliver !== undefined ? { maxDeliver } : {}),
+    handle: (env, ctx) => run(env, { appliedKey: inboxKey(durable, env.id), lastAttempt: ctx.lastAttempt }),
+  };
+}
 
 /** What a service's composition root gets to wire its adapters. */
 export interface Kit {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { freePort, REPO_ROOT, startFerretDb, startNatsServer, type LocalServer } from '@stackyard/devinfra';
 import { natsUsersConfig } from '@stackyard/nats';
 
@@ -50,8 +51,10 @@ async function waitReady(svc: ServiceProcess, timeoutMs: number): Promise<void> 
       throw new Error(`${svc.name} exited with code ${svc.process.exitCode} during start; see ${svc.logFile}`);
     }
     try {
+      // The answer must come from this service: a port picked free may have been taken meanwhile by
+      // another process (then this one exits with EADDRINUSE, see startService below).
       const r = await fetch(`http://127.0.0.1:${svc.httpPort}/readyz`);
-      if (r.status === 200) return;
+      if (r.status === 200 && ((await r.json()) as { service?: string }).service === svc.name) return;
     } catch {
       /* not listening yet */
     }
@@ -133,9 +136,21 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
       proc.stderr?.pipe(out);
       return { name, grpcPort, httpPort, process: proc, logFile };
     };
-    for (const name of SERVICES) procs[name] = launch(name, await freePort(), await freePort());
     opts.say(`starting ${SERVICES.join(', ')} (logs in ${opts.logDir})...`);
-    await Promise.all(Object.values(procs).map((p) => waitReady(p, 60_000)));
+    // Ports are picked free and then bound by the child: another process can take one in between.
+    // A service that exits on EADDRINUSE during its first start is started again on new ports.
+    const startFresh = async (name: ServiceName): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        procs[name] = launch(name, await freePort(), await freePort());
+        try {
+          return await waitReady(procs[name], 60_000);
+        } catch (e) {
+          const log = await readFile(procs[name].logFile, 'utf8').catch(() => '');
+          if (attempt >= 3 || !/EADDRINUSE/.test(log.split('\n').slice(-5).join('\n'))) throw e;
+        }
+      }
+    };
+    await Promise.all(SERVICES.map(startFresh));
     return {
       natsUrl,
       mongoUrl,

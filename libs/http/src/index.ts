@@ -34,7 +34,7 @@ export function createOpsServer(service: string, checks: readonly HealthCheck[],
       }
     }
     const ok = ready && Object.values(results).every(Boolean);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', accepting: ready, checks: results });
+    return reply.code(ok ? 200 : 503).send({ service, status: ok ? 'ready' : 'not ready', accepting: ready, checks: results });
   });
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   return {

@@ -176,7 +176,7 @@ echo "== helm template: $UMBRELLA with each ci/*-values.yaml"
 for ci in "${CI_FILES[@]}"; do
   name=$(basename "$ci" .yaml)
   f=$OUT/stackyard-$name.yaml
-  case $name in multi-site-values) release=dc2 ;; multi-site-hub-values) release=hub ;; *) release=stackyard ;; esac
+  case $name in multi-site-values) release=dc2 ;; multi-site-dc1-values) release=dc1 ;; multi-site-hub-values) release=hub ;; *) release=stackyard ;; esac
   render "$UMBRELLA -f ci/$name.yaml (release $release)" "$f" "$release" "$UMBRELLA" -f "$ci" || continue
   assert_common "ci/$name" "$f"
   case $name in
@@ -206,10 +206,25 @@ for ci in "${CI_FILES[@]}"; do
         "$(env_after "$f" NATS_URL | sort -u)"
       expect "ci/$name: site label on every object, site attribute on every trace" "$(count '^kind:' "$f") 3" \
         "$(count '^    stackyard/site: dc2$' "$f") $(count 'stackyard.site=dc2"$' "$f")"
+      expect "ci/$name: a site of the hub's JetStream domain (topology, site, hub domain)" 'value: "site"|value: "dc2"|value: "hub"' \
+        "$(env_after "$f" NATS_STREAM_TOPOLOGY | sort -u)|$(env_after "$f" NATS_SITE | sort -u)|$(env_after "$f" NATS_HUB_DOMAIN | sort -u)"
+      expect "ci/$name: each worker its own NATS user from its own Secret" \
+        "stackyard-dc2-nats-deployment stackyard-dc2-nats-network stackyard-dc2-nats-provisioning" \
+        "$(awk '/- name: NATS_(USER|PASSWORD)$/{getline; getline; getline; print $2}' "$f" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+      ;;
+    multi-site-dc1-values)
+      expect "ci/$name: the second site runs only the workers" "dc1-deployment dc1-network dc1-provisioning" "$(deployments "$f")"
+      expect "ci/$name: on dc1's leaf, a site of the hub's JetStream domain" 'value: "nats://nats-leaf.stackyard-dc1.svc:4222"|value: "site"|value: "dc1"|value: "hub"' \
+        "$(env_after "$f" NATS_URL | sort -u)|$(env_after "$f" NATS_STREAM_TOPOLOGY | sort -u)|$(env_after "$f" NATS_SITE | sort -u)|$(env_after "$f" NATS_HUB_DOMAIN | sort -u)"
+      expect "ci/$name: each worker its own NATS user from the Secret it names (user and password keys)" \
+        "dc1-nats-deployment dc1-nats-network dc1-nats-provisioning|3 3" \
+        "$(awk '/- name: NATS_(USER|PASSWORD)$/{getline; getline; getline; print $2}' "$f" | sort -u | tr '\n' ' ' | sed 's/ $//')|$(awk '/- name: NATS_USER$/{getline; getline; getline; getline; print $2}' "$f" | grep -c '^user$') $(awk '/- name: NATS_PASSWORD$/{getline; getline; getline; getline; print $2}' "$f" | grep -c '^password$')"
       ;;
     multi-site-hub-values)
       expect "ci/$name: the hub runs inventory and monitoring" "hub-inventory hub-monitoring" "$(deployments "$f")"
       expect "ci/$name: no site label at the hub" 0 "$(count 'stackyard/site:' "$f")"
+      expect "ci/$name: the hub layout, sourcing both sites" 'value: "hub"|value: "dc1,dc2"' \
+        "$(env_after "$f" NATS_STREAM_TOPOLOGY | sort -u)|$(env_after "$f" NATS_HUB_SITES | sort -u)"
       ;;
   esac
 done
@@ -326,6 +341,14 @@ reject "template: mutual TLS needs the TLS Secret" "grpcTls.mutual needs grpcTls
   helm template stackyard "$UMBRELLA" --set global.grpcTls.mutual=true
 reject "template: a NATS URL (or its Secret) is required" "global.nats.url \\(or a nats.existingSecret\\) is required" \
   helm template stackyard "$UMBRELLA" --set global.nats.url=
+reject "schema: a site topology needs the hub's JetStream domain (global.nats.hubDomain)" "/global/nats/hubDomain" \
+  helm template dc1 "$UMBRELLA" -f "$UMBRELLA/ci/multi-site-dc1-values.yaml" --set global.nats.hubDomain=
+reject "schema: a site topology needs the hub's JetStream domain (service chart)" "/global/nats/hubDomain" \
+  helm template rel charts/network --set global.nats.streamTopology=site,global.nats.site=dc1
+reject "template: a service made a site on its own needs the hub's JetStream domain" "needs the hub's JetStream domain" \
+  helm template dc1 "$UMBRELLA" --set network.nats.streamTopology=site
+reject "template: the hub's JetStream domain must differ from the site's" "must differ from the site's own JetStream domain" \
+  helm template dc1 "$UMBRELLA" -f "$UMBRELLA/ci/multi-site-dc1-values.yaml" --set global.nats.hubDomain=dc1
 reject "template: the Mongo Secret is required" "global.mongo.existingSecret is required" \
   helm template rel charts/monitoring --set global.mongo.existingSecret=
 

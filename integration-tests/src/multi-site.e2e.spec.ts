@@ -8,7 +8,7 @@ import { startInventory, configSchema as inventorySchema } from '@stackyard/inve
 import { startMonitoring, configSchema as monitoringSchema } from '@stackyard/monitoring';
 import { startNetwork, configSchema as networkSchema } from '@stackyard/network';
 import { startProvisioning, configSchema as provisioningSchema } from '@stackyard/provisioning';
-import { connectBus, ensureTopologyStreams, type Bus } from '@stackyard/nats';
+import { connectBus, ensureTopologyStreams, leafLinkUser, leafLinkUsersConfig, natsUsersConfig, type Bus } from '@stackyard/nats';
 import type { RunningService } from '@stackyard/service';
 import { NodeState } from '@stackyard/proto/monitoring/v1/monitoring';
 import { eventually, mongoUrl, uniquePrefix } from '@stackyard/testing';
@@ -19,6 +19,9 @@ import { countBySubject, drained } from './streams';
 // site; provisioning, network and deployment run per site on the site's leaf server. Site A's link
 // to the hub is cut while its nodes are in flight: site A finishes them on its own, site B carries
 // on with the hub, and the hub catches up on every site A fact, once, when the link is back.
+// Every server requires users (docs/scale-out.md, "Sites with users"): each service connects as its
+// own NATS user with the permissions of its topology, and each leaf authenticates at the hub as its
+// own link user; the test's observers connect as service users too.
 const A = 'sa';
 const B = 'sb';
 const WARM = 3; // nodes per site before the cut
@@ -26,9 +29,14 @@ const M = 20; // site A nodes in flight when the link is cut
 const LATE_B = 3; // site B nodes registered during the cut
 const CUT_MS = 8000; // how long site A stays cut off, at least
 
+const pw = (who: string) => `pw-${who}-ms`;
+
 function config(natsUrl: string, dbPrefix: string, extra: Record<string, string> = {}): Record<string, string> {
   return { NATS_URL: natsUrl, MONGO_URL: mongoUrl(), MONGO_DB_PREFIX: dbPrefix, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'silent', ...extra };
 }
+
+/** The NATS user of a service: its name, password `pw(name)`. */
+const user = (service: string) => ({ NATS_USER: service, NATS_PASSWORD: pw(service) });
 
 interface Site {
   readonly id: string;
@@ -38,7 +46,7 @@ interface Site {
   clients?: Clients;
 }
 
-describe('multi-site: leaf sites keep working while cut off and the hub catches up', () => {
+describe('multi-site: leaf sites keep working while cut off and the hub catches up, with NATS users on every server', () => {
   let topo: HubAndLeaves;
   let hubBus: Bus;
   const hubServices: RunningService[] = [];
@@ -47,28 +55,34 @@ describe('multi-site: leaf sites keep working while cut off and the hub catches 
   const site = (id: string) => sites.get(id)!;
 
   beforeAll(async () => {
-    topo = await startHubAndLeaves([A, B]);
-    hubBus = await connectBus(topo.hub.url, 'hub-observer');
+    topo = await startHubAndLeaves([A, B], {
+      auth: {
+        hubUsers: [natsUsersConfig(pw, { kind: 'hub', sites: [A, B] }), leafLinkUsersConfig([A, B], 'hub', (s) => pw(leafLinkUser(s)))].join('\n'),
+        siteUsers: (id) => natsUsersConfig(pw, { kind: 'site', site: id, hubDomain: 'hub' }),
+        leafCredentials: (id) => ({ user: leafLinkUser(id), password: pw(leafLinkUser(id)) }),
+      },
+    });
+    hubBus = await connectBus(topo.hub.url, 'hub-observer', { user: 'monitoring', pass: pw('monitoring') });
     // The stream layout first (what NATS_STREAM_TOPOLOGY does once startService reads it): each site
     // captures its own contexts and sources the hub's inventory and monitoring facts for itself; the
     // hub sources the site contexts of every site.
     for (const id of [A, B]) {
-      const bus = await connectBus(topo.site(id).server.url, `${id}-observer`);
+      const bus = await connectBus(topo.site(id).server.url, `${id}-observer`, { user: 'provisioning', pass: pw('provisioning') });
       await ensureTopologyStreams(bus.jsm, { kind: 'site', site: id, hubDomain: topo.hubDomain });
       sites.set(id, { id, bus, dbPrefix: `${prefix}_${id}`, services: [] });
     }
     await ensureTopologyStreams(hubBus.jsm, { kind: 'hub', sites: [A, B] });
 
     const hubCfg = (extra: Record<string, string> = {}) => config(topo.hub.url, `${prefix}_hub`, { NATS_STREAM_TOPOLOGY: 'hub', NATS_HUB_SITES: `${A},${B}`, ...extra });
-    hubServices.push(await startInventory(inventorySchema.parse(hubCfg()) as never));
-    hubServices.push(await startMonitoring(monitoringSchema.parse(hubCfg()) as never));
+    hubServices.push(await startInventory(inventorySchema.parse(hubCfg(user('inventory'))) as never));
+    hubServices.push(await startMonitoring(monitoringSchema.parse(hubCfg(user('monitoring'))) as never));
     for (const s of sites.values()) {
       const cfg = (extra: Record<string, string> = {}) =>
         config(topo.site(s.id).server.url, s.dbPrefix, { NATS_STREAM_TOPOLOGY: 'site', NATS_SITE: s.id, NATS_HUB_DOMAIN: topo.hubDomain, ...extra });
-      s.services.push(await startProvisioning(provisioningSchema.parse(cfg({ LAB_LATENCY_MS: '60' })) as never));
-      const network = await startNetwork(networkSchema.parse(cfg()) as never);
+      s.services.push(await startProvisioning(provisioningSchema.parse(cfg({ LAB_LATENCY_MS: '60', ...user('provisioning') })) as never));
+      const network = await startNetwork(networkSchema.parse(cfg(user('network'))) as never);
       s.services.push(network);
-      s.services.push(await startDeployment(deploymentSchema.parse(cfg({ LAB_LATENCY_MS: '60' })) as never));
+      s.services.push(await startDeployment(deploymentSchema.parse(cfg({ LAB_LATENCY_MS: '60', ...user('deployment') })) as never));
       s.clients = clientsFor({ inventory: hubServices[0]!.grpcPort, network: network.grpcPort, monitoring: hubServices[1]!.grpcPort });
     }
   }, 120_000);

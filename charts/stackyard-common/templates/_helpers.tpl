@@ -264,6 +264,14 @@ checks each value alone).
 {{- if and (eq (include "stackyard-common.natsStreamSetting" (dict "Values" .Values "key" "site")) "") (eq (include "stackyard-common.site" .) "") -}}
 {{- fail "nats.streamTopology site needs the site it serves: nats.site or global.nats.site, or else site or global.site (NATS_SITE)" -}}
 {{- end -}}
+{{- $hubDomain := include "stackyard-common.natsStreamSetting" (dict "Values" .Values "key" "hubDomain") -}}
+{{- if eq $hubDomain "" -}}
+{{- fail "nats.streamTopology site needs the hub's JetStream domain: nats.hubDomain or global.nats.hubDomain (NATS_HUB_DOMAIN), e.g. hub" -}}
+{{- end -}}
+{{- $natsSite := include "stackyard-common.natsStreamSetting" (dict "Values" .Values "key" "site") | default (include "stackyard-common.site" .) -}}
+{{- if eq $hubDomain $natsSite -}}
+{{- fail (printf "nats.hubDomain (%s) must differ from the site's own JetStream domain, its site id (NATS_SITE %s)" $hubDomain $natsSite) -}}
+{{- end -}}
 {{- end -}}
 {{- $pdb := .Values.podDisruptionBudget -}}
 {{- if and $pdb.create (not (kindIs "string" $pdb.minAvailable)) -}}

@@ -45,15 +45,30 @@ function waitExit(proc: ChildProcess): Promise<void> {
   return new Promise((res) => proc.once('exit', () => res()));
 }
 
+/**
+ * A nats-server from a config text (written to `<storeDir>/<name>.conf`), which must listen on
+ * 127.0.0.1:`port`; `env` is added to the process environment (values the config references as
+ * `$NAME`). For a server whose whole configuration a test renders (docs/scale-out.md).
+ */
+export function startNatsNode(
+  name: string,
+  port: number,
+  storeDir: string,
+  config: string,
+  opts: { log?: (line: string) => void; env?: Readonly<Record<string, string>> } = {},
+): Promise<NatsNode> {
+  return startNode(name, port, storeDir, config, opts.log, opts.env);
+}
+
 /** A nats-server from a config file; `log` gets its stderr (e.g. for debugging a test). */
-async function startNode(name: string, port: number, storeDir: string, config: string, log?: (line: string) => void): Promise<NatsNode> {
+async function startNode(name: string, port: number, storeDir: string, config: string, log?: (line: string) => void, env?: Readonly<Record<string, string>>): Promise<NatsNode> {
   const bin = natsBin();
   mkdirSync(storeDir, { recursive: true });
   const configFile = join(storeDir, `${name}.conf`);
   writeFileSync(configFile, config);
   let proc: ChildProcess;
   const launch = async () => {
-    proc = spawn(bin, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = spawn(bin, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     proc.stderr?.on('data', (b: Buffer) => log?.(`[${name}] ${b.toString()}`));
     await waitForPort(port, 15_000, `nats-server ${name}`, proc);
   };
@@ -222,11 +237,29 @@ export interface HubAndLeaves {
 }
 
 /**
+ * Users on every server of a hub-and-leaves topology (docs/scale-out.md, "Sites with users"): the
+ * hub's and each leaf's `authorization.users` block bodies (e.g. `natsUsersConfig` of libs/nats plus
+ * an operator user), and the user each site's leaf remote authenticates with at the hub (one of the
+ * hub's users, e.g. `leafLinkUsersConfig`).
+ */
+export interface HubAndLeavesAuth {
+  readonly hubUsers: string;
+  readonly siteUsers: (site: string) => string;
+  readonly leafCredentials: (site: string) => { readonly user: string; readonly password: string };
+}
+
+const usersBlock = (users: string) => `authorization {\n  users = [\n${users}\n  ]\n}`;
+
+/**
  * A hub nats-server with JetStream (domain `hubDomain`, default "hub") accepting leaf nodes, and one
  * leaf server per site with its own JetStream (domain = site id), each connected to the hub through a
- * LinkProxy. The leaves retry the hub every second (`leafnodes.reconnect: 1`).
+ * LinkProxy. The leaves retry the hub every second (`leafnodes.reconnect: 1`). With `auth`, every
+ * server requires users and each leaf authenticates at the hub as its own link user.
  */
-export async function startHubAndLeaves(sites: readonly string[], opts: { hubDomain?: string; dir?: string; log?: (line: string) => void } = {}): Promise<HubAndLeaves> {
+export async function startHubAndLeaves(
+  sites: readonly string[],
+  opts: { hubDomain?: string; dir?: string; log?: (line: string) => void; auth?: HubAndLeavesAuth } = {},
+): Promise<HubAndLeaves> {
   const hubDomain = opts.hubDomain ?? 'hub';
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'stackyard-nats-leaf-'));
   const started: NatsNode[] = [];
@@ -250,6 +283,9 @@ export async function startHubAndLeaves(sites: readonly string[], opts: { hubDom
         `listen: "127.0.0.1:${hubPort}"`,
         `jetstream { store_dir: ${JSON.stringify(hubStore)}, domain: ${JSON.stringify(hubDomain)} }`,
         `leafnodes { listen: "127.0.0.1:${leafPort}", advertise: "127.0.0.1:${sink.port}" }`,
+        // Without a leafnodes.authorization block, leaf remotes authenticate as one of these users
+        // and its permissions apply to the link (2.9's leafnode users cannot carry permissions).
+        ...(opts.auth ? [usersBlock(opts.auth.hubUsers)] : []),
         '',
       ].join('\n'),
       opts.log,
@@ -261,6 +297,8 @@ export async function startHubAndLeaves(sites: readonly string[], opts: { hubDom
       links.push(link);
       const port = await freePort();
       const store = join(dir, `leaf-${site}`);
+      const cred = opts.auth?.leafCredentials(site);
+      const userinfo = cred ? `${encodeURIComponent(cred.user)}:${encodeURIComponent(cred.password)}@` : '';
       const server = await startNode(
         `leaf-${site}`,
         port,
@@ -273,8 +311,9 @@ export async function startHubAndLeaves(sites: readonly string[], opts: { hubDom
           `  reconnect: 1`,
           // Events cross the link only through JetStream sourcing (docs/scale-out.md), never as
           // core messages: no stream on one side captures what was published on the other.
-          `  remotes: [ { url: "nats-leaf://127.0.0.1:${link.port}", deny_imports: ["stackyard.>"], deny_exports: ["stackyard.>"] } ]`,
+          `  remotes: [ { url: "nats-leaf://${userinfo}127.0.0.1:${link.port}", deny_imports: ["stackyard.>"], deny_exports: ["stackyard.>"] } ]`,
           `}`,
+          ...(opts.auth ? [usersBlock(opts.auth.siteUsers(site))] : []),
           '',
         ].join('\n'),
         opts.log,

@@ -23,4 +23,16 @@ export {
   type HandleOutcome,
   type HandlerContext,
 } from './consumer';
-export { permissionsFor, natsUsersConfig, type SubjectPermissions } from './permissions';
+export {
+  permissionsFor,
+  natsUsersConfig,
+  contextsOn,
+  leafLinkPermissions,
+  leafLinkUsersConfig,
+  leafLinkUser,
+  assertDomain,
+  configSecret,
+  type ConfigSecret,
+  type SubjectPermissions,
+} from './permissions';
+export { natsServerConfig, natsPasswordEnv, HUB_LEAF_URL_ENV, type StackyardServer } from './server-config';

@@ -17,15 +17,24 @@ const CODES: Record<string, status> = {
 };
 
 /**
+ * An ASCII metadata value: a field path may carry a caller's key (`labels.<key>`), and grpc-js throws on
+ * anything outside printable ASCII in a text header. Such values are percent-encoded (RFC 3986), the
+ * rest is kept as it is.
+ */
+export function headerValue(v: string): string {
+  return /^[\x20-\x7e]*$/.test(v) ? v : encodeURIComponent(v);
+}
+
+/**
  * The one mapping from errors to gRPC statuses (STYLE F). Unknown errors become INTERNAL with a
  * generic message; their details go to the log only.
  */
 export function toServiceError(e: unknown): Partial<ServiceError> & { code: status; details: string } {
   const metadata = new Metadata();
   if (isStackyardError(e)) {
-    metadata.set(REASON_KEY, e.reason);
+    metadata.set(REASON_KEY, headerValue(e.reason));
     const field = e.metadata['field'];
-    if (typeof field === 'string') metadata.set(FIELD_KEY, field);
+    if (typeof field === 'string') metadata.set(FIELD_KEY, headerValue(field));
     const code = CODES[e.reason] ?? status.FAILED_PRECONDITION;
     return { code, details: e.message, message: e.message, metadata };
   }

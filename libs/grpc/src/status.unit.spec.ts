@@ -38,6 +38,12 @@ describe('toServiceError', () => {
     expect(toServiceError(new NotFoundError('host', 'h')).metadata?.get(FIELD_KEY)).toEqual([]);
   });
 
+  it('percent-encodes a field path that is not printable ASCII (a caller-chosen label key), so the status can still be sent', () => {
+    const se = toServiceError(new ValidationError('labels.rack\u00e9\n', 'bad'));
+    expect(se.metadata?.get(FIELD_KEY)).toEqual(['labels.rack%C3%A9%0A']);
+    expect(decodeURIComponent(String(se.metadata?.get(FIELD_KEY)[0]))).toBe('labels.rack\u00e9\n');
+  });
+
   it.each<[string, unknown]>([
     ['a plain Error', new Error('E11000 duplicate key: mongodb://admin:s3cret@db/stackyard')],
     ['a TypeError', new TypeError("Cannot read properties of undefined (reading 's3cret')")],

@@ -1,7 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
@@ -11,24 +8,10 @@ import type { RunningService } from '@stackyard/service';
 import type { LocalServer } from '@stackyard/devinfra';
 import { InventoryServiceClient } from '@stackyard/proto/inventory/v1/inventory_service';
 import { mongoUrl, privateNats, uniquePrefix } from '@stackyard/testing';
+import { makePki } from './pki';
 
 // gRPC with mutual TLS and API tokens (roles, site scope) on a real inventory service.
-const dir = mkdtempSync(join(tmpdir(), 'stackyard-tls-'));
-const f = (n: string) => join(dir, n);
-const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-
-function makePki() {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=stackyard-test-ca');
-  const leaf = (name: string, ext: string, ca = 'ca') => {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    writeFileSync(f(`${name}.ext`), ext);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-  };
-  leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  leaf('client', 'extendedKeyUsage=clientAuth\n');
-  // A client certificate from another CA: must be refused.
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'rogue.key', '-out', 'rogue.crt', '-days', '1', '-subj', '/CN=rogue');
-}
+let f: (name: string) => string;
 
 const TOKENS = { viewer: 'tok-viewer-0123456789', opDc1: 'tok-operator-dc1-0123456789', admin: 'tok-admin-0123456789' };
 
@@ -39,7 +22,7 @@ describe('gRPC security: mutual TLS and API tokens', () => {
   const addr = () => `127.0.0.1:${svc.grpcPort}`;
 
   beforeAll(async () => {
-    makePki();
+    f = makePki();
     writeFileSync(
       f('tokens.json'),
       JSON.stringify([

@@ -1,6 +1,7 @@
 import { call, insecure, withToken } from '@stackyard/grpc';
 import { ProvisionState, type Node } from '@stackyard/proto/provisioning/v1/provisioning';
 import { ProvisioningServiceClient } from '@stackyard/proto/provisioning/v1/provisioning_service';
+import { isRefusal } from './access';
 import { describeCallError } from './config-import';
 import { table } from './output';
 
@@ -8,6 +9,8 @@ import { table } from './output';
 export interface BaremetalOptions {
   readonly provisioning: string;
   readonly token: string | undefined;
+  /** Channel credentials (TLS, mutual TLS); plaintext when absent. */
+  readonly credentials?: ReturnType<typeof insecure> | undefined;
   readonly json: boolean;
   /** Wait until the action has finished and report how it ended. */
   readonly wait: boolean;
@@ -36,13 +39,13 @@ function nodeJson(n: Node) {
 }
 
 async function guarded(o: BaremetalOptions, fn: (c: ProvisioningServiceClient) => Promise<number>): Promise<number> {
-  const c = new ProvisioningServiceClient(o.provisioning, insecure());
+  const c = new ProvisioningServiceClient(o.provisioning, o.credentials ?? insecure());
   try {
     return await fn(c);
   } catch (e) {
     o.err(`stackyard: ${describeCallError(e, o.provisioning, 'provisioning')}`);
     const code = (e as { code?: number }).code;
-    return code === 3 /* INVALID_ARGUMENT */ ? 64 : code === 5 /* NOT_FOUND */ || code === 9 /* FAILED_PRECONDITION */ ? 1 : 3;
+    return code === 3 /* INVALID_ARGUMENT */ ? 64 : code === 5 /* NOT_FOUND */ || code === 9 /* FAILED_PRECONDITION */ || isRefusal(code) ? 1 : 3;
   } finally {
     c.close();
   }

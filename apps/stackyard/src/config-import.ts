@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { call, FIELD_KEY, insecure, withToken } from '@stackyard/grpc';
+import { describeRefusal } from './access';
 import { table } from './output';
 import { InventoryServiceClient, type ImportKayobeConfigRequest, type ImportKayobeConfigResponse } from '@stackyard/proto/inventory/v1/inventory_service';
 
@@ -25,6 +26,8 @@ export interface ConfigImportOptions {
   /** HOST:PORT of a running inventory service. */
   readonly inventory: string;
   readonly token: string | undefined;
+  /** Channel credentials (TLS, mutual TLS); plaintext when absent. */
+  readonly credentials?: ReturnType<typeof insecure> | undefined;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
 }
@@ -59,6 +62,8 @@ export function renderImport(r: ImportKayobeConfigResponse): string[] {
 /** A readable message for a failed call, with a hint when no inventory service answers. */
 export function describeCallError(e: unknown, address: string, service: 'inventory' | 'monitoring' | 'provisioning' | 'network' | 'deployment' = 'inventory'): string {
   const se = e as ServiceError;
+  const refused = describeRefusal(e, service, address);
+  if (refused) return refused;
   if (se.code === UNAVAILABLE || se.code === DEADLINE_EXCEEDED) {
     const variable = `STACKYARD_${service.toUpperCase()}`;
     return [
@@ -67,13 +72,14 @@ export function describeCallError(e: unknown, address: string, service: 'invento
       service === 'inventory'
         ? `--${service} HOST:PORT or set ${variable}; or use \`stackyard up --kayobe-config DIR\` to import into a fresh embedded platform.`
         : `--${service} HOST:PORT or set ${variable}.`,
+      'If the service uses TLS, pass --tls-ca FILE (plus --tls-cert FILE --tls-key FILE when it asks for client certificates).',
     ].join('\n');
   }
   return se.details || se.message || String(e);
 }
 
-export function importClient(address: string): InventoryServiceClient {
-  return new InventoryServiceClient(address, insecure());
+export function importClient(address: string, credentials = insecure()): InventoryServiceClient {
+  return new InventoryServiceClient(address, credentials);
 }
 
 export async function importOnce(client: InventoryServiceClient, req: Partial<ImportKayobeConfigRequest>, token?: string): Promise<ImportKayobeConfigResponse> {
@@ -97,7 +103,7 @@ export async function importOnce(client: InventoryServiceClient, req: Partial<Im
  * Exit 0 when imported (or a dry run passed), 1 when the configuration or the call failed.
  */
 export async function configImport(o: ConfigImportOptions): Promise<number> {
-  const client = importClient(o.inventory);
+  const client = importClient(o.inventory, o.credentials);
   try {
     const r = await importOnce(client, { configPath: resolve(o.dir), environment: o.environment, siteId: o.site, dryRun: o.dryRun }, o.token);
     if (o.json) o.out(JSON.stringify(r));

@@ -1,6 +1,7 @@
 import { call, insecure, withToken } from '@stackyard/grpc';
 import { MonitoringServiceClient } from '@stackyard/proto/monitoring/v1/monitoring_service';
 import { NodeState, StepState, type NodeProgress } from '@stackyard/proto/monitoring/v1/monitoring';
+import { isRefusal } from './access';
 import { describeCallError } from './config-import';
 import { progressLine, stateName, table } from './output';
 
@@ -8,13 +9,15 @@ import { progressLine, stateName, table } from './output';
 export interface NodeCommandOptions {
   readonly monitoring: string;
   readonly token: string | undefined;
+  /** Channel credentials (TLS, mutual TLS); plaintext when absent. */
+  readonly credentials?: ReturnType<typeof insecure> | undefined;
   readonly json: boolean;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
 }
 
 function client(o: NodeCommandOptions) {
-  return new MonitoringServiceClient(o.monitoring, insecure());
+  return new MonitoringServiceClient(o.monitoring, o.credentials ?? insecure());
 }
 const opts = (o: NodeCommandOptions) => (o.token ? { metadata: withToken(o.token) } : {});
 
@@ -37,7 +40,7 @@ async function guarded(o: NodeCommandOptions, fn: () => Promise<number>): Promis
   } catch (e) {
     o.err(`stackyard: ${describeCallError(e, o.monitoring, 'monitoring')}`);
     const code = (e as { code?: number }).code;
-    return code === 3 /* INVALID_ARGUMENT */ ? 64 : code === 5 /* NOT_FOUND */ || code === 9 /* FAILED_PRECONDITION */ ? 1 : 3;
+    return code === 3 /* INVALID_ARGUMENT */ ? 64 : code === 5 /* NOT_FOUND */ || code === 9 /* FAILED_PRECONDITION */ || isRefusal(code) ? 1 : 3;
   }
 }
 

@@ -34,6 +34,8 @@ import {
 /** `stackyard overcloud ...`: Kayobe's overcloud verbs on a running platform's gRPC APIs. */
 export interface OvercloudIo {
   readonly token: string | undefined;
+  /** Channel credentials (TLS, mutual TLS); plaintext when absent. */
+  readonly credentials?: ReturnType<typeof insecure> | undefined;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   /** How often a node is polled while an action runs (default 500 ms). */
@@ -61,10 +63,11 @@ type Meta = { metadata?: ReturnType<typeof withToken> };
 export async function overcloud(r: OvercloudRequest, io: OvercloudIo): Promise<number> {
   const meta: Meta = io.token ? { metadata: withToken(io.token) } : {};
   const a = r.addresses;
-  const inventory = a.inventory ? new InventoryServiceClient(a.inventory, insecure()) : undefined;
-  const provisioning = a.provisioning ? new ProvisioningServiceClient(a.provisioning, insecure()) : undefined;
-  const network = a.network ? new NetworkServiceClient(a.network, insecure()) : undefined;
-  const deployment = a.deployment ? new DeploymentServiceClient(a.deployment, insecure()) : undefined;
+  const creds = io.credentials ?? insecure();
+  const inventory = a.inventory ? new InventoryServiceClient(a.inventory, creds) : undefined;
+  const provisioning = a.provisioning ? new ProvisioningServiceClient(a.provisioning, creds) : undefined;
+  const network = a.network ? new NetworkServiceClient(a.network, creds) : undefined;
+  const deployment = a.deployment ? new DeploymentServiceClient(a.deployment, creds) : undefined;
   const ctx: Ctx = { r, io, meta, inventory, provisioning, network, deployment };
   try {
     switch (r.verb) {

@@ -24,6 +24,8 @@ export interface PhysicalNetworkOptions {
   /** HOST:PORT of a running network service. */
   readonly network: string;
   readonly token: string | undefined;
+  /** Channel credentials (TLS, mutual TLS); plaintext when absent. */
+  readonly credentials?: ReturnType<typeof insecure> | undefined;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
 }
@@ -108,7 +110,7 @@ export async function physicalNetworkConfigure(o: PhysicalNetworkOptions): Promi
     interfaceLimit: o.interfaceLimit,
     interfaceDescriptionLimit: o.interfaceDescriptionLimit,
   };
-  const client = new NetworkServiceClient(o.network, insecure());
+  const client = new NetworkServiceClient(o.network, o.credentials ?? insecure());
   try {
     // One attempt when applying: a retry after a lost answer would configure the switches twice.
     const r = await call(client, client.configurePhysicalNetwork, req, {

@@ -84,19 +84,46 @@ function scopeValues(method: string, request: unknown): { sites: string[]; hostI
   return { sites, hostIds };
 }
 
-/** Checks a caller: a valid token, a role at least the method's, and every site in scope. */
-export function authorize(tokens: TokenStore, authorization: string | undefined, method: string, request: unknown): Principal {
+/**
+ * The caller behind an `authorization` value (`Bearer <token>`), whatever the transport (gRPC
+ * metadata, HTTP header or cookie). Throws UnauthenticatedError when missing or unknown.
+ */
+export function authenticate(tokens: TokenStore, authorization: string | undefined): Principal {
   const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   if (!m) throw new UnauthenticatedError('missing API token: send "authorization: Bearer <token>"');
   const p = tokens.lookup(m[1]!);
   if (!p) throw new UnauthenticatedError('invalid API token');
+  return p;
+}
+
+/** Whether a role includes another (admin > operator > viewer). */
+export function hasRole(p: Principal, need: Role): boolean {
+  return ROLES.indexOf(p.role) >= ROLES.indexOf(need);
+}
+
+/** Throws PermissionDeniedError unless the caller has at least `need` for `what` (a method or route). */
+export function requireRole(p: Principal, need: Role, what: string): void {
+  if (!hasRole(p, need)) throw new PermissionDeniedError(`${p.name} (${p.role}) may not call ${what}: it needs the ${need} role`);
+}
+
+/** Whether a token's scope includes a site. */
+export function inScope(p: Principal, site: string): boolean {
+  return p.sites.includes('*') || p.sites.includes(site);
+}
+
+/** Throws PermissionDeniedError unless the caller may act on `site`. */
+export function requireSite(p: Principal, site: string): void {
+  if (!inScope(p, site)) throw new PermissionDeniedError(`${p.name} may not act on site "${site}"`);
+}
+
+/** Checks a caller: a valid token, a role at least the method's, and every site in scope. */
+export function authorize(tokens: TokenStore, authorization: string | undefined, method: string, request: unknown): Principal {
+  const p = authenticate(tokens, authorization);
   const need = requiredRole(method);
-  if (ROLES.indexOf(p.role) < ROLES.indexOf(need)) {
-    throw new PermissionDeniedError(`${p.name} (${p.role}) may not call ${method}: it needs the ${need} role`);
-  }
+  requireRole(p, need, method);
   if (!p.sites.includes('*')) {
     const { sites, hostIds } = scopeValues(method, request);
-    for (const s of sites) if (!p.sites.includes(s)) throw new PermissionDeniedError(`${p.name} may not act on site "${s}"`);
+    for (const s of sites) requireSite(p, s);
     for (const h of hostIds) {
       if (!p.sites.some((s) => h.startsWith(`${s}-`))) throw new PermissionDeniedError(`${p.name} may not act on host "${h}" (outside its sites)`);
     }

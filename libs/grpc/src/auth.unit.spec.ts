@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PermissionDeniedError, UnauthenticatedError, ValidationError } from '@stackyard/errors';
-import { authorize, requiredRole, sha256Hex, TokenStore } from './auth';
+import { authenticate, authorize, hasRole, inScope, requireRole, requireSite, requiredRole, sha256Hex, TokenStore } from './auth';
 
 const store = new TokenStore([
   { name: 'v', role: 'viewer', sites: ['*'], tokenSha256: sha256Hex('tv') },
@@ -35,5 +35,13 @@ describe('API tokens', () => {
     expect(() => new TokenStore([{ name: 'x', role: 'viewer', sites: ['*'], tokenSha256: 'abc' }])).toThrow(/^tokens\[0\]\.token_sha256: /);
     expect(() => new TokenStore([{ name: 'x', role: 'root' as never, sites: ['*'], tokenSha256: sha256Hex('x') }])).toThrow(ValidationError);
     expect(() => new TokenStore([{ name: 'x', role: 'viewer', sites: [], tokenSha256: sha256Hex('x') }])).toThrow(/tokens\[0\]\.sites/);
+  });
+  it('exposes the transport-neutral pieces HTTP shares: authenticate, roles, site scope', () => {
+    expect(() => authenticate(store, 'Bearer nope')).toThrow('invalid API token');
+    const o = authenticate(store, 'Bearer to');
+    expect([hasRole(o, 'viewer'), hasRole(o, 'operator'), hasRole(o, 'admin')]).toEqual([true, true, false]);
+    expect(() => requireRole(o, 'admin', 'POST /x')).toThrow('o (operator) may not call POST /x: it needs the admin role');
+    expect([inScope(o, 'dc1'), inScope(o, 'dc2'), inScope(authenticate(store, 'Bearer tv'), 'dc2')]).toEqual([true, false, true]);
+    expect(() => requireSite(o, 'dc2')).toThrow(PermissionDeniedError);
   });
 });

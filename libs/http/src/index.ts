@@ -51,3 +51,5 @@ export function createOpsServer(service: string, checks: readonly HealthCheck[],
     close: () => app.close(),
   };
 }
+
+export { registerTokenAuth, SESSION_COOKIE, CSRF_HEADER, SESSION_MAX_AGE_S, type HttpAuth, type RouteAuth } from './auth';

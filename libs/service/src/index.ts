@@ -43,6 +43,8 @@ export interface Kit {
   readonly db: Db;
   readonly bus: Bus;
   readonly ops: OpsServer;
+  /** The API tokens of AUTH_TOKENS_FILE (undefined: open, development only); the gRPC server and HTTP routes that want them check them. */
+  readonly tokens: TokenStore | undefined;
   /** An aggregate collection whose outbox the relay publishes. */
   store<T extends Document>(collection: string, kind: string): AggregateStore<T>;
 }
@@ -111,6 +113,7 @@ export async function startService(
       published.inc();
     }, log);
     const stores: AggregateStore<Document>[] = [];
+    const tokens = config.AUTH_TOKENS_FILE ? TokenStore.fromFile(config.AUTH_TOKENS_FILE) : undefined;
     const kit: Kit = {
       name,
       config,
@@ -118,6 +121,7 @@ export async function startService(
       db,
       bus,
       ops,
+      tokens,
       store: <T extends Document>(collection: string, kind: string) => {
         const s: AggregateStore<T> = new AggregateStore<T>(db, collection, kind, (rev) =>
           relay.written(s as unknown as AggregateStore<Document>, rev),
@@ -159,8 +163,7 @@ export async function startService(
 
     const problems = tlsProblems(config);
     if (problems.length) throw new ConfigError(problems);
-    const tokens = config.AUTH_TOKENS_FILE ? TokenStore.fromFile(config.AUTH_TOKENS_FILE) : undefined;
-    if (!tokens) log.warn({}, 'AUTH_TOKENS_FILE is not set: the gRPC API accepts every caller (development only)');
+    if (!tokens) log.warn({}, 'AUTH_TOKENS_FILE is not set: the gRPC API (and the dashboard of monitoring) accepts every caller (development only)');
     const grpc: GrpcServer = await startGrpcServer(config.GRPC_HOST, config.GRPC_PORT, wiring.grpc, {
       tls: config.GRPC_TLS_CERT_FILE && config.GRPC_TLS_KEY_FILE
         ? { certFile: config.GRPC_TLS_CERT_FILE, keyFile: config.GRPC_TLS_KEY_FILE, clientCaFile: config.GRPC_TLS_CLIENT_CA_FILE }

@@ -32,13 +32,14 @@ export const DASHBOARD_HTML = `<!doctype html>
   .failure { color: var(--fail); font-size: 13px; }
   .muted { color: var(--muted); }
   #conn { margin-left: auto; font-size: 12px; }
+  #who { font-size: 12px; color: #d0d7de; } #who form { display: inline; } #who button { font: inherit; font-size: 12px; margin-left: 6px; }
   button.retry { margin-top: 4px; font: inherit; font-size: 12px; padding: 2px 10px; border: 1px solid var(--fail); color: var(--fail); background: #fff; border-radius: 4px; cursor: pointer; }
   button.retry:hover { background: #ffebe9; }
   .retries { font-size: 12px; }
 </style>
 </head>
 <body>
-<header><h1>Stackyard</h1><label>Site <select id="site"></select></label><span id="conn" class="muted">connecting...</span></header>
+<header><h1>Stackyard</h1><label>Site <select id="site"></select></label><span id="conn" class="muted">connecting...</span><span id="who"></span></header>
 <main>
   <div class="summary">
     <div class="card"><span class="muted">nodes</span><b id="n-total">0</b></div>
@@ -55,6 +56,14 @@ export const DASHBOARD_HTML = `<!doctype html>
 <script>
 const nodes = new Map();
 let source;
+let canOperate = true;
+// With API tokens on, an expired or missing login sends the browser to the login form.
+const toLogin = () => { location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search); };
+async function api(path, init) {
+  const r = await fetch(path, init);
+  if (r.status === 401) { toLogin(); throw new Error('not signed in'); }
+  return r;
+}
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 function render() {
   const rows = [...nodes.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -69,11 +78,11 @@ function render() {
     const done = n.steps.filter((s) => s.state === 'done');
     const last = done[done.length - 1];
     const steps = n.steps.map((s) => '<span class="step ' + s.state + '" title="' + esc(s.name) + (s.at ? ' ' + new Date(s.at).toLocaleTimeString() : '') + '"></span>').join('');
-    const failure = n.failure ? '<div class="failure">' + esc(n.failure.step) + ': ' + esc(n.failure.reason) + ': ' + esc(n.failure.message) + (n.failure.retryable ? ' (retryable)' : '') + '</div><button class="retry" data-retry="' + esc(n.hostId) + '">Retry ' + esc(n.failure.step) + '</button>' : '';
+    const failure = n.failure ? '<div class="failure">' + esc(n.failure.step) + ': ' + esc(n.failure.reason) + ': ' + esc(n.failure.message) + (n.failure.retryable ? ' (retryable)' : '') + '</div>' + (canOperate ? '<button class="retry" data-retry="' + esc(n.hostId) + '">Retry ' + esc(n.failure.step) + '</button>' : '') : '';
     const degraded = n.degraded ? '<div class="degraded" title="' + esc(n.degraded.reasons.join('; ')) + '">unhealthy: ' + esc(n.degraded.containers.join(', ') || 'containers') + (n.degraded.since ? ' <span class="muted">since ' + new Date(n.degraded.since).toLocaleTimeString() + '</span>' : '') + '</div>' : '';
-    const abort = n.state === 'in-progress' || n.state === 'failed' ? '<button class="abort" data-abort="' + esc(n.hostId) + '" title="remove services, release addresses, deprovision">Abort</button>' : '';
+    const abort = canOperate && (n.state === 'in-progress' || n.state === 'failed') ? '<button class="abort" data-abort="' + esc(n.hostId) + '" title="remove services, release addresses, deprovision">Abort</button>' : '';
     const retries = n.retries ? ' <span class="muted retries">(' + n.retries + (n.retries === 1 ? ' retry' : ' retries') + ')</span>' : '';
-    return '<tr data-host="' + esc(n.hostId) + '" data-state="' + n.state + '"><td>' + esc(n.name) + '</td><td>' + esc(n.groups.join(', ')) + '</td><td class="state ' + n.state + '">' + n.state + failure + degraded + '</td><td><div class="steps">' + steps + '</div></td><td>' + (last ? esc(last.name) + ' <span class="muted">' + new Date(last.at).toLocaleTimeString() + '</span>' : '') + '</td></tr>';
+    return '<tr data-host="' + esc(n.hostId) + '" data-state="' + n.state + '"><td>' + esc(n.name) + '</td><td>' + esc(n.groups.join(', ')) + '</td><td class="state ' + n.state + '">' + n.state + retries + abort + failure + degraded + '</td><td><div class="steps">' + steps + '</div></td><td>' + (last ? esc(last.name) + ' <span class="muted">' + new Date(last.at).toLocaleTimeString() + '</span>' : '') + '</td></tr>';
   }).join('');
 }
 function follow(site) {
@@ -81,11 +90,11 @@ function follow(site) {
   nodes.clear(); render();
   source = new EventSource('/api/stream?site=' + encodeURIComponent(site));
   source.onopen = () => { document.getElementById('conn').textContent = 'live'; };
-  source.onerror = () => { document.getElementById('conn').textContent = 'reconnecting...'; };
+  source.onerror = () => { document.getElementById('conn').textContent = 'reconnecting...'; api('/api/whoami').catch(() => {}); };
   source.onmessage = (e) => { const n = JSON.parse(e.data); nodes.set(n.hostId, n); render(); };
 }
 async function sites() {
-  const r = await fetch('/api/sites').then((x) => x.json());
+  const r = await api('/api/sites').then((x) => x.json());
   const sel = document.getElementById('site');
   const current = sel.value || new URLSearchParams(location.search).get('site');
   sel.innerHTML = r.sites.map((s) => '<option value="' + esc(s.id) + '">' + esc(s.id) + ' (' + s.nodes + ')</option>').join('');
@@ -98,12 +107,19 @@ document.getElementById('nodes').addEventListener('click', async (e) => {
   const verb = e.target.dataset.retry ? 'retry' : 'abort';
   if (verb === 'abort' && !confirm('Abort ' + id + '? Its services are removed, its addresses released and it is deprovisioned.')) return;
   e.target.disabled = true; e.target.textContent = verb === 'retry' ? 'Retrying...' : 'Aborting...';
-  const r = await fetch('/api/nodes/' + encodeURIComponent(id) + '/' + verb, { method: 'POST' });
+  const r = await api('/api/nodes/' + encodeURIComponent(id) + '/' + verb, { method: 'POST', headers: { 'x-stackyard-csrf': '1' } });
   const body = await r.json();
   if (r.ok) { nodes.set(body.hostId, body); render(); } else { alert(body.error); e.target.disabled = false; }
 });
 document.getElementById('site').addEventListener('change', (e) => { e.target.dataset.following = e.target.value; follow(e.target.value); });
-sites(); setInterval(sites, 3000);
+async function whoami() {
+  const w = await api('/api/whoami').then((x) => x.json());
+  if (!w.auth) return;
+  canOperate = w.role !== 'viewer';
+  document.getElementById('who').innerHTML = esc(w.name) + ' (' + esc(w.role) + (w.sites.includes('*') ? '' : ', ' + esc(w.sites.join(', '))) + ')<form method="post" action="/logout"><button id="logout">Log out</button></form>';
+  render();
+}
+whoami().then(sites).catch(() => {}); setInterval(() => sites().catch(() => {}), 3000);
 </script>
 </body>
 </html>

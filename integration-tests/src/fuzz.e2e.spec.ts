@@ -90,6 +90,42 @@ describe('hostile input over gRPC (property-based)', () => {
     expect(names).toEqual(expect.arrayContaining(['internal', 'provision_oc']));
   });
 
+  it('CreateGroup and CreateDeployment: every answer is OK or a named rejection; what is stored is valid', async () => {
+    const c = p.clients;
+    const inv = c.inventory;
+    await fc.assert(
+      fc.asyncProperty(hostile, fc.array(hostile, { maxLength: 3 }), hostile, hostile, async (name, list, key, value) => {
+        const g = await outcome(call(inv, inv.createGroup, { siteId: 'fz', name, description: value, children: list, vars: { [key]: value } }, { attempts: 1 }));
+        expect(OK_CODES.has(g.code), `${g.code} ${g.details}`).toBe(true);
+        if (g.code === status.INVALID_ARGUMENT) {
+          expect(g.field).toMatch(/^(name|description|site_id|id|children\[\d+\]|vars(\..*)?)$/s);
+          if (/^[a-z0-9_-]{1,63}$/.test(name)) expect((await outcome(call(inv, inv.getGroup, { id: `fz-${name}` }, { attempts: 1 }))).code).not.toBe(status.INTERNAL);
+        }
+        const d = await outcome(
+          call(inv, inv.createDeployment, { siteId: 'fz', name, description: '', hostIds: list, groups: [key], roles: [{ role: value, groups: list }], services: { [key]: true } }, { attempts: 1 }),
+        );
+        expect(OK_CODES.has(d.code), `${d.code} ${d.details}`).toBe(true);
+        if (d.code === status.INVALID_ARGUMENT) expect(d.field).toMatch(/^(name|description|site_id|id|host_ids(\[\d+\])?|groups\[\d+\]|roles\[\d+\](\.\w+(\[\d+\])?)?|services(\..*)?)$/s);
+      }),
+      { numRuns: 60, seed: 3003 },
+    );
+    // Whatever was accepted is a valid record.
+    for (const g of (await call(inv, inv.listGroups, { siteId: 'fz', pageSize: 500, pageToken: '' })).groups) expect(g.name).toMatch(/^[a-z0-9_-]{1,63}$/);
+    await fc.assert(
+      fc.asyncProperty(hostile, async (id) => {
+        for (const r of [
+          await outcome(call(inv, inv.getGroup, { id }, { attempts: 1 })),
+          await outcome(call(inv, inv.getDeployment, { id }, { attempts: 1 })),
+          await outcome(call(inv, inv.deleteGroup, { id, version: 0, force: false }, { attempts: 1 })),
+          await outcome(call(inv, inv.listGroups, { siteId: id, pageSize: 0, pageToken: id }, { attempts: 1 })),
+        ]) {
+          expect([status.NOT_FOUND, status.INVALID_ARGUMENT, status.OK], `${r.code} ${r.details}`).toContain(r.code);
+        }
+      }),
+      { numRuns: 60, seed: 78 },
+    );
+  });
+
   it('read APIs answer hostile ids with NOT_FOUND or INVALID_ARGUMENT, never INTERNAL', async () => {
     const c = p.clients;
     await fc.assert(

@@ -8,3 +8,4 @@ export { secretCommand } from './secret';
 export { overcloud, type OvercloudIo } from './overcloud';
 export { parseOvercloud, parseLimit, planFor, selectHosts, type OvercloudRequest, type OvercloudVerb } from './overcloud-plan';
 export { physicalNetworkConfigure, renderApply, type PhysicalNetworkOptions } from './physical-network';
+export { recordsCommand, renderDeployment, renderGroup, type RecordsOptions } from './records';

@@ -9,7 +9,9 @@ import { secretCommand } from './secret';
 import { overcloud } from './overcloud';
 import { parseOvercloud } from './overcloud-plan';
 import { up } from './up';
+import { OPEN_ACCESS, resolveAccess, type Access } from './access';
 import { physicalNetworkConfigure } from './physical-network';
+import { recordsCommand } from './records';
 
 const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environment E]] [--timeout SECONDS] [--json] [--keep] [--lab-latency-ms N] [--fail HOST:STEP]
        stackyard config import DIR [--environment E] [--site S] [--dry-run] [--json] [--inventory HOST:PORT]
@@ -68,9 +70,20 @@ const USAGE = `usage: stackyard up [--site FILE | --kayobe-config DIR [--environ
                  (--network, default $STACKYARD_NETWORK). Host/NIC notes go to stderr.
                  exit codes: 0 rendered or applied, 1 rejected (nothing applied) or a switch failed, 3 network
                  service unreachable, 64 usage
+       stackyard group list --site S | group show GROUP_ID | deployment show DEPLOYMENT_ID  [--json] [--inventory HOST:PORT]
+  group          a site's group records (children, variables), or one group with its member hosts
+  deployment     one deployment (desired state: hosts, groups, roles, enabled and disabled Kolla services);
+                 a Kayobe import creates <site>-kayobe. Exit 0, 1 when the call failed (e.g. not found), 64 usage
        stackyard secret keygen | secret seal --key-file FILE
   secret         keygen prints a new key for BMC_CREDENTIALS_KEY_FILE; seal reads one secret on stdin and prints it
-                 sealed (enc:v1:...) for a BMC credentials file. Nothing is sent anywhere.`;
+                 sealed (enc:v1:...) for a BMC credentials file. Nothing is sent anywhere.
+
+  A secured platform (every command but up and secret):
+    --token TOKEN | --token-file FILE   the API token, sent as "authorization: Bearer" ($STACKYARD_TOKEN, $STACKYARD_TOKEN_FILE)
+    --tls-ca FILE                       TLS, trusting this CA ($STACKYARD_TLS_CA)
+    --tls-cert FILE --tls-key FILE      mutual TLS: the client certificate and key ($STACKYARD_TLS_CERT, $STACKYARD_TLS_KEY)
+                 Flags win over the environment. A call the service refuses (UNAUTHENTICATED, PERMISSION_DENIED) prints
+                 its reason (x-stackyard-reason) and what to do, and exits 1; a bad flag exits 64.`;
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -106,6 +119,11 @@ async function main(argv: string[]): Promise<number> {
         keep: { type: 'boolean', default: false },
         'lab-latency-ms': { type: 'string', default: '50' },
         fail: { type: 'string', multiple: true, default: [] },
+        token: { type: 'string' },
+        'token-file': { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -120,6 +138,16 @@ async function main(argv: string[]): Promise<number> {
   }
   // eslint-disable-next-line n/no-process-env
   const env = process.env;
+  // The API token and TLS of every command that asks a running service (checked before any call).
+  let access: Access = OPEN_ACCESS;
+  if (cmd !== 'up' && cmd !== 'secret') {
+    const a = resolveAccess(args.values, env);
+    if (!a.ok) {
+      process.stderr.write(`stackyard: ${a.message}\n`);
+      return 64;
+    }
+    access = a.access;
+  }
   if (cmd === 'nodes' || cmd === 'node' || cmd === 'retry' || cmd === 'abort' || cmd === 'watch') {
     const monitoring = (args.values.monitoring as string | undefined) || env['STACKYARD_MONITORING'];
     if (!monitoring) {
@@ -128,7 +156,8 @@ async function main(argv: string[]): Promise<number> {
     }
     const o = {
       monitoring,
-      token: env['STACKYARD_TOKEN'] || undefined,
+      token: access.token,
+      credentials: access.credentials,
       json: args.values.json as boolean,
       out: (l: string) => process.stdout.write(`${l}\n`),
       err: (l: string) => process.stderr.write(`${l}\n`),
@@ -162,7 +191,8 @@ async function main(argv: string[]): Promise<number> {
       return 64;
     }
     return overcloud(parsed.request, {
-      token: env['STACKYARD_TOKEN'] || undefined,
+      token: access.token,
+      credentials: access.credentials,
       out: (l) => process.stdout.write(`${l}\n`),
       err: (l) => process.stderr.write(`${l}\n`),
     });
@@ -200,7 +230,8 @@ async function main(argv: string[]): Promise<number> {
       interfaceDescriptionLimit: v['interface-description-limit'] as string | undefined,
       json: v.json as boolean,
       network,
-      token: env['STACKYARD_TOKEN'] || undefined,
+      token: access.token,
+      credentials: access.credentials,
       out: (l) => process.stdout.write(`${l}\n`),
       err: (l) => process.stderr.write(`${l}\n`),
     });
@@ -220,7 +251,8 @@ async function main(argv: string[]): Promise<number> {
     }
     const o = {
       provisioning,
-      token: env['STACKYARD_TOKEN'] || undefined,
+      token: access.token,
+      credentials: access.credentials,
       json: args.values.json as boolean,
       wait: args.values.wait as boolean,
       timeoutMs: Number(args.values.timeout) * 1000,
@@ -233,6 +265,29 @@ async function main(argv: string[]): Promise<number> {
     if (a && b && !rest.length && (BAREMETAL_ACTIONS as readonly string[]).includes(b)) return baremetalAction(a, b, o);
     process.stderr.write(`stackyard: baremetal: expected \`HOST_ID show\`, \`HOST_ID ACTION\` (ACTION one of ${BAREMETAL_ACTIONS.join(', ')}) or \`queue\`\n`);
     return 64;
+  }
+  if (cmd === 'group' || cmd === 'deployment') {
+    const [verb, id, ...rest] = args.positionals.slice(1);
+    const site = args.values.site as string | undefined;
+    const arg = cmd === 'group' && verb === 'list' ? site : id;
+    const ok = cmd === 'group' ? (verb === 'list' ? !id : verb === 'show') : verb === 'show';
+    if (!ok || !verb || !arg || rest.length) {
+      process.stderr.write(`stackyard: expected \`group list --site S\`, \`group show GROUP_ID\` or \`deployment show DEPLOYMENT_ID\`\n`);
+      return 64;
+    }
+    const inventory = (args.values.inventory as string | undefined) || env['STACKYARD_INVENTORY'] || DEFAULT_INVENTORY;
+    if (!/^[^\s:]+:\d+$/.test(inventory)) {
+      process.stderr.write(`stackyard: --inventory must be HOST:PORT, got "${inventory}"\n`);
+      return 64;
+    }
+    return recordsCommand(cmd, verb, arg, {
+      inventory,
+      token: access.token,
+      credentials: access.credentials,
+      json: args.values.json as boolean,
+      out: (l) => process.stdout.write(`${l}\n`),
+      err: (l) => process.stderr.write(`${l}\n`),
+    });
   }
   if (cmd === 'config') {
     const [sub, dir, ...rest] = args.positionals.slice(1);
@@ -252,7 +307,8 @@ async function main(argv: string[]): Promise<number> {
       dryRun: args.values['dry-run'] as boolean,
       json: args.values.json as boolean,
       inventory,
-      token: env['STACKYARD_TOKEN'] || undefined,
+      token: access.token,
+      credentials: access.credentials,
       out: (l) => process.stdout.write(`${l}\n`),
       err: (l) => process.stderr.write(`${l}\n`),
     });

@@ -1,8 +1,8 @@
 import type { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import { HostDeleted, HostHardwareRecorded, HostRecorded, HostRegistered, HostUpdated, ImportCompleted } from '@stackyard/proto/inventory/v1/events';
+import { DeploymentCreated, DeploymentDeleted, DeploymentUpdated, GroupCreated, GroupDeleted, GroupUpdated, HostDeleted, HostHardwareRecorded, HostRecorded, HostRegistered, HostUpdated, ImportCompleted } from '@stackyard/proto/inventory/v1/events';
 import { NodeActionFinished, NodeActionRequested, NodeDeprovisioned, NodeEnrolled, NodeInspected, NodeProvisioned, ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
 import { AddressesReleased, AdminAddressAllocated, NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
-import { DeployFailed, HostPrepared, NodeDeploymentReleased, NodeDeploymentWaiting, NodeHealthChanged, ServicesDeployed, ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
+import { ControlPlaneReleased, DeployFailed, HostPrepared, NodeDeploymentReleased, NodeDeploymentWaiting, NodeHealthChanged, ServicesDeployed, ServicesRemoved, SiteServicesDeployed } from '@stackyard/proto/deployment/v1/events';
 import { NodeAbortRequested, NodeDegraded, NodeReady, NodeRecovered, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { ValidationError } from '@stackyard/errors';
 import { filterFor, type Context } from './subjects';
@@ -42,6 +42,12 @@ export const Events = {
   HostUpdated: define('stackyard.inventory.v1.HostUpdated', HostUpdated, 'inventory', 'host', 'updated'),
   HostDeleted: define('stackyard.inventory.v1.HostDeleted', HostDeleted, 'inventory', 'host', 'deleted'),
   ImportCompleted: define('stackyard.inventory.v1.ImportCompleted', ImportCompleted, 'inventory', 'import', 'completed'),
+  GroupCreated: define('stackyard.inventory.v1.GroupCreated', GroupCreated, 'inventory', 'group', 'created'),
+  GroupUpdated: define('stackyard.inventory.v1.GroupUpdated', GroupUpdated, 'inventory', 'group', 'updated'),
+  GroupDeleted: define('stackyard.inventory.v1.GroupDeleted', GroupDeleted, 'inventory', 'group', 'deleted'),
+  DeploymentCreated: define('stackyard.inventory.v1.DeploymentCreated', DeploymentCreated, 'inventory', 'deployment', 'created'),
+  DeploymentUpdated: define('stackyard.inventory.v1.DeploymentUpdated', DeploymentUpdated, 'inventory', 'deployment', 'updated'),
+  DeploymentDeleted: define('stackyard.inventory.v1.DeploymentDeleted', DeploymentDeleted, 'inventory', 'deployment', 'deleted'),
   NodeEnrolled: define('stackyard.provisioning.v1.NodeEnrolled', NodeEnrolled, 'provisioning', 'node', 'enrolled'),
   NodeInspected: define('stackyard.provisioning.v1.NodeInspected', NodeInspected, 'provisioning', 'node', 'inspected'),
   NodeProvisioned: define(
@@ -72,6 +78,8 @@ export const Events = {
   NodeDeploymentReleased: define('stackyard.deployment.v1.NodeDeploymentReleased', NodeDeploymentReleased, 'deployment', 'node', 'released'),
   NodeHealthChanged: define('stackyard.deployment.v1.NodeHealthChanged', NodeHealthChanged, 'deployment', 'node', 'health-changed'),
   HostPrepared: define('stackyard.deployment.v1.HostPrepared', HostPrepared, 'deployment', 'node', 'host-prepared'),
+  ControlPlaneReleased: define('stackyard.deployment.v1.ControlPlaneReleased', ControlPlaneReleased, 'deployment', 'site', 'control-plane-released'),
+  SiteServicesDeployed: define('stackyard.deployment.v1.SiteServicesDeployed', SiteServicesDeployed, 'deployment', 'site', 'services-deployed'),
   NodeReady: define('stackyard.monitoring.v1.NodeReady', NodeReady, 'monitoring', 'node', 'ready'),
   NodeDegraded: define('stackyard.monitoring.v1.NodeDegraded', NodeDegraded, 'monitoring', 'node', 'degraded'),
   NodeRecovered: define('stackyard.monitoring.v1.NodeRecovered', NodeRecovered, 'monitoring', 'node', 'recovered'),

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '@stackyard/errors';
 import { DeployFailed, HostPrepared, NodeDeploymentReleased, NodeDeploymentWaiting, NodeHealthChanged, ServicesDeployed } from '@stackyard/proto/deployment/v1/events';
-import { HostDeleted, HostHardwareRecorded, HostRecorded, HostRegistered, HostUpdated, ImportCompleted } from '@stackyard/proto/inventory/v1/events';
+import { DeploymentCreated, DeploymentDeleted, DeploymentUpdated, GroupCreated, GroupDeleted, GroupUpdated, HostDeleted, HostHardwareRecorded, HostRecorded, HostRegistered, HostUpdated, ImportCompleted } from '@stackyard/proto/inventory/v1/events';
 import { NodeAbortRequested, NodeDegraded, NodeReady, NodeRecovered, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
-import { ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
+import { ControlPlaneReleased, ServicesRemoved, SiteServicesDeployed } from '@stackyard/proto/deployment/v1/events';
 import { AddressesReleased, AdminAddressAllocated } from '@stackyard/proto/network/v1/events';
 import { NodeActionFinished, NodeActionRequested, NodeDeprovisioned } from '@stackyard/proto/provisioning/v1/events';
 import { NetworkConfigured, NetworkFailed } from '@stackyard/proto/network/v1/events';
@@ -84,12 +84,26 @@ const SAMPLES: Record<string, { service: string; data: unknown }> = {
   'stackyard.monitoring.v1.NodeRecovered': { service: 'monitoring', data: NodeRecovered.fromPartial({ host: ref, degradedForMs: 90_000 }) },
   'stackyard.monitoring.v1.NodeReady': { service: 'monitoring', data: NodeReady.fromPartial({ host: ref, durationMs: 1_234_567_890_123 }) },
   'stackyard.monitoring.v1.NodeAbortRequested': { service: 'monitoring', data: NodeAbortRequested.fromPartial({ host: ref, requestedBy: 'alice' }) },
+  'stackyard.deployment.v1.ControlPlaneReleased': {
+    service: 'deployment',
+    data: ControlPlaneReleased.fromPartial({ siteId: 'dc1', controllers: [ref, { ...ref, hostId: 'dc1-ctl-02', name: 'ctl-02' }], controllersReady: 2, controllersRequired: 2, controllersTotal: 3 }),
+  },
+  'stackyard.deployment.v1.SiteServicesDeployed': {
+    service: 'deployment',
+    data: SiteServicesDeployed.fromPartial({ siteId: 'dc1', generation: 2, hosts: [ref, { hostId: 'dc1-cmp-01', siteId: 'dc1', name: 'cmp-01', groups: ['compute'] }], addedHostIds: ['dc1-cmp-01'] }),
+  },
   'stackyard.deployment.v1.ServicesRemoved': { service: 'deployment', data: ServicesRemoved.fromPartial({ host: ref, removed: [{ service: 'nova', name: 'nova_compute', healthy: true }] }) },
   'stackyard.network.v1.AddressesReleased': { service: 'network', data: AddressesReleased.fromPartial({ host: ref, released: [{ siteId: 'dc1', network: 'internal', hostId: 'h', address: '10.1.0.10' }] }) },
   'stackyard.provisioning.v1.NodeDeprovisioned': { service: 'provisioning', data: NodeDeprovisioned.fromPartial({ host: ref, state: 'available' }) },
   'stackyard.monitoring.v1.NodeRetryRequested': { service: 'monitoring', data: NodeRetryRequested.fromPartial({ host: ref, step: 'inspect', attempt: 2, requestedBy: 'alice' }) },
   'stackyard.inventory.v1.HostRecorded': { service: 'inventory', data: HostRecorded.fromPartial({ host: { id: 'dc1-ctl-01', siteId: 'dc1', name: 'ctl-01', groups: ['controllers'], version: 1 }, importId: 'imp-1' }) },
   'stackyard.inventory.v1.HostUpdated': { service: 'inventory', data: HostUpdated.fromPartial({ host: { id: 'dc1-ctl-01', siteId: 'dc1', name: 'ctl-01', groups: ['controllers'], labels: { rack: 'r1' }, version: 3 }, changedFields: ['labels', 'state'] }) },
+  'stackyard.inventory.v1.GroupCreated': { service: 'inventory', data: GroupCreated.fromPartial({ group: { id: 'dc1-storage', siteId: 'dc1', name: 'storage', description: 'Ceph OSD hosts', children: ['storage-ssd'], vars: { ceph_osd_count: '4' }, version: 2 } }) },
+  'stackyard.inventory.v1.GroupUpdated': { service: 'inventory', data: GroupUpdated.fromPartial({ group: { id: 'dc1-storage', siteId: 'dc1', name: 'storage', description: 'Ceph OSD hosts', children: ['storage-ssd'], vars: { ceph_osd_count: '4' }, version: 2 }, changedFields: ['children', 'vars'] }) },
+  'stackyard.inventory.v1.GroupDeleted': { service: 'inventory', data: GroupDeleted.fromPartial({ groupId: 'dc1-storage', siteId: 'dc1', group: { id: 'dc1-storage', siteId: 'dc1', name: 'storage', description: 'Ceph OSD hosts', children: ['storage-ssd'], vars: { ceph_osd_count: '4' }, version: 2 } }) },
+  'stackyard.inventory.v1.DeploymentCreated': { service: 'inventory', data: DeploymentCreated.fromPartial({ deployment: { id: 'dc1-kayobe', siteId: 'dc1', name: 'kayobe', description: 'overcloud', hostIds: ['dc1-ctl-01'], groups: ['overcloud'], roles: [{ role: 'control', groups: ['controllers'] }], services: { nova: true, ironic: false }, version: 2, importId: 'imp-1' } }) },
+  'stackyard.inventory.v1.DeploymentUpdated': { service: 'inventory', data: DeploymentUpdated.fromPartial({ deployment: { id: 'dc1-kayobe', siteId: 'dc1', name: 'kayobe', description: 'overcloud', hostIds: ['dc1-ctl-01'], groups: ['overcloud'], roles: [{ role: 'control', groups: ['controllers'] }], services: { nova: true, ironic: false }, version: 2, importId: 'imp-1' }, changedFields: ['services'] }) },
+  'stackyard.inventory.v1.DeploymentDeleted': { service: 'inventory', data: DeploymentDeleted.fromPartial({ deploymentId: 'dc1-kayobe', siteId: 'dc1', deployment: { id: 'dc1-kayobe', siteId: 'dc1', name: 'kayobe', description: 'overcloud', hostIds: ['dc1-ctl-01'], groups: ['overcloud'], roles: [{ role: 'control', groups: ['controllers'] }], services: { nova: true, ironic: false }, version: 2, importId: 'imp-1' } }) },
   'stackyard.inventory.v1.HostDeleted': { service: 'inventory', data: HostDeleted.fromPartial({ hostId: 'dc1-ctl-01', siteId: 'dc1', host: { id: 'dc1-ctl-01', siteId: 'dc1', name: 'ctl-01', version: 5 } }) },
   'stackyard.inventory.v1.ImportCompleted': {
     service: 'inventory',

@@ -10,7 +10,8 @@ import { HOST_STATES, type HostLifecycle } from '../domain/host';
 import type { ImportRecord } from '../domain/kayobe/import-record';
 import { matches, type HostFilter } from '../domain/listing';
 import type { SiteData } from '../domain/site';
-import type { HostChange, HostChangeFeed, HostRepository, ImportRepository, SiteRepository, StoredHost, Write } from './ports';
+import type { GroupData } from '../domain/group';
+import type { HostChange, HostChangeFeed, HostRepository, ImportRepository, SiteRecordRepository, SiteRepository, StoredHost, StoredRecord, Write } from './ports';
 
 export class InMemorySites implements SiteRepository {
   readonly store = new InMemoryAggregateStore<SiteData>('site');
@@ -112,5 +113,39 @@ export class InMemoryFeed implements HostChangeFeed {
         signal.addEventListener('abort', () => resolve(), { once: true });
       });
     }
+  }
+}
+
+export class InMemoryRecords<T extends { readonly id: string; readonly siteId: string }> implements SiteRecordRepository<T> {
+  readonly store: InMemoryAggregateStore<{ record: T; deleted: boolean }>;
+  readonly events: Envelope[] = [];
+  constructor(kind: string) {
+    this.store = new InMemoryAggregateStore(kind);
+  }
+  async get(id: string): Promise<StoredRecord<T> | null> {
+    const r = await this.store.get(id);
+    return r ? { data: r.data.record, version: r.version, deleted: r.data.deleted } : null;
+  }
+  async create(record: T, events: readonly Envelope[]): Promise<void> {
+    await this.store.create(record.id, { record, deleted: false }, { events });
+    this.events.push(...events);
+  }
+  async update(record: T, v: number, events: readonly Envelope[], deleted: boolean): Promise<Write> {
+    const w = await this.store.update(record.id, v, { record, deleted }, { events });
+    this.events.push(...events);
+    return w;
+  }
+  async list(siteId: string, after: string | undefined, limit?: number): Promise<StoredRecord<T>[]> {
+    const rows = await this.store.find((d, id) => d.record.siteId === siteId && !d.deleted && (after === undefined || id > after));
+    return rows.slice(0, limit ?? rows.length).map((r) => ({ data: r.data.record, version: r.version, deleted: false }));
+  }
+  eventsOfType(type: string): Envelope[] {
+    return this.events.filter((e) => e.type === type);
+  }
+}
+
+export class InMemoryGroups extends InMemoryRecords<GroupData> {
+  constructor() {
+    super('group');
   }
 }

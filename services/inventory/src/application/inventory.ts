@@ -17,12 +17,13 @@ import {
   withHardware,
   type HostLifecycle,
   type RegisterHostInput,
-  type UpdatableField,
+  type ChangedField,
   type UpdateHostInput,
 } from '../domain/host';
 import { decodePageToken, encodePageToken, filterKeyOf, pageSizeOf, parseLabelSelector, type HostFilter } from '../domain/listing';
 import { validateSite, type SiteData } from '../domain/site';
-import type { HostChange, HostChangeFeed, HostRepository, SiteRepository, StoredHost, Write } from './ports';
+import { descendants } from '../domain/group';
+import type { GroupRepository, HostChange, HostChangeFeed, HostRepository, SiteRepository, StoredHost, Write } from './ports';
 
 export const SERVICE = 'inventory';
 
@@ -49,6 +50,8 @@ export class InventoryService {
     private readonly sites: SiteRepository,
     private readonly hosts: HostRepository,
     private readonly feed?: HostChangeFeed,
+    /** Group records: ListHosts by group also finds the hosts of its descendant groups. */
+    private readonly groups?: GroupRepository,
   ) {}
 
   async createSite(id: string, displayName: string): Promise<SiteData> {
@@ -134,13 +137,13 @@ export class InventoryService {
    * Replaces a host's registration content (a re-import of a changed Kayobe configuration): groups,
    * BMC, profile and labels but Stackyard's own. Emits HostUpdated naming what changed; none: no write.
    */
-  async replaceHost(input: RegisterHostInput, expectedVersion: number): Promise<{ host: Host; changed: UpdatableField[] }> {
+  async replaceHost(input: RegisterHostInput, expectedVersion: number): Promise<{ host: Host; changed: ChangedField[] }> {
     const id = validateRegistration(input, { requireBmc: false });
     const existing = await this.live(id);
     if (existing.version !== expectedVersion) throw new ConcurrencyError('host', id, expectedVersion);
     const reserved = Object.entries(existing.data.labels).filter(([k]) => k === IMPORTED_FROM_LABEL);
     const next: Host = { ...newHost(id, input), hardware: existing.data.hardware, labels: { ...input.labels, ...Object.fromEntries(reserved) } };
-    return this.writeUpdate(existing, next, ['labels', 'groups', 'bmc', 'hardware_profile']);
+    return this.writeUpdate(existing, next, ['labels', 'groups', 'bmc', 'hardware_profile', 'configuration']);
   }
 
   /** UpdateHost: the masked fields, at the caller's version (ConcurrencyError → ABORTED otherwise). */
@@ -153,7 +156,7 @@ export class InventoryService {
     return (await this.writeUpdate(existing, host, fields)).host;
   }
 
-  private async writeUpdate(existing: StoredHost, next: Host, fields: readonly UpdatableField[]): Promise<{ host: Host; changed: UpdatableField[] }> {
+  private async writeUpdate(existing: StoredHost, next: Host, fields: readonly ChangedField[]): Promise<{ host: Host; changed: ChangedField[] }> {
     const changed = changedFields(existing.data, next).filter((f) => fields.includes(f));
     if (changed.length === 0) return { host: apiHost(existing), changed };
     const version = existing.version + 1;
@@ -200,7 +203,9 @@ export class InventoryService {
   async listHosts(q: ListHostsQuery, pageSize: number, pageToken: string): Promise<{ hosts: Host[]; nextPageToken: string }> {
     if (q.siteId) assertToken('site_id', q.siteId);
     if (q.group) assertToken('group', q.group);
-    const filter: HostFilter = { siteId: q.siteId, group: q.group, labels: parseLabelSelector(q.labelSelector ?? ''), state: q.state };
+    // With a site, a group expands to its descendants through the site's group records.
+    const anyGroup = q.siteId && q.group && this.groups ? descendants(q.group, new Map((await this.groups.list(q.siteId, undefined)).map((g) => [g.data.name, g.data.children]))) : undefined;
+    const filter: HostFilter = { siteId: q.siteId, group: q.group, anyGroup, labels: parseLabelSelector(q.labelSelector ?? ''), state: q.state };
     const limit = pageSizeOf(pageSize);
     const key = filterKeyOf(filter);
     const after = decodePageToken(pageToken, key);

@@ -17,6 +17,8 @@ import {
   type ImportedHostRecord,
   type ImportRecord,
 } from '../domain/kayobe/import-record';
+import type { DeploymentService } from './deployments';
+import type { GroupService } from './groups';
 import { apiHost, SERVICE, type InventoryService } from './inventory';
 import type { ConfigPathPolicy, ImportRepository, KayobeConfigSource } from './ports';
 
@@ -57,7 +59,8 @@ export class KayobeImportService {
     private readonly inventory: InventoryService,
     private readonly imports: ImportRepository,
     private readonly source: KayobeConfigSource,
-    private readonly opts: { readonly paths?: ConfigPathPolicy; readonly now?: () => Date } = {},
+    /** `groups`: the import creates or updates the configuration's group records (before its hosts). */
+    private readonly opts: { readonly paths?: ConfigPathPolicy; readonly now?: () => Date; readonly groups?: GroupService; readonly deployments?: DeploymentService } = {},
   ) {
     this.now = opts.now ?? (() => new Date());
   }
@@ -109,8 +112,15 @@ export class KayobeImportService {
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
     }
+    // Group records first (children before parents), each idempotent: a re-run finishes them too.
+    if (this.opts.groups) for (const g of record.groups ?? []) await this.opts.groups.applyImportedGroup(record.siteId, g.name, g.children);
     const hosts: { host: Host; registered: boolean; change: HostChangeKind }[] = [];
     for (const h of record.hosts) hosts.push(await this.materialize(record, h));
+    // Then its deployment (it refers to the groups and hosts), idempotent too.
+    if (this.opts.groups && this.opts.deployments && record.deployment) {
+      const d = record.deployment;
+      await this.opts.deployments.applyImported({ siteId: record.siteId, name: d.name, description: '', hostIds: d.hostIds, groups: d.groups, roles: d.roles.map((r) => ({ role: r.role, groups: [...r.groups] })), services: d.services, importId: record.id });
+    }
     if (record.state !== 'materialized') {
       const count = (c: HostChangeKind) => hosts.filter((h) => h.change === c).length;
       const outcome = { added: count('added'), changed: count('changed'), unchanged: count('unchanged') };

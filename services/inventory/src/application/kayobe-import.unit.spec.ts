@@ -26,6 +26,27 @@ function world() {
 }
 
 describe('KayobeImportService', () => {
+  it('Given host configure variables, then HostRegistered carries the host configuration; a re-import that changes it emits HostUpdated naming configuration', async () => {
+    const files = (sysctl: string): ConfigFile[] => [...FILES, { path: 'controllers.yml', text: `controller_sysctl_parameters: {${sysctl}}\n` }];
+    const hosts = new Hosts();
+    const svc = new InventoryService(new Sites(), hosts);
+    let current = files('net.ipv4.ip_forward: 1');
+    const importer = new KayobeImportService(svc, new Imports(), { read: async () => current });
+    await importer.importConfig(REQ);
+    const registered = hosts.events.find((e) => e.entityId === 'dc1-ctl1' && e.type === 'stackyard.inventory.v1.HostRegistered');
+    const c = (registered?.data as { host: { configuration?: { sysctlParameters: unknown[]; containerEngine: string; kollaUser: string } } }).host.configuration;
+    expect(c?.sysctlParameters).toEqual([{ name: 'net.ipv4.ip_forward', value: '1' }]);
+    // inventory/groups declares no container-engine group: no engine; Kayobe's kolla user.
+    expect(c?.containerEngine).toBe('');
+    expect(c?.kollaUser).toBe('kolla');
+
+    current = files('net.ipv4.ip_forward: 0');
+    const r = await importer.importConfig({ ...REQ, requestId: 'r2' });
+    expect(r.hosts.map((h) => h.change)).toEqual(['changed', 'unchanged', 'unchanged']);
+    const updated = hosts.events.filter((e) => e.type === 'stackyard.inventory.v1.HostUpdated');
+    expect(updated.map((e) => [e.entityId, (e.data as { changedFields: string[] }).changedFields])).toEqual([['dc1-ctl1', ['configuration']]]);
+  });
+
   it('Given a crash after one host, when the same import runs again, then it finishes without duplicates', async () => {
     const w = world();
     w.hosts.failAfter = 1;

@@ -2,6 +2,8 @@ import type { Envelope } from '@stackyard/events';
 import type { Host } from '@stackyard/proto/inventory/v1/inventory';
 import type { ConfigFile } from '../domain/kayobe/config';
 import type { ImportRecord } from '../domain/kayobe/import-record';
+import type { DeploymentData } from '../domain/deployment';
+import type { GroupData } from '../domain/group';
 import type { HostLifecycle } from '../domain/host';
 import type { HostFilter } from '../domain/listing';
 import type { SiteData } from '../domain/site';
@@ -73,3 +75,28 @@ export interface KayobeConfigSource {
 export interface ConfigPathPolicy {
   resolve(path: string): Promise<string>;
 }
+
+/** A site-scoped record (groups, deployments) with its version; `deleted` for a tombstone. */
+export interface StoredRecord<T> {
+  readonly data: T;
+  readonly version: number;
+  /** A tombstone (Delete...): reads treat it as missing, writes continue its versions. */
+  readonly deleted: boolean;
+}
+
+/** Records of a site, stored as revisions (aggregates `groups` and `deployments`, id `<site>-<name>`). */
+export interface SiteRecordRepository<T extends { readonly id: string; readonly siteId: string }> {
+  /** The newest revision, tombstones included. */
+  get(id: string): Promise<StoredRecord<T> | null>;
+  /** Creates version 1 (AlreadyExistsError if it exists, even as a tombstone). */
+  create(record: T, events: readonly Envelope[]): Promise<void>;
+  /** Writes the next revision (ConcurrencyError if not at `expectedVersion`). */
+  update(record: T, expectedVersion: number, events: readonly Envelope[], deleted: boolean): Promise<Write>;
+  /** A site's live records by id, after `after` (all of them without `limit`). */
+  list(siteId: string, after: string | undefined, limit?: number): Promise<StoredRecord<T>[]>;
+}
+
+export type StoredGroup = StoredRecord<GroupData>;
+export type GroupRepository = SiteRecordRepository<GroupData>;
+export type StoredDeployment = StoredRecord<DeploymentData>;
+export type DeploymentRepository = SiteRecordRepository<DeploymentData>;

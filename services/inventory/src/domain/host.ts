@@ -1,6 +1,6 @@
 import { InvalidTransitionError, ValidationError } from '@stackyard/errors';
 import { assertId, assertToken } from '@stackyard/events';
-import { HostState, type HardwareFacts, type Host, type HostRef } from '@stackyard/proto/inventory/v1/inventory';
+import { HostState, type HardwareFacts, type Host, type HostConfiguration, type HostRef } from '@stackyard/proto/inventory/v1/inventory';
 
 /** Kayobe's standard groups (reference/kayobe.md §2.2); custom groups are allowed too. */
 export const KAYOBE_GROUPS = [
@@ -24,6 +24,8 @@ export interface RegisterHostInput {
   readonly bmc: { readonly address: string; readonly driver: string; readonly credentialRef: string } | undefined;
   readonly labels: Readonly<Record<string, string>>;
   readonly hardwareProfile: string;
+  /** Host configuration from a Kayobe import (HostConfiguration); not part of the registration's identity. */
+  readonly configuration?: HostConfiguration;
 }
 
 /** Prefix of the labels Stackyard sets itself, e.g. `stackyard.io/imported-from`. */
@@ -85,6 +87,7 @@ export function newHost(id: string, input: RegisterHostInput): Host {
     hardwareProfile: input.hardwareProfile,
     hardware: undefined,
     version: 0,
+    ...(input.configuration ? { configuration: input.configuration } : {}),
   };
 }
 
@@ -211,13 +214,17 @@ export function canonical(v: unknown): string {
   );
 }
 
+/** A field HostUpdated may name: the updatable ones, and `configuration` (a re-import only). */
+export type ChangedField = UpdatableField | 'configuration';
+
 /** The fields in which two hosts differ (for HostUpdated after a re-import). */
-export function changedFields(a: Host, b: Host): UpdatableField[] {
-  const pairs: [UpdatableField, unknown, unknown][] = [
+export function changedFields(a: Host, b: Host): ChangedField[] {
+  const pairs: [ChangedField, unknown, unknown][] = [
     ['labels', a.labels, b.labels],
     ['groups', a.groups, b.groups],
     ['bmc', a.bmc, b.bmc],
     ['hardware_profile', a.hardwareProfile, b.hardwareProfile],
+    ['configuration', a.configuration, b.configuration],
   ];
   return pairs.filter(([, x, y]) => canonical(x) !== canonical(y)).map(([f]) => f);
 }

@@ -22,6 +22,8 @@ export interface LabelTerm {
 export interface HostFilter {
   readonly siteId?: string | undefined;
   readonly group?: string | undefined;
+  /** `group` with its descendants through the site's group records: a host in any of them matches (replaces `group`). */
+  readonly anyGroup?: readonly string[] | undefined;
   readonly labels?: readonly LabelTerm[] | undefined;
   readonly state?: HostLifecycle | undefined;
 }
@@ -55,7 +57,9 @@ export function matches(
 ): boolean {
   if (state === 'deleted') return false;
   if (f.siteId && h.siteId !== f.siteId) return false;
-  if (f.group && !h.groups.includes(f.group)) return false;
+  if (f.anyGroup?.length) {
+    if (!f.anyGroup.some((g) => h.groups.includes(g))) return false;
+  } else if (f.group && !h.groups.includes(f.group)) return false;
   if (f.state && state !== f.state) return false;
   return (f.labels ?? []).every((t) => h.labels[t.key] === t.value);
 }

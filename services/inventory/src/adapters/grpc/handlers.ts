@@ -13,6 +13,8 @@ import {
   type InventoryServiceServer,
   type WatchHostsResponse,
 } from '@stackyard/proto/inventory/v1/inventory_service';
+import type { DeploymentService } from '../../application/deployments';
+import type { GroupService } from '../../application/groups';
 import type { InventoryService, WatchItem } from '../../application/inventory';
 import type { ImportResult, KayobeImportService } from '../../application/kayobe-import';
 import { HOST_STATES, type HostLifecycle } from '../../domain/host';
@@ -121,7 +123,7 @@ export function watchMessage(item: WatchItem): WatchHostsResponse | null {
   }
 }
 
-export function inventoryGrpc(svc: InventoryService, imports: KayobeImportService, log: Logger, shutdown: AbortSignal) {
+export function inventoryGrpc(svc: InventoryService, imports: KayobeImportService, log: Logger, shutdown: AbortSignal, groups: GroupService, deployments: DeploymentService) {
   const impl: InventoryServiceServer = {
     createSite: unary(log, async (req) => {
       const s = await svc.createSite(req.id, req.displayName);
@@ -224,6 +226,48 @@ export function inventoryGrpc(svc: InventoryService, imports: KayobeImportServic
       const r = await imports.listImports(req.siteId, req.pageSize, req.pageToken);
       return { imports: r.imports.map(importSummary), nextPageToken: r.nextPageToken };
     }),
+    createGroup: unary(log, async (req) => ({
+      group: await groups.createGroup({ siteId: req.siteId, name: req.name, description: req.description, children: req.children, vars: req.vars }),
+    })),
+    getGroup: unary(log, async (req) => ({ group: await groups.getGroup(req.id) })),
+    listGroups: unary(log, async (req) => groups.listGroups(req.siteId, req.pageSize, req.pageToken)),
+    updateGroup: unary(log, async (req) => ({
+      group: await groups.updateGroup({
+        id: req.id,
+        version: req.version,
+        updateMask: req.updateMask,
+        description: req.description,
+        children: req.children,
+        vars: req.vars,
+      }),
+    })),
+    deleteGroup: unary(log, async (req) => ({ group: await groups.deleteGroup(req.id, req.version, req.force) })),
+    createDeployment: unary(log, async (req) => ({
+      deployment: await deployments.createDeployment({
+        siteId: req.siteId,
+        name: req.name,
+        description: req.description,
+        hostIds: req.hostIds,
+        groups: req.groups,
+        roles: req.roles,
+        services: req.services,
+      }),
+    })),
+    getDeployment: unary(log, async (req) => ({ deployment: await deployments.getDeployment(req.id) })),
+    listDeployments: unary(log, async (req) => deployments.listDeployments(req.siteId, req.pageSize, req.pageToken)),
+    updateDeployment: unary(log, async (req) => ({
+      deployment: await deployments.updateDeployment({
+        id: req.id,
+        version: req.version,
+        updateMask: req.updateMask,
+        description: req.description,
+        hostIds: req.hostIds,
+        groups: req.groups,
+        roles: req.roles,
+        services: req.services,
+      }),
+    })),
+    deleteDeployment: unary(log, async (req) => ({ deployment: await deployments.deleteDeployment(req.id, req.version) })),
   };
   return { name: 'stackyard.inventory.v1.InventoryService', definition: InventoryServiceService, impl };
 }

@@ -3,7 +3,7 @@ import { AlreadyExistsError, ConcurrencyError } from '@stackyard/errors';
 import type { Envelope } from '@stackyard/events';
 import type { AggregateStore } from '@stackyard/mongo';
 import type { Host } from '@stackyard/proto/inventory/v1/inventory';
-import type { HostRepository, ImportRepository, SiteRepository, StoredHost, Write } from '../../application/ports';
+import type { HostRepository, ImportRepository, SiteRecordRepository, SiteRepository, StoredHost, StoredRecord, Write } from '../../application/ports';
 import { HOST_STATES, lifecycleOf, type HostLifecycle } from '../../domain/host';
 import { matches, type HostFilter } from '../../domain/listing';
 import type { ImportRecord } from '../../domain/kayobe/import-record';
@@ -65,7 +65,8 @@ export class MongoHostRepository implements HostRepository {
   async list(filter: HostFilter, after: string | undefined, limit: number): Promise<StoredHost[]> {
     const base: Record<string, unknown>[] = [{ latest: true }, { 'data.state': { $ne: HOST_STATES.deleted } }];
     if (filter.siteId) base.push({ 'data.siteId': filter.siteId });
-    if (filter.group) base.push({ 'data.groups': filter.group });
+    if (filter.anyGroup?.length) base.push({ 'data.groups': { $in: [...filter.anyGroup] } });
+    else if (filter.group) base.push({ 'data.groups': filter.group });
     if (filter.labels?.length) base.push({ 'data.labelTerms': { $all: filter.labels.map((t) => `${t.key}=${t.value}`) } });
     if (filter.state) {
       const s: Record<string, unknown> = { 'data.state': HOST_STATES[filter.state] };
@@ -137,5 +138,36 @@ export class MongoImportRepository implements ImportRepository {
       if (e instanceof ConcurrencyError) return false;
       throw e;
     }
+  }
+}
+
+/**
+ * Site records (groups, deployments): the record plus a tombstone flag. Their map keys (group
+ * variable names, Kolla service names) are checked by pattern: no "." or "$", which FerretDB rejects.
+ */
+export type RecordDoc<T> = T & { deleted: boolean } & Record<string, unknown>;
+
+export class MongoRecordRepository<T extends { readonly id: string; readonly siteId: string }> implements SiteRecordRepository<T> {
+  constructor(private readonly store: AggregateStore<RecordDoc<T>>) {}
+  private stored(r: { data: RecordDoc<T>; version: number }): StoredRecord<T> {
+    const { deleted, ...data } = r.data;
+    return { data: data as unknown as T, version: r.version, deleted: deleted === true };
+  }
+  async get(id: string): Promise<StoredRecord<T> | null> {
+    const r = await this.store.get(id);
+    return r ? this.stored(r) : null;
+  }
+  async create(record: T, events: readonly Envelope[]): Promise<void> {
+    await this.store.create(record.id, { ...record, deleted: false } as RecordDoc<T>, { events });
+  }
+  async update(record: T, expectedVersion: number, events: readonly Envelope[], deleted: boolean): Promise<Write> {
+    return this.store.update(record.id, expectedVersion, { ...record, deleted } as RecordDoc<T>, { events });
+  }
+  /** Through `AggregateStore.find` (a record updated between its two queries can be missed: callers read a site's records whole). */
+  async list(siteId: string, after: string | undefined, limit?: number): Promise<StoredRecord<T>[]> {
+    const f: Record<string, unknown> = { 'data.siteId': siteId, 'data.deleted': { $ne: true } };
+    if (after !== undefined) f['aggId'] = { $gt: after };
+    const rows = await this.store.find(f, { sort: { aggId: 1 }, ...(limit ? { limit } : {}) });
+    return rows.map((r) => this.stored(r));
   }
 }

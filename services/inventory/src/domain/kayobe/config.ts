@@ -31,6 +31,8 @@ import { GLOBAL_NETWORK_ATTRIBUTES, KAYOBE_DEFAULT_ALL, KAYOBE_DEFAULT_GROUPS, N
 import { KayobeConfigError, type Problem, type SourceLocation } from './problems';
 import { parseYamlInventory, YAML_INVENTORY } from './yaml-inventory';
 import { location, parseVarFile, UnsafeText, Vaulted, type VarFile } from './yaml-vars';
+import { hostConfigurationOf } from './host-config';
+import type { HostConfiguration } from '@stackyard/proto/inventory/v1/inventory';
 
 /** One file of the configuration, path relative to the configuration root (`etc/kayobe`). */
 export interface ConfigFile {
@@ -71,6 +73,8 @@ export interface ImportedHost {
   /** `network_interfaces`: the networks this host is attached to (§2.6). */
   readonly networkInterfaces: readonly string[];
   readonly networks: readonly HostNetwork[];
+  /** What Kayobe's host configure would apply to the host (./host-config.ts). */
+  readonly configuration?: HostConfiguration;
 }
 
 export interface ImportedGroup {
@@ -585,9 +589,17 @@ export function importKayobeFiles(files: readonly ConfigFile[], options: ImportO
 
   for (const r of unresolvedReports.values()) problems.push({ ...r.problem, ...(r.hosts.size ? { hosts: [...r.hosts].sort() } : {}) });
 
+  // Host configuration (what host preparation applies): a variable it cannot use fails the import.
+  const configured = hosts.map((h) => {
+    const c = hostConfigurationOf(h);
+    problems.push(...c.problems);
+    return c.configuration ? { ...h, configuration: c.configuration } : h;
+  });
+  bail();
+
   return {
     ...(env ? { environment: env } : {}),
-    hosts,
+    hosts: configured,
     groups: [...inventory.groups.values()].map((grp) => ({ name: grp.name, parents: [...grp.parents], children: [...grp.children], hosts: [...grp.hosts] })),
     roles,
     networks,

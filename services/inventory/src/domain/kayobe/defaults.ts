@@ -8,8 +8,8 @@
  * Source: openstack/kayobe master 720683bc (reference/kayobe.md §2.5, §2.6).
  */
 
-/** `group_vars/all/<topic>` files of the built-in inventory. */
-export const KAYOBE_DEFAULT_ALL: Readonly<Record<string, string>> = {
+/** `group_vars/all/<topic>` files of the built-in inventory: the network part. */
+const NETWORK_DEFAULT_ALL: Readonly<Record<string, string>> = {
   network: `
 admin_oc_net_name: "{{ provision_oc_net_name }}"
 oob_oc_net_name: 'oob_oc_net'
@@ -174,6 +174,125 @@ os_release: >-
 `,
 };
 
+/**
+ * Host configuration ("host configure", reference/kayobe.md §2.3): each group's `<prefix>_lvm_groups`
+ * chain (the data VG with the docker-volumes or podman-volumes LV), `_sysctl_parameters`, `_users`
+ * and `_swap`; the container engine, chrony, the kolla user. Same source as above.
+ */
+export const HOST_CONFIGURE_PREFIXES: Readonly<Record<string, string>> = {
+  controllers: 'controller',
+  compute: 'compute',
+  storage: 'storage',
+  monitoring: 'monitoring',
+  seed: 'seed',
+  'seed-hypervisor': 'seed_hypervisor',
+  'infra-vms': 'infra_vm',
+  'ansible-control': 'ansible_control',
+};
+
+/** The `<p>_lvm_groups` chain as Kayobe defines it for controllers, compute, storage, seed, infra VMs and the control host. */
+const lvmChain = (p: string): string => `
+${p}_lvm_groups: "{{ ${p}_lvm_groups_default + ${p}_lvm_groups_extra }}"
+${p}_lvm_groups_default: "{{ [${p}_lvm_group_data] if ${p}_lvm_group_data_enabled | bool else [] }}"
+${p}_lvm_groups_extra: []
+${p}_lvm_group_data_enabled: false
+${p}_lvm_group_data:
+  vgname: data
+  disks: "{{ ${p}_lvm_group_data_disks }}"
+  create: True
+  lvnames: "{{ ${p}_lvm_group_data_lvs }}"
+${p}_lvm_group_data_disks:
+  - changeme
+${p}_lvm_group_data_docker_lvs:
+  - "{{ ${p}_lvm_group_data_lv_docker_volumes }}"
+${p}_lvm_group_data_podman_lvs:
+  - "{{ ${p}_lvm_group_data_lv_podman_volumes }}"
+${p}_lvm_group_data_lvs: "{{ ${p}_lvm_group_data_podman_lvs if container_engine == 'podman' else ${p}_lvm_group_data_docker_lvs }}"
+${p}_lvm_group_data_lv_docker_volumes:
+  lvname: docker-volumes
+  size: "{{ ${p}_lvm_group_data_lv_docker_volumes_size }}"
+  create: True
+  filesystem: "{{ ${p}_lvm_group_data_lv_docker_volumes_fs }}"
+  mount: True
+  mntp: "{{ docker_volumes_path }}"
+${p}_lvm_group_data_lv_podman_volumes:
+  lvname: podman-volumes
+  size: "{{ ${p}_lvm_group_data_lv_podman_volumes_size }}"
+  create: True
+  filesystem: "{{ ${p}_lvm_group_data_lv_podman_volumes_fs }}"
+  mount: True
+  mntp: "{{ podman_volumes_path }}"
+${p}_lvm_group_data_lv_docker_volumes_size: 75%VG
+${p}_lvm_group_data_lv_docker_volumes_fs: ext4
+${p}_lvm_group_data_lv_podman_volumes_size: 75%VG
+${p}_lvm_group_data_lv_podman_volumes_fs: ext4
+`;
+
+const hostBasics = (p: string): string => `
+${p}_sysctl_parameters: {}
+${p}_users: "{{ users_default }}"
+${p}_swap: []
+`;
+
+const HOST_CONFIGURE_ALL: Readonly<Record<string, string>> = {
+  controllers: lvmChain('controller') + hostBasics('controller'),
+  compute: lvmChain('compute') + hostBasics('compute'),
+  storage: lvmChain('storage') + hostBasics('storage'),
+  monitoring: `
+monitoring_lvm_groups: "{{ monitoring_lvm_groups_default + monitoring_lvm_groups_extra }}"
+monitoring_lvm_groups_default: "{{ controller_lvm_groups_default }}"
+monitoring_lvm_groups_extra: "{{ controller_lvm_groups_extra }}"
+monitoring_sysctl_parameters: "{{ controller_sysctl_parameters }}"
+monitoring_users: "{{ controller_users }}"
+monitoring_swap: []
+`,
+  seed: lvmChain('seed') + hostBasics('seed'),
+  'seed-hypervisor': `\nseed_hypervisor_lvm_groups: []\n${hostBasics('seed_hypervisor')}`,
+  'infra-vms': lvmChain('infra_vm') + hostBasics('infra_vm'),
+  'ansible-control': `${lvmChain('ansible_control')}${hostBasics('ansible_control')}ansible_control_container_engine_enabled: false\n`,
+  'container-engine': `
+container_engine: docker
+container_engine_volumes_path: "{{ podman_volumes_path if container_engine == 'podman' else docker_volumes_path }}"
+docker_storage_driver: overlay2
+docker_registry:
+docker_registry_insecure: "{{ docker_registry_enabled | bool and not docker_registry_enable_tls | bool }}"
+docker_registry_mirrors: []
+docker_daemon_live_restore: false
+docker_runtime_directory: ""
+docker_volumes_path: "{{ docker_runtime_directory | default('/var/lib/docker', true) ~ '/volumes' }}"
+podman_registry:
+podman_registry_insecure: "{{ docker_registry_enabled | bool and not docker_registry_enable_tls | bool }}"
+podman_runtime_directory:
+podman_volumes_path: "{{ podman_runtime_directory | default('/var/lib/containers/storage', true) ~ '/volumes' }}"
+`,
+  'docker-registry': `
+docker_registry_enabled: False
+docker_registry_enable_tls: false
+`,
+  time: `
+chrony_ntp_servers:
+  - server: pool.ntp.org
+    type: pool
+    options:
+      - option: iburst
+      - option: minpoll
+        val: 8
+chrony_rtcsync_enabled: true
+`,
+  users: `
+users_default: []
+`,
+  kolla: `
+kolla_ansible_user: kolla
+kolla_ansible_group: kolla
+`,
+};
+
+/** `group_vars/all/<topic>` files of the built-in inventory (network and host configuration). */
+export const KAYOBE_DEFAULT_ALL: Readonly<Record<string, string>> = Object.fromEntries(
+  [...new Set([...Object.keys(NETWORK_DEFAULT_ALL), ...Object.keys(HOST_CONFIGURE_ALL)])].map((t) => [t, (NETWORK_DEFAULT_ALL[t] ?? '') + (HOST_CONFIGURE_ALL[t] ?? '')]),
+);
+
 /** `group_vars/<group>/network` of the built-in inventory: which chain a group's hosts use. */
 const NETWORK_CHAIN: Readonly<Record<string, string>> = {
   'ansible-control': 'ansible_control_network_interfaces',
@@ -193,6 +312,16 @@ const ANSIBLE_HOST_GROUPS = ['ansible-control', 'infra-vms', 'overcloud', 'seed-
 export const KAYOBE_DEFAULT_GROUPS: Readonly<Record<string, string>> = {
   ...Object.fromEntries(Object.entries(NETWORK_CHAIN).map(([g, v]) => [`${g}/network`, `network_interfaces: "{{ ${v} | unique | list }}"\n`])),
   ...Object.fromEntries(ANSIBLE_HOST_GROUPS.map((g) => [`${g}/ansible-host`, `ansible_host: "{{ admin_oc_net_name | net_ip }}"\n`])),
+  ...Object.fromEntries(
+    Object.entries(HOST_CONFIGURE_PREFIXES).flatMap(([g, p]) => [
+      [`${g}/lvm`, `lvm_groups: "{{ ${p}_lvm_groups }}"\n`],
+      [`${g}/swap`, `swap: "{{ ${p}_swap }}"\n`],
+      [`${g}/sysctl`, `sysctl_parameters: "{{ ${p}_sysctl_parameters }}"\n`],
+      [`${g}/users`, `users: "{{ ${p}_users }}"\n`],
+    ]),
+  ),
+  'ansible-control/container-engine': 'container_engine_enabled: "{{ ansible_control_container_engine_enabled }}"\n',
+  'overcloud/etc-hosts': `etc_hosts_hosts: "{{ groups['overcloud'] }}"\netc_hosts_network: "{{ internal_net_name }}"\n`,
 };
 
 /** Network role variables (§2.5), in Kayobe's documentation order. */

@@ -7,9 +7,11 @@
 import { ValidationError } from '@stackyard/errors';
 import { assertId, assertToken } from '@stackyard/events';
 import { BMC_DRIVERS, HOSTNAME, hostId, IMPORTED_FROM_LABEL, type RegisterHostInput } from '../host';
+import { KAYOBE_ROLE_GROUPS, SERVICE_NAME } from '../deployment';
 import { SECRET_NAME, type KayobeImport } from './config';
 import { Undef } from './jinja';
 import type { Problem, SourceLocation } from './problems';
+import type { HostConfiguration } from '@stackyard/proto/inventory/v1/inventory';
 
 export interface ImportOptions {
   readonly siteId: string;
@@ -35,6 +37,8 @@ export interface ImportedHostRecord {
   readonly varsJson: string;
   /** What the import did to the stored host (set when planned against the inventory). */
   readonly change?: HostChangeKind;
+  /** What host preparation applies (./host-config.ts); missing on imports stored before it existed. */
+  readonly configuration?: HostConfiguration;
 }
 
 export type HostChangeKind = 'added' | 'changed' | 'unchanged';
@@ -90,6 +94,66 @@ export interface ImportRecord {
   /** Host ids of earlier imports of the same configuration that this one no longer has. */
   readonly hostsMissing?: readonly string[];
   readonly outcome?: ImportOutcome;
+  /** The configuration's groups (not `all`/`ungrouped`), children before parents; missing on imports stored before group records. */
+  readonly groups?: readonly ImportedGroupRecord[];
+  /** The configuration's deployment (desired state); missing on imports stored before deployments. */
+  readonly deployment?: ImportedDeploymentRecord;
+}
+
+export interface ImportedDeploymentRecord {
+  readonly name: string;
+  readonly hostIds: readonly string[];
+  readonly groups: readonly string[];
+  readonly roles: readonly { readonly role: string; readonly groups: readonly string[] }[];
+  readonly services: Readonly<Record<string, boolean>>;
+}
+
+/** Name of the deployment a Kayobe import creates in its site. */
+export const IMPORTED_DEPLOYMENT = 'kayobe';
+
+/**
+ * The deployment a configuration describes: the selected groups (`register_groups`; with `all`,
+ * the top-level groups), the Kolla roles of Kayobe's default top-level group map whose groups the
+ * configuration has, and its `kolla_enable_*` flags as services.
+ */
+export function importedDeployment(imp: KayobeImport, groups: readonly ImportedGroupRecord[], registerGroups: readonly string[], siteId: string): ImportedDeploymentRecord {
+  const names = new Set(groups.map((g) => g.name));
+  const children = new Set(groups.flatMap((g) => g.children));
+  const selected = registerGroups.includes('all') ? groups.map((g) => g.name).filter((g) => !children.has(g)).sort() : registerGroups.filter((g) => names.has(g));
+  const roles = KAYOBE_ROLE_GROUPS.map((r) => ({ role: r.role, groups: r.groups.filter((g) => names.has(g)) })).filter((r) => r.groups.length > 0);
+  const services = Object.fromEntries(
+    Object.entries(imp.kollaFlags)
+      .map(([k, v]) => [k.replace(/^kolla_enable_/, ''), v] as const)
+      .filter(([k]) => SERVICE_NAME.test(k)),
+  );
+  return { name: IMPORTED_DEPLOYMENT, hostIds: selected.length ? [] : imp.hosts.map((h) => hostId(siteId, h.name)), groups: selected, roles, services };
+}
+
+export interface ImportedGroupRecord {
+  readonly name: string;
+  readonly children: readonly string[];
+}
+
+/**
+ * The configuration's groups for group records, children before parents. A group name that is not
+ * lowercase letters, digits, "-" or "_" cannot become a record: a ValidationError naming the group.
+ */
+export function importedGroups(groups: KayobeImport['groups']): ImportedGroupRecord[] {
+  const implicit = (g: string) => g === 'all' || g === 'ungrouped';
+  const byName = new Map(groups.filter((g) => !implicit(g.name)).map((g) => [g.name, g]));
+  const out: ImportedGroupRecord[] = [];
+  const done = new Set<string>();
+  const visit = (name: string) => {
+    const g = byName.get(name);
+    if (!g || done.has(name)) return;
+    done.add(name);
+    if (!/^[a-z0-9_-]{1,63}$/.test(name)) throw new ValidationError('inventory', `group "${name}" must be lowercase letters, digits, "-" or "_"`);
+    const children = g.children.filter((c) => !implicit(c));
+    children.forEach(visit);
+    out.push({ name, children });
+  };
+  [...byName.keys()].sort().forEach(visit);
+  return out;
 }
 
 /** Code of the warning about a host that an earlier import of the same configuration had. */
@@ -214,6 +278,7 @@ export function buildImportRecord(
       hardwareProfile: o.bmcDriver === 'lab' ? (h.groups.includes('controllers') ? 'controller-std' : 'compute-std') : '',
       register,
       varsJson: JSON.stringify(own),
+      ...(h.configuration ? { configuration: h.configuration } : {}),
     };
   });
   const networks = imp.networks.map((n): ImportedNetworkRecord => {
@@ -253,6 +318,8 @@ export function buildImportRecord(
     allocations: imp.allocations.map((x) => ({ network: x.network, host: x.host, address: x.ip, source: where(x.source) })),
     warnings: imp.problems.filter((p) => p.severity === 'warning').map(warningOf),
     state: 'committed',
+    groups: importedGroups(imp.groups),
+    deployment: importedDeployment(imp, importedGroups(imp.groups), o.registerGroups, o.siteId),
   };
 }
 
@@ -269,5 +336,6 @@ export function registrationOf(r: ImportRecord, h: ImportedHostRecord): Register
     bmc: h.bmc ?? undefined,
     labels: { [IMPORTED_FROM_LABEL]: r.id },
     hardwareProfile: h.hardwareProfile,
+    ...(h.configuration ? { configuration: h.configuration } : {}),
   };
 }

@@ -17,7 +17,9 @@ export type ProblemCode =
   | 'SecretInClearText'
   | 'UnknownEnvironment'
   | 'AllocationForUnknownHost'
-  | 'UnsupportedFeature';
+  | 'UnsupportedFeature'
+  /** A host configuration variable (lvm groups, users, container engine, ...) that host preparation cannot use. */
+  | 'InvalidHostConfiguration';
 
 /**
  * One finding of an import. Errors make the import fail as a whole (nothing is imported);

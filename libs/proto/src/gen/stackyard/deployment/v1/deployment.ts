@@ -142,6 +142,8 @@ export interface DeploymentWait {
   /**
    * "ControlPlaneQuorum": fewer controllers deployed than required yet.
    * "ControlPlaneFailed": too many controllers failed for the quorum to be reached without an operator retry.
+   * "ControlPlaneAssembling": a controller waits for enough controllers to be ready (network configured) to
+   * deploy the control plane together; controllers_deployed then counts the ready ones.
    */
   reason: string;
   message: string;

@@ -83,6 +83,35 @@ export interface HostPrepared {
   unchangedCount: number;
 }
 
+/**
+ * Quorum gating: enough of the site's controllers are ready (network configured, host prepared) and
+ * the control plane is released as one batch: deployment itself consumes it and deploys `controllers`
+ * in one runtime call (kolla-ansible deploy --limit ctl-01,ctl-02,ctl-03). Published once per site.
+ * Subject: stackyard.<site>.deployment.site.<site_id>.control-plane-released
+ */
+export interface ControlPlaneReleased {
+  siteId: string;
+  /** The controllers deployed together, by name. */
+  controllers: HostRef[];
+  controllersReady: number;
+  controllersRequired: number;
+  controllersTotal: number;
+}
+
+/**
+ * Every node of the site with Kolla roles is deployed (aborted ones aside), its control plane included
+ * (at least one controller deployed). `generation` counts from 1: a later generation is published when
+ * nodes added to the site are deployed and the site is complete again. `hosts`: every deployed node of
+ * the site; `added_host_ids`: those not in the previous generation (all of them in generation 1).
+ * Subject: stackyard.<site>.deployment.site.<site_id>.services-deployed
+ */
+export interface SiteServicesDeployed {
+  siteId: string;
+  generation: number;
+  hosts: HostRef[];
+  addedHostIds: string[];
+}
+
 function createBaseServicesDeployed(): ServicesDeployed {
   return { host: undefined, containers: [] };
 }
@@ -784,6 +813,282 @@ export const HostPrepared: MessageFns<HostPrepared> = {
     message.host = (object.host !== undefined && object.host !== null) ? HostRef.fromPartial(object.host) : undefined;
     message.changed = object.changed?.map((e) => e) || [];
     message.unchangedCount = object.unchangedCount ?? 0;
+    return message;
+  },
+};
+
+function createBaseControlPlaneReleased(): ControlPlaneReleased {
+  return { siteId: "", controllers: [], controllersReady: 0, controllersRequired: 0, controllersTotal: 0 };
+}
+
+export const ControlPlaneReleased: MessageFns<ControlPlaneReleased> = {
+  encode(message: ControlPlaneReleased, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    for (const v of message.controllers) {
+      HostRef.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.controllersReady !== 0) {
+      writer.uint32(24).uint32(message.controllersReady);
+    }
+    if (message.controllersRequired !== 0) {
+      writer.uint32(32).uint32(message.controllersRequired);
+    }
+    if (message.controllersTotal !== 0) {
+      writer.uint32(40).uint32(message.controllersTotal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ControlPlaneReleased {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseControlPlaneReleased();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.controllers.push(HostRef.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.controllersReady = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.controllersRequired = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.controllersTotal = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ControlPlaneReleased {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      controllers: globalThis.Array.isArray(object?.controllers)
+        ? object.controllers.map((e: any) => HostRef.fromJSON(e))
+        : [],
+      controllersReady: isSet(object.controllersReady)
+        ? globalThis.Number(object.controllersReady)
+        : isSet(object.controllers_ready)
+        ? globalThis.Number(object.controllers_ready)
+        : 0,
+      controllersRequired: isSet(object.controllersRequired)
+        ? globalThis.Number(object.controllersRequired)
+        : isSet(object.controllers_required)
+        ? globalThis.Number(object.controllers_required)
+        : 0,
+      controllersTotal: isSet(object.controllersTotal)
+        ? globalThis.Number(object.controllersTotal)
+        : isSet(object.controllers_total)
+        ? globalThis.Number(object.controllers_total)
+        : 0,
+    };
+  },
+
+  toJSON(message: ControlPlaneReleased): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.controllers?.length) {
+      obj.controllers = message.controllers.map((e) => HostRef.toJSON(e));
+    }
+    if (message.controllersReady !== 0) {
+      obj.controllersReady = Math.round(message.controllersReady);
+    }
+    if (message.controllersRequired !== 0) {
+      obj.controllersRequired = Math.round(message.controllersRequired);
+    }
+    if (message.controllersTotal !== 0) {
+      obj.controllersTotal = Math.round(message.controllersTotal);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ControlPlaneReleased>, I>>(base?: I): ControlPlaneReleased {
+    return ControlPlaneReleased.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ControlPlaneReleased>, I>>(object: I): ControlPlaneReleased {
+    const message = createBaseControlPlaneReleased();
+    message.siteId = object.siteId ?? "";
+    message.controllers = object.controllers?.map((e) => HostRef.fromPartial(e)) || [];
+    message.controllersReady = object.controllersReady ?? 0;
+    message.controllersRequired = object.controllersRequired ?? 0;
+    message.controllersTotal = object.controllersTotal ?? 0;
+    return message;
+  },
+};
+
+function createBaseSiteServicesDeployed(): SiteServicesDeployed {
+  return { siteId: "", generation: 0, hosts: [], addedHostIds: [] };
+}
+
+export const SiteServicesDeployed: MessageFns<SiteServicesDeployed> = {
+  encode(message: SiteServicesDeployed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.siteId !== "") {
+      writer.uint32(10).string(message.siteId);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(16).uint32(message.generation);
+    }
+    for (const v of message.hosts) {
+      HostRef.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.addedHostIds) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SiteServicesDeployed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSiteServicesDeployed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.generation = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.hosts.push(HostRef.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.addedHostIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SiteServicesDeployed {
+    return {
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      hosts: globalThis.Array.isArray(object?.hosts) ? object.hosts.map((e: any) => HostRef.fromJSON(e)) : [],
+      addedHostIds: globalThis.Array.isArray(object?.addedHostIds)
+        ? object.addedHostIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.added_host_ids)
+        ? object.added_host_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SiteServicesDeployed): unknown {
+    const obj: any = {};
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
+    if (message.hosts?.length) {
+      obj.hosts = message.hosts.map((e) => HostRef.toJSON(e));
+    }
+    if (message.addedHostIds?.length) {
+      obj.addedHostIds = message.addedHostIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SiteServicesDeployed>, I>>(base?: I): SiteServicesDeployed {
+    return SiteServicesDeployed.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SiteServicesDeployed>, I>>(object: I): SiteServicesDeployed {
+    const message = createBaseSiteServicesDeployed();
+    message.siteId = object.siteId ?? "";
+    message.generation = object.generation ?? 0;
+    message.hosts = object.hosts?.map((e) => HostRef.fromPartial(e)) || [];
+    message.addedHostIds = object.addedHostIds?.map((e) => e) || [];
     return message;
   },
 };

@@ -110,7 +110,11 @@ export interface Host {
   hardware: HardwareFacts | undefined;
   version: number;
   /** Where the host is in its life as the inventory knows it (unset on hosts stored before states). */
-  state?: HostState | undefined;
+  state?:
+    | HostState
+    | undefined;
+  /** Host configuration from an imported Kayobe configuration (unset on hosts registered otherwise). */
+  configuration?: HostConfiguration | undefined;
 }
 
 export interface Host_LabelsEntry {
@@ -160,6 +164,167 @@ export interface Failure {
   retryable: boolean;
   /** Saga step that failed: "enroll", "inspect", "deploy", "network", "services". */
   step: string;
+}
+
+/**
+ * A group of hosts in a site (Kayobe's standard groups: seed, seed-hypervisor, controllers,
+ * network, compute, storage, monitoring, infra-vms, ansible-control; or a custom one).
+ * Membership lives on the hosts (Host.groups); a group record adds children and variables.
+ */
+export interface Group {
+  /** <site_id>-<name>. */
+  id: string;
+  siteId: string;
+  name: string;
+  description: string;
+  /** Child groups (their hosts are this group's hosts too); never a cycle. */
+  children: string[];
+  /**
+   * Group variables (Ansible group_vars). Secrets are never stored in clear: a variable named like
+   * a secret must hold a reference ("vault:...", a template or an Ansible vault value).
+   */
+  vars: { [key: string]: string };
+  version: number;
+  /** Ids of the hosts that name this group in Host.groups (GetGroup only; empty in events and lists). */
+  hosts: string[];
+}
+
+export interface Group_VarsEntry {
+  key: string;
+  value: string;
+}
+
+/**
+ * What Kayobe's "host configure" would apply to a host, as an imported Kayobe configuration defines
+ * it: Kayobe's generic host variables after its built-in defaults and the configuration's layering
+ * (reference/kayobe.md §2.3). Secrets are never carried (users' passwords are dropped).
+ */
+export interface HostConfiguration {
+  /** `os_family` lowercased: "redhat" or "debian". */
+  osFamily: string;
+  /** `users` (from `<group>_users`): accounts, their groups and authorised keys. */
+  users: ConfiguredUser[];
+  /** `kolla_ansible_user` / `kolla_ansible_group`: the user Kolla-Ansible connects as. */
+  kollaUser: string;
+  kollaGroup: string;
+  /** `chrony_ntp_servers`, `chrony_rtcsync_enabled`. */
+  ntpServers: NtpServer[];
+  ntpRtcsync?:
+    | boolean
+    | undefined;
+  /** `sysctl_parameters` (from `<group>_sysctl_parameters`), sorted by name. */
+  sysctlParameters: SysctlParameter[];
+  /** `lvm_groups` (from `<group>_lvm_groups`, e.g. the data VG with the docker-volumes LV). */
+  lvmGroups: LvmGroup[];
+  /** `swap` (from `<group>_swap`): devices or files. */
+  swap: SwapSpace[];
+  /** `container_engine` ("docker" or "podman"); empty: the host is not in the container-engine group. */
+  containerEngine: string;
+  /** `docker_registry_mirrors`. */
+  registryMirrors: string[];
+  /** `docker_registry` / `podman_registry` when `docker_registry_insecure` / `podman_registry_insecure`. */
+  insecureRegistries: string[];
+  /** `docker_storage_driver` (docker only). */
+  storageDriver: string;
+  /** `docker_daemon_live_restore` (docker only). */
+  liveRestore?:
+    | boolean
+    | undefined;
+  /** `etc_hosts_network` (the internal network) for hosts in `overcloud`; empty: /etc/hosts is not managed. */
+  etcHostsNetwork: string;
+  /** `custom_etc_hosts_entries`. */
+  customEtcHosts: EtcHostsEntry[];
+}
+
+export interface ConfiguredUser {
+  name: string;
+  uid?: number | undefined;
+  shell: string;
+  home: string;
+  groups: string[];
+  sshKeys: string[];
+}
+
+export interface NtpServer {
+  server: string;
+  /** "server", "pool" or "peer". */
+  type: string;
+  /** chrony words, e.g. "iburst", "minpoll 8". */
+  options: string[];
+}
+
+export interface SysctlParameter {
+  name: string;
+  value: string;
+}
+
+export interface LvmGroup {
+  name: string;
+  disks: string[];
+  logicalVolumes: LogicalVolume[];
+}
+
+export interface LogicalVolume {
+  name: string;
+  /** lvol notation: "75%VG", "100%FREE", "20g". */
+  size: string;
+  filesystem: string;
+  mountPoint: string;
+}
+
+/** One of `device` or `path` (a swap file of `size_mb`). */
+export interface SwapSpace {
+  device: string;
+  path: string;
+  sizeMb: number;
+}
+
+export interface EtcHostsEntry {
+  ip: string;
+  names: string[];
+}
+
+/**
+ * A deployment: the desired state of a site's OpenStack services (which hosts, which roles,
+ * which Kolla services), like a kayobe-config's overcloud. The deployment service carries it out.
+ */
+export interface Deployment {
+  /** <site_id>-<name>. */
+  id: string;
+  siteId: string;
+  name: string;
+  description: string;
+  /** Hosts by id (each must exist in the site). */
+  hostIds: string[];
+  /**
+   * Group selectors: the hosts of these groups (and of their descendant groups). Each must be a
+   * group record of the site.
+   */
+  groups: string[];
+  /**
+   * Kolla roles (top-level groups: control, network, compute, monitoring, storage, ...) and the
+   * Kayobe groups that play them (kolla_overcloud_inventory_top_level_group_map).
+   */
+  roles: DeploymentRole[];
+  /**
+   * Kolla services enabled (true) or disabled (false), by flag name without `kolla_enable_`
+   * (e.g. "nova", "ironic", "neutron_provider_networks"). Names are checked by pattern here and
+   * against the Kolla catalogue by the deployment service.
+   */
+  services: { [key: string]: boolean };
+  version: number;
+  /** The Kayobe import that created it ("" when created through the API). */
+  importId: string;
+}
+
+export interface Deployment_ServicesEntry {
+  key: string;
+  value: boolean;
+}
+
+export interface DeploymentRole {
+  role: string;
+  groups: string[];
 }
 
 function createBaseSite(): Site {
@@ -473,6 +638,7 @@ function createBaseHost(): Host {
     hardware: undefined,
     version: 0,
     state: undefined,
+    configuration: undefined,
   };
 }
 
@@ -507,6 +673,9 @@ export const Host: MessageFns<Host> = {
     }
     if (message.state !== undefined) {
       writer.uint32(80).int32(message.state);
+    }
+    if (message.configuration !== undefined) {
+      HostConfiguration.encode(message.configuration, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -607,6 +776,14 @@ export const Host: MessageFns<Host> = {
             message.state = reader.int32() as any;
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.configuration = HostConfiguration.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -652,6 +829,7 @@ export const Host: MessageFns<Host> = {
       hardware: isSet(object.hardware) ? HardwareFacts.fromJSON(object.hardware) : undefined,
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
       state: isSet(object.state) ? hostStateFromJSON(object.state) : undefined,
+      configuration: isSet(object.configuration) ? HostConfiguration.fromJSON(object.configuration) : undefined,
     };
   },
 
@@ -693,6 +871,9 @@ export const Host: MessageFns<Host> = {
     if (message.state !== undefined) {
       obj.state = hostStateToJSON(message.state);
     }
+    if (message.configuration !== undefined) {
+      obj.configuration = HostConfiguration.toJSON(message.configuration);
+    }
     return obj;
   },
 
@@ -721,6 +902,9 @@ export const Host: MessageFns<Host> = {
       : undefined;
     message.version = object.version ?? 0;
     message.state = object.state ?? undefined;
+    message.configuration = (object.configuration !== undefined && object.configuration !== null)
+      ? HostConfiguration.fromPartial(object.configuration)
+      : undefined;
     return message;
   },
 };
@@ -1447,6 +1631,1881 @@ export const Failure: MessageFns<Failure> = {
     message.message = object.message ?? "";
     message.retryable = object.retryable ?? false;
     message.step = object.step ?? "";
+    return message;
+  },
+};
+
+function createBaseGroup(): Group {
+  return { id: "", siteId: "", name: "", description: "", children: [], vars: {}, version: 0, hosts: [] };
+}
+
+export const Group: MessageFns<Group> = {
+  encode(message: Group, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.siteId !== "") {
+      writer.uint32(18).string(message.siteId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(34).string(message.description);
+    }
+    for (const v of message.children) {
+      writer.uint32(42).string(v!);
+    }
+    globalThis.Object.entries(message.vars).forEach(([key, value]: [string, string]) => {
+      Group_VarsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.version !== 0) {
+      writer.uint32(56).int64(message.version);
+    }
+    for (const v of message.hosts) {
+      writer.uint32(66).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Group {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.children.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = Group_VarsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.vars[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.hosts.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Group {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      children: globalThis.Array.isArray(object?.children) ? object.children.map((e: any) => globalThis.String(e)) : [],
+      vars: isObject(object.vars)
+        ? (globalThis.Object.entries(object.vars) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      hosts: globalThis.Array.isArray(object?.hosts) ? object.hosts.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: Group): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.children?.length) {
+      obj.children = message.children;
+    }
+    if (message.vars) {
+      const entries = globalThis.Object.entries(message.vars) as [string, string][];
+      if (entries.length > 0) {
+        obj.vars = {};
+        entries.forEach(([k, v]) => {
+          obj.vars[k] = v;
+        });
+      }
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.hosts?.length) {
+      obj.hosts = message.hosts;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Group>, I>>(base?: I): Group {
+    return Group.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Group>, I>>(object: I): Group {
+    const message = createBaseGroup();
+    message.id = object.id ?? "";
+    message.siteId = object.siteId ?? "";
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.children = object.children?.map((e) => e) || [];
+    message.vars = (globalThis.Object.entries(object.vars ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.version = object.version ?? 0;
+    message.hosts = object.hosts?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGroup_VarsEntry(): Group_VarsEntry {
+  return { key: "", value: "" };
+}
+
+export const Group_VarsEntry: MessageFns<Group_VarsEntry> = {
+  encode(message: Group_VarsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Group_VarsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroup_VarsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Group_VarsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Group_VarsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Group_VarsEntry>, I>>(base?: I): Group_VarsEntry {
+    return Group_VarsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Group_VarsEntry>, I>>(object: I): Group_VarsEntry {
+    const message = createBaseGroup_VarsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHostConfiguration(): HostConfiguration {
+  return {
+    osFamily: "",
+    users: [],
+    kollaUser: "",
+    kollaGroup: "",
+    ntpServers: [],
+    ntpRtcsync: undefined,
+    sysctlParameters: [],
+    lvmGroups: [],
+    swap: [],
+    containerEngine: "",
+    registryMirrors: [],
+    insecureRegistries: [],
+    storageDriver: "",
+    liveRestore: undefined,
+    etcHostsNetwork: "",
+    customEtcHosts: [],
+  };
+}
+
+export const HostConfiguration: MessageFns<HostConfiguration> = {
+  encode(message: HostConfiguration, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.osFamily !== "") {
+      writer.uint32(10).string(message.osFamily);
+    }
+    for (const v of message.users) {
+      ConfiguredUser.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.kollaUser !== "") {
+      writer.uint32(26).string(message.kollaUser);
+    }
+    if (message.kollaGroup !== "") {
+      writer.uint32(34).string(message.kollaGroup);
+    }
+    for (const v of message.ntpServers) {
+      NtpServer.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.ntpRtcsync !== undefined) {
+      writer.uint32(48).bool(message.ntpRtcsync);
+    }
+    for (const v of message.sysctlParameters) {
+      SysctlParameter.encode(v!, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.lvmGroups) {
+      LvmGroup.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.swap) {
+      SwapSpace.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.containerEngine !== "") {
+      writer.uint32(82).string(message.containerEngine);
+    }
+    for (const v of message.registryMirrors) {
+      writer.uint32(90).string(v!);
+    }
+    for (const v of message.insecureRegistries) {
+      writer.uint32(98).string(v!);
+    }
+    if (message.storageDriver !== "") {
+      writer.uint32(106).string(message.storageDriver);
+    }
+    if (message.liveRestore !== undefined) {
+      writer.uint32(112).bool(message.liveRestore);
+    }
+    if (message.etcHostsNetwork !== "") {
+      writer.uint32(122).string(message.etcHostsNetwork);
+    }
+    for (const v of message.customEtcHosts) {
+      EtcHostsEntry.encode(v!, writer.uint32(130).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HostConfiguration {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHostConfiguration();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.osFamily = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.users.push(ConfiguredUser.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kollaUser = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kollaGroup = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ntpServers.push(NtpServer.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.ntpRtcsync = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sysctlParameters.push(SysctlParameter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lvmGroups.push(LvmGroup.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.swap.push(SwapSpace.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.containerEngine = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.registryMirrors.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.insecureRegistries.push(reader.string());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.storageDriver = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.liveRestore = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.etcHostsNetwork = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.customEtcHosts.push(EtcHostsEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HostConfiguration {
+    return {
+      osFamily: isSet(object.osFamily)
+        ? globalThis.String(object.osFamily)
+        : isSet(object.os_family)
+        ? globalThis.String(object.os_family)
+        : "",
+      users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => ConfiguredUser.fromJSON(e)) : [],
+      kollaUser: isSet(object.kollaUser)
+        ? globalThis.String(object.kollaUser)
+        : isSet(object.kolla_user)
+        ? globalThis.String(object.kolla_user)
+        : "",
+      kollaGroup: isSet(object.kollaGroup)
+        ? globalThis.String(object.kollaGroup)
+        : isSet(object.kolla_group)
+        ? globalThis.String(object.kolla_group)
+        : "",
+      ntpServers: globalThis.Array.isArray(object?.ntpServers)
+        ? object.ntpServers.map((e: any) => NtpServer.fromJSON(e))
+        : globalThis.Array.isArray(object?.ntp_servers)
+        ? object.ntp_servers.map((e: any) => NtpServer.fromJSON(e))
+        : [],
+      ntpRtcsync: isSet(object.ntpRtcsync)
+        ? globalThis.Boolean(object.ntpRtcsync)
+        : isSet(object.ntp_rtcsync)
+        ? globalThis.Boolean(object.ntp_rtcsync)
+        : undefined,
+      sysctlParameters: globalThis.Array.isArray(object?.sysctlParameters)
+        ? object.sysctlParameters.map((e: any) => SysctlParameter.fromJSON(e))
+        : globalThis.Array.isArray(object?.sysctl_parameters)
+        ? object.sysctl_parameters.map((e: any) => SysctlParameter.fromJSON(e))
+        : [],
+      lvmGroups: globalThis.Array.isArray(object?.lvmGroups)
+        ? object.lvmGroups.map((e: any) => LvmGroup.fromJSON(e))
+        : globalThis.Array.isArray(object?.lvm_groups)
+        ? object.lvm_groups.map((e: any) => LvmGroup.fromJSON(e))
+        : [],
+      swap: globalThis.Array.isArray(object?.swap)
+        ? object.swap.map((e: any) => SwapSpace.fromJSON(e))
+        : [],
+      containerEngine: isSet(object.containerEngine)
+        ? globalThis.String(object.containerEngine)
+        : isSet(object.container_engine)
+        ? globalThis.String(object.container_engine)
+        : "",
+      registryMirrors: globalThis.Array.isArray(object?.registryMirrors)
+        ? object.registryMirrors.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.registry_mirrors)
+        ? object.registry_mirrors.map((e: any) => globalThis.String(e))
+        : [],
+      insecureRegistries: globalThis.Array.isArray(object?.insecureRegistries)
+        ? object.insecureRegistries.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.insecure_registries)
+        ? object.insecure_registries.map((e: any) => globalThis.String(e))
+        : [],
+      storageDriver: isSet(object.storageDriver)
+        ? globalThis.String(object.storageDriver)
+        : isSet(object.storage_driver)
+        ? globalThis.String(object.storage_driver)
+        : "",
+      liveRestore: isSet(object.liveRestore)
+        ? globalThis.Boolean(object.liveRestore)
+        : isSet(object.live_restore)
+        ? globalThis.Boolean(object.live_restore)
+        : undefined,
+      etcHostsNetwork: isSet(object.etcHostsNetwork)
+        ? globalThis.String(object.etcHostsNetwork)
+        : isSet(object.etc_hosts_network)
+        ? globalThis.String(object.etc_hosts_network)
+        : "",
+      customEtcHosts: globalThis.Array.isArray(object?.customEtcHosts)
+        ? object.customEtcHosts.map((e: any) => EtcHostsEntry.fromJSON(e))
+        : globalThis.Array.isArray(object?.custom_etc_hosts)
+        ? object.custom_etc_hosts.map((e: any) => EtcHostsEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: HostConfiguration): unknown {
+    const obj: any = {};
+    if (message.osFamily !== "") {
+      obj.osFamily = message.osFamily;
+    }
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => ConfiguredUser.toJSON(e));
+    }
+    if (message.kollaUser !== "") {
+      obj.kollaUser = message.kollaUser;
+    }
+    if (message.kollaGroup !== "") {
+      obj.kollaGroup = message.kollaGroup;
+    }
+    if (message.ntpServers?.length) {
+      obj.ntpServers = message.ntpServers.map((e) => NtpServer.toJSON(e));
+    }
+    if (message.ntpRtcsync !== undefined) {
+      obj.ntpRtcsync = message.ntpRtcsync;
+    }
+    if (message.sysctlParameters?.length) {
+      obj.sysctlParameters = message.sysctlParameters.map((e) => SysctlParameter.toJSON(e));
+    }
+    if (message.lvmGroups?.length) {
+      obj.lvmGroups = message.lvmGroups.map((e) => LvmGroup.toJSON(e));
+    }
+    if (message.swap?.length) {
+      obj.swap = message.swap.map((e) => SwapSpace.toJSON(e));
+    }
+    if (message.containerEngine !== "") {
+      obj.containerEngine = message.containerEngine;
+    }
+    if (message.registryMirrors?.length) {
+      obj.registryMirrors = message.registryMirrors;
+    }
+    if (message.insecureRegistries?.length) {
+      obj.insecureRegistries = message.insecureRegistries;
+    }
+    if (message.storageDriver !== "") {
+      obj.storageDriver = message.storageDriver;
+    }
+    if (message.liveRestore !== undefined) {
+      obj.liveRestore = message.liveRestore;
+    }
+    if (message.etcHostsNetwork !== "") {
+      obj.etcHostsNetwork = message.etcHostsNetwork;
+    }
+    if (message.customEtcHosts?.length) {
+      obj.customEtcHosts = message.customEtcHosts.map((e) => EtcHostsEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HostConfiguration>, I>>(base?: I): HostConfiguration {
+    return HostConfiguration.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HostConfiguration>, I>>(object: I): HostConfiguration {
+    const message = createBaseHostConfiguration();
+    message.osFamily = object.osFamily ?? "";
+    message.users = object.users?.map((e) => ConfiguredUser.fromPartial(e)) || [];
+    message.kollaUser = object.kollaUser ?? "";
+    message.kollaGroup = object.kollaGroup ?? "";
+    message.ntpServers = object.ntpServers?.map((e) => NtpServer.fromPartial(e)) || [];
+    message.ntpRtcsync = object.ntpRtcsync ?? undefined;
+    message.sysctlParameters = object.sysctlParameters?.map((e) => SysctlParameter.fromPartial(e)) || [];
+    message.lvmGroups = object.lvmGroups?.map((e) => LvmGroup.fromPartial(e)) || [];
+    message.swap = object.swap?.map((e) => SwapSpace.fromPartial(e)) || [];
+    message.containerEngine = object.containerEngine ?? "";
+    message.registryMirrors = object.registryMirrors?.map((e) => e) || [];
+    message.insecureRegistries = object.insecureRegistries?.map((e) => e) || [];
+    message.storageDriver = object.storageDriver ?? "";
+    message.liveRestore = object.liveRestore ?? undefined;
+    message.etcHostsNetwork = object.etcHostsNetwork ?? "";
+    message.customEtcHosts = object.customEtcHosts?.map((e) => EtcHostsEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseConfiguredUser(): ConfiguredUser {
+  return { name: "", uid: undefined, shell: "", home: "", groups: [], sshKeys: [] };
+}
+
+export const ConfiguredUser: MessageFns<ConfiguredUser> = {
+  encode(message: ConfiguredUser, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.uid !== undefined) {
+      writer.uint32(16).uint32(message.uid);
+    }
+    if (message.shell !== "") {
+      writer.uint32(26).string(message.shell);
+    }
+    if (message.home !== "") {
+      writer.uint32(34).string(message.home);
+    }
+    for (const v of message.groups) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.sshKeys) {
+      writer.uint32(50).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfiguredUser {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfiguredUser();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.uid = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.shell = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.home = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.groups.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sshKeys.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfiguredUser {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      uid: isSet(object.uid) ? globalThis.Number(object.uid) : undefined,
+      shell: isSet(object.shell) ? globalThis.String(object.shell) : "",
+      home: isSet(object.home) ? globalThis.String(object.home) : "",
+      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => globalThis.String(e)) : [],
+      sshKeys: globalThis.Array.isArray(object?.sshKeys)
+        ? object.sshKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.ssh_keys)
+        ? object.ssh_keys.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ConfiguredUser): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.uid !== undefined) {
+      obj.uid = Math.round(message.uid);
+    }
+    if (message.shell !== "") {
+      obj.shell = message.shell;
+    }
+    if (message.home !== "") {
+      obj.home = message.home;
+    }
+    if (message.groups?.length) {
+      obj.groups = message.groups;
+    }
+    if (message.sshKeys?.length) {
+      obj.sshKeys = message.sshKeys;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfiguredUser>, I>>(base?: I): ConfiguredUser {
+    return ConfiguredUser.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfiguredUser>, I>>(object: I): ConfiguredUser {
+    const message = createBaseConfiguredUser();
+    message.name = object.name ?? "";
+    message.uid = object.uid ?? undefined;
+    message.shell = object.shell ?? "";
+    message.home = object.home ?? "";
+    message.groups = object.groups?.map((e) => e) || [];
+    message.sshKeys = object.sshKeys?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseNtpServer(): NtpServer {
+  return { server: "", type: "", options: [] };
+}
+
+export const NtpServer: MessageFns<NtpServer> = {
+  encode(message: NtpServer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.server !== "") {
+      writer.uint32(10).string(message.server);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    for (const v of message.options) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NtpServer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNtpServer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.server = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.options.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NtpServer {
+    return {
+      server: isSet(object.server) ? globalThis.String(object.server) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      options: globalThis.Array.isArray(object?.options) ? object.options.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: NtpServer): unknown {
+    const obj: any = {};
+    if (message.server !== "") {
+      obj.server = message.server;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.options?.length) {
+      obj.options = message.options;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NtpServer>, I>>(base?: I): NtpServer {
+    return NtpServer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NtpServer>, I>>(object: I): NtpServer {
+    const message = createBaseNtpServer();
+    message.server = object.server ?? "";
+    message.type = object.type ?? "";
+    message.options = object.options?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSysctlParameter(): SysctlParameter {
+  return { name: "", value: "" };
+}
+
+export const SysctlParameter: MessageFns<SysctlParameter> = {
+  encode(message: SysctlParameter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SysctlParameter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSysctlParameter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SysctlParameter {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: SysctlParameter): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SysctlParameter>, I>>(base?: I): SysctlParameter {
+    return SysctlParameter.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SysctlParameter>, I>>(object: I): SysctlParameter {
+    const message = createBaseSysctlParameter();
+    message.name = object.name ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseLvmGroup(): LvmGroup {
+  return { name: "", disks: [], logicalVolumes: [] };
+}
+
+export const LvmGroup: MessageFns<LvmGroup> = {
+  encode(message: LvmGroup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.disks) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.logicalVolumes) {
+      LogicalVolume.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LvmGroup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLvmGroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.disks.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.logicalVolumes.push(LogicalVolume.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LvmGroup {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      disks: globalThis.Array.isArray(object?.disks) ? object.disks.map((e: any) => globalThis.String(e)) : [],
+      logicalVolumes: globalThis.Array.isArray(object?.logicalVolumes)
+        ? object.logicalVolumes.map((e: any) => LogicalVolume.fromJSON(e))
+        : globalThis.Array.isArray(object?.logical_volumes)
+        ? object.logical_volumes.map((e: any) => LogicalVolume.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LvmGroup): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.disks?.length) {
+      obj.disks = message.disks;
+    }
+    if (message.logicalVolumes?.length) {
+      obj.logicalVolumes = message.logicalVolumes.map((e) => LogicalVolume.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LvmGroup>, I>>(base?: I): LvmGroup {
+    return LvmGroup.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LvmGroup>, I>>(object: I): LvmGroup {
+    const message = createBaseLvmGroup();
+    message.name = object.name ?? "";
+    message.disks = object.disks?.map((e) => e) || [];
+    message.logicalVolumes = object.logicalVolumes?.map((e) => LogicalVolume.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLogicalVolume(): LogicalVolume {
+  return { name: "", size: "", filesystem: "", mountPoint: "" };
+}
+
+export const LogicalVolume: MessageFns<LogicalVolume> = {
+  encode(message: LogicalVolume, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.size !== "") {
+      writer.uint32(18).string(message.size);
+    }
+    if (message.filesystem !== "") {
+      writer.uint32(26).string(message.filesystem);
+    }
+    if (message.mountPoint !== "") {
+      writer.uint32(34).string(message.mountPoint);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogicalVolume {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogicalVolume();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.size = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.filesystem = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.mountPoint = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogicalVolume {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      size: isSet(object.size) ? globalThis.String(object.size) : "",
+      filesystem: isSet(object.filesystem) ? globalThis.String(object.filesystem) : "",
+      mountPoint: isSet(object.mountPoint)
+        ? globalThis.String(object.mountPoint)
+        : isSet(object.mount_point)
+        ? globalThis.String(object.mount_point)
+        : "",
+    };
+  },
+
+  toJSON(message: LogicalVolume): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.size !== "") {
+      obj.size = message.size;
+    }
+    if (message.filesystem !== "") {
+      obj.filesystem = message.filesystem;
+    }
+    if (message.mountPoint !== "") {
+      obj.mountPoint = message.mountPoint;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LogicalVolume>, I>>(base?: I): LogicalVolume {
+    return LogicalVolume.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LogicalVolume>, I>>(object: I): LogicalVolume {
+    const message = createBaseLogicalVolume();
+    message.name = object.name ?? "";
+    message.size = object.size ?? "";
+    message.filesystem = object.filesystem ?? "";
+    message.mountPoint = object.mountPoint ?? "";
+    return message;
+  },
+};
+
+function createBaseSwapSpace(): SwapSpace {
+  return { device: "", path: "", sizeMb: 0 };
+}
+
+export const SwapSpace: MessageFns<SwapSpace> = {
+  encode(message: SwapSpace, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.device !== "") {
+      writer.uint32(10).string(message.device);
+    }
+    if (message.path !== "") {
+      writer.uint32(18).string(message.path);
+    }
+    if (message.sizeMb !== 0) {
+      writer.uint32(24).uint32(message.sizeMb);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwapSpace {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwapSpace();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.device = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sizeMb = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SwapSpace {
+    return {
+      device: isSet(object.device) ? globalThis.String(object.device) : "",
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      sizeMb: isSet(object.sizeMb)
+        ? globalThis.Number(object.sizeMb)
+        : isSet(object.size_mb)
+        ? globalThis.Number(object.size_mb)
+        : 0,
+    };
+  },
+
+  toJSON(message: SwapSpace): unknown {
+    const obj: any = {};
+    if (message.device !== "") {
+      obj.device = message.device;
+    }
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.sizeMb !== 0) {
+      obj.sizeMb = Math.round(message.sizeMb);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SwapSpace>, I>>(base?: I): SwapSpace {
+    return SwapSpace.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SwapSpace>, I>>(object: I): SwapSpace {
+    const message = createBaseSwapSpace();
+    message.device = object.device ?? "";
+    message.path = object.path ?? "";
+    message.sizeMb = object.sizeMb ?? 0;
+    return message;
+  },
+};
+
+function createBaseEtcHostsEntry(): EtcHostsEntry {
+  return { ip: "", names: [] };
+}
+
+export const EtcHostsEntry: MessageFns<EtcHostsEntry> = {
+  encode(message: EtcHostsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ip !== "") {
+      writer.uint32(10).string(message.ip);
+    }
+    for (const v of message.names) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EtcHostsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEtcHostsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.names.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EtcHostsEntry {
+    return {
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      names: globalThis.Array.isArray(object?.names) ? object.names.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: EtcHostsEntry): unknown {
+    const obj: any = {};
+    if (message.ip !== "") {
+      obj.ip = message.ip;
+    }
+    if (message.names?.length) {
+      obj.names = message.names;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EtcHostsEntry>, I>>(base?: I): EtcHostsEntry {
+    return EtcHostsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EtcHostsEntry>, I>>(object: I): EtcHostsEntry {
+    const message = createBaseEtcHostsEntry();
+    message.ip = object.ip ?? "";
+    message.names = object.names?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDeployment(): Deployment {
+  return {
+    id: "",
+    siteId: "",
+    name: "",
+    description: "",
+    hostIds: [],
+    groups: [],
+    roles: [],
+    services: {},
+    version: 0,
+    importId: "",
+  };
+}
+
+export const Deployment: MessageFns<Deployment> = {
+  encode(message: Deployment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.siteId !== "") {
+      writer.uint32(18).string(message.siteId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(34).string(message.description);
+    }
+    for (const v of message.hostIds) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.groups) {
+      writer.uint32(50).string(v!);
+    }
+    for (const v of message.roles) {
+      DeploymentRole.encode(v!, writer.uint32(58).fork()).join();
+    }
+    globalThis.Object.entries(message.services).forEach(([key, value]: [string, boolean]) => {
+      Deployment_ServicesEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
+    if (message.version !== 0) {
+      writer.uint32(72).int64(message.version);
+    }
+    if (message.importId !== "") {
+      writer.uint32(82).string(message.importId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Deployment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeployment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.siteId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.hostIds.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.groups.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.roles.push(DeploymentRole.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = Deployment_ServicesEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.services[entry8.key] = entry8.value;
+            }
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.importId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Deployment {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      siteId: isSet(object.siteId)
+        ? globalThis.String(object.siteId)
+        : isSet(object.site_id)
+        ? globalThis.String(object.site_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      hostIds: globalThis.Array.isArray(object?.hostIds)
+        ? object.hostIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.host_ids)
+        ? object.host_ids.map((e: any) => globalThis.String(e))
+        : [],
+      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => globalThis.String(e)) : [],
+      roles: globalThis.Array.isArray(object?.roles) ? object.roles.map((e: any) => DeploymentRole.fromJSON(e)) : [],
+      services: isObject(object.services)
+        ? (globalThis.Object.entries(object.services) as [string, any][]).reduce(
+          (acc: { [key: string]: boolean }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Boolean(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      importId: isSet(object.importId)
+        ? globalThis.String(object.importId)
+        : isSet(object.import_id)
+        ? globalThis.String(object.import_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Deployment): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.siteId !== "") {
+      obj.siteId = message.siteId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.hostIds?.length) {
+      obj.hostIds = message.hostIds;
+    }
+    if (message.groups?.length) {
+      obj.groups = message.groups;
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles.map((e) => DeploymentRole.toJSON(e));
+    }
+    if (message.services) {
+      const entries = globalThis.Object.entries(message.services) as [string, boolean][];
+      if (entries.length > 0) {
+        obj.services = {};
+        entries.forEach(([k, v]) => {
+          obj.services[k] = v;
+        });
+      }
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.importId !== "") {
+      obj.importId = message.importId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Deployment>, I>>(base?: I): Deployment {
+    return Deployment.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Deployment>, I>>(object: I): Deployment {
+    const message = createBaseDeployment();
+    message.id = object.id ?? "";
+    message.siteId = object.siteId ?? "";
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.hostIds = object.hostIds?.map((e) => e) || [];
+    message.groups = object.groups?.map((e) => e) || [];
+    message.roles = object.roles?.map((e) => DeploymentRole.fromPartial(e)) || [];
+    message.services = (globalThis.Object.entries(object.services ?? {}) as [string, boolean][]).reduce(
+      (acc: { [key: string]: boolean }, [key, value]: [string, boolean]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Boolean(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.version = object.version ?? 0;
+    message.importId = object.importId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeployment_ServicesEntry(): Deployment_ServicesEntry {
+  return { key: "", value: false };
+}
+
+export const Deployment_ServicesEntry: MessageFns<Deployment_ServicesEntry> = {
+  encode(message: Deployment_ServicesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== false) {
+      writer.uint32(16).bool(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Deployment_ServicesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeployment_ServicesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Deployment_ServicesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Boolean(object.value) : false,
+    };
+  },
+
+  toJSON(message: Deployment_ServicesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== false) {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Deployment_ServicesEntry>, I>>(base?: I): Deployment_ServicesEntry {
+    return Deployment_ServicesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Deployment_ServicesEntry>, I>>(object: I): Deployment_ServicesEntry {
+    const message = createBaseDeployment_ServicesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? false;
+    return message;
+  },
+};
+
+function createBaseDeploymentRole(): DeploymentRole {
+  return { role: "", groups: [] };
+}
+
+export const DeploymentRole: MessageFns<DeploymentRole> = {
+  encode(message: DeploymentRole, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.role !== "") {
+      writer.uint32(10).string(message.role);
+    }
+    for (const v of message.groups) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeploymentRole {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeploymentRole();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.groups.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeploymentRole {
+    return {
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: DeploymentRole): unknown {
+    const obj: any = {};
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.groups?.length) {
+      obj.groups = message.groups;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeploymentRole>, I>>(base?: I): DeploymentRole {
+    return DeploymentRole.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeploymentRole>, I>>(object: I): DeploymentRole {
+    const message = createBaseDeploymentRole();
+    message.role = object.role ?? "";
+    message.groups = object.groups?.map((e) => e) || [];
     return message;
   },
 };

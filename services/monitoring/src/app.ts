@@ -6,6 +6,9 @@ import { monitoringGrpc } from './adapters/grpc/handlers';
 import { registerDashboard } from './adapters/http/dashboard';
 import { MongoProgressRepository } from './adapters/mongo/repository';
 import { monitoringConsumers } from './adapters/nats/consumers';
+import { hostDeletedConsumer, hostUpdatedConsumer } from './adapters/nats/host-changes.consumer';
+import { HostDeletedHandler } from './application/host-deleted';
+import { HostUpdatedHandler } from './application/host-updated';
 import type { MonitoringConfig } from './config';
 
 export function startMonitoring(config: MonitoringConfig, opts: { log?: Logger } = {}): Promise<RunningService> {
@@ -14,8 +17,9 @@ export function startMonitoring(config: MonitoringConfig, opts: { log?: Logger }
     'monitoring',
     config,
     (kit) => {
-      const svc = new MonitoringService(new MongoProgressRepository(kit.store('progress', 'node progress')));
-      registerDashboard(kit.ops.app, svc, shutdown.signal);
+      const progress = new MongoProgressRepository(kit.store('progress', 'node progress'));
+      const svc = new MonitoringService(progress);
+      registerDashboard(kit.ops.app, svc, shutdown.signal, kit.tokens);
       // Read at scrape time from the projection (so every replica reports the same): 0 for sites with none.
       new Gauge({
         name: 'stackyard_monitoring_nodes_degraded',
@@ -31,7 +35,7 @@ export function startMonitoring(config: MonitoringConfig, opts: { log?: Logger }
       });
       return {
         grpc: [monitoringGrpc(svc, kit.log, shutdown.signal)],
-        consumers: monitoringConsumers(svc),
+        consumers: [...monitoringConsumers(svc), hostDeletedConsumer(new HostDeletedHandler(progress)), hostUpdatedConsumer(new HostUpdatedHandler(progress))],
         beforeStop: () => shutdown.abort(),
       };
     },

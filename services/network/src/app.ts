@@ -5,6 +5,8 @@ import { networkGrpc } from './adapters/grpc/handlers';
 import { LabApplier } from './adapters/lab/lab-applier';
 import { MongoAllocationRepository, MongoHostConfigRepository, MongoNetworkRepository } from './adapters/mongo/repositories';
 import { networkConsumers } from './adapters/nats/consumers';
+import { hostDeletedConsumer } from './adapters/nats/host-deleted.consumer';
+import { HostDeletedHandler } from './application/host-deleted';
 import { SshApplier } from './adapters/ssh/ssh-applier';
 import { LabSwitchExecutor } from './adapters/lab/lab-switch-executor';
 import { SshSwitchExecutor } from './adapters/ssh/ssh-switch-executor';
@@ -64,7 +66,7 @@ export function startNetwork(config: NetworkConfig, opts: { log?: Logger } = {})
         { filePrefix: config.NETWORKD_FILE_PREFIX, kollaStrict: config.KOLLA_HOST_VARS_STRICT, engine: config.NETWORK_ENGINE },
       );
       const switches = new PhysicalNetworkService(networks, configs, switchExecutorFor(config, kit.log.child({ component: 'switch-executor' })));
-      return { grpc: [networkGrpc(svc, kit.log, switches)], consumers: networkConsumers(svc, config.MAX_HOSTS_IN_FLIGHT) };
+      return { grpc: [networkGrpc(svc, kit.log, switches)], consumers: [...networkConsumers(svc, config.MAX_HOSTS_IN_FLIGHT), hostDeletedConsumer(new HostDeletedHandler(allocations, configs))] };
     },
     opts,
   );

@@ -11,6 +11,8 @@ import { LabDriver } from './adapters/lab/lab-driver';
 import { RedfishDriver } from './adapters/redfish/redfish-driver';
 import { MongoNodeRepository } from './adapters/mongo/node-repository';
 import { provisioningConsumers } from './adapters/nats/consumers';
+import { hostDeletedConsumer } from './adapters/nats/host-deleted.consumer';
+import { HostDeletedHandler } from './application/host-deleted';
 import type { ProvisioningConfig } from './config';
 
 /** The drivers this replica offers, by the name hosts give in `bmc.driver`. */
@@ -70,7 +72,8 @@ export function startProvisioning(config: ProvisioningConfig, opts: { log?: Logg
           for (const l of limiter.snapshot()) this.set({ limit: l.name }, l.queued.length);
         },
       });
-      const svc = new ProvisioningService(new MongoNodeRepository(kit.store('nodes', 'node')), opts.drivers ?? driversFor(config), {
+      const nodes = new MongoNodeRepository(kit.store('nodes', 'node'));
+      const svc = new ProvisioningService(nodes, opts.drivers ?? driversFor(config), {
         image: config.PROVISION_IMAGE,
         imageBaseUrl: config.PROVISION_IMAGE_BASE_URL,
         credentials: config.BMC_CREDENTIALS_FILE ? new FileCredentialStore(config.BMC_CREDENTIALS_FILE, config.BMC_CREDENTIALS_KEY_FILE) : undefined,
@@ -85,11 +88,14 @@ export function startProvisioning(config: ProvisioningConfig, opts: { log?: Logg
       });
       return {
         grpc: [provisioningGrpc(svc, kit.log)],
-        consumers: provisioningConsumers(svc, {
-          enroll: config.MAX_ENROLLS_IN_FLIGHT,
-          inspect: config.MAX_INSPECTIONS_IN_FLIGHT,
-          deploy: config.MAX_DEPLOYS_IN_FLIGHT,
-        }),
+        consumers: [
+          ...provisioningConsumers(svc, {
+            enroll: config.MAX_ENROLLS_IN_FLIGHT,
+            inspect: config.MAX_INSPECTIONS_IN_FLIGHT,
+            deploy: config.MAX_DEPLOYS_IN_FLIGHT,
+          }),
+          hostDeletedConsumer(new HostDeletedHandler(nodes)),
+        ],
       };
     },
     opts,

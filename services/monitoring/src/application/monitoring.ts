@@ -19,7 +19,10 @@ export class MonitoringService {
   async record(env: Envelope, host: HostRef | undefined, fact: Fact, appliedKey: string): Promise<'applied' | 'duplicate'> {
     if (!host) throw new ValidationError('host', `${env.type} without host`);
     const cur = await this.progress.get(host.hostId);
-    const base = cur?.data ?? emptyProgress(host);
+    // A deleted host's node: only a new registration brings it back (afresh); other facts change nothing.
+    const revived = cur?.data.deleted === true && fact.kind === 'step' && fact.step === 'registered';
+    if (cur?.data.deleted && !revived) return 'duplicate';
+    const base = cur && !revived ? cur.data : emptyProgress(host);
     const { progress, becameReady, signal } = apply(base, fact);
     const events: Envelope[] = [];
     if (becameReady) {
@@ -44,7 +47,7 @@ export class MonitoringService {
     if (!hostId) throw new ValidationError('host_id', 'required');
     if (requestedBy.length > 200) throw new ValidationError('requested_by', 'at most 200 characters');
     const cur = await this.progress.get(hostId);
-    if (!cur) throw new NotFoundError('node progress', hostId);
+    if (!cur || cur.data.deleted) throw new NotFoundError('node progress', hostId);
     const { progress, step, attempt } = requestRetry(cur.data);
     const event = newEvent({
       type: Events.NodeRetryRequested,
@@ -68,7 +71,7 @@ export class MonitoringService {
     if (!hostId) throw new ValidationError('host_id', 'required');
     if (requestedBy.length > 200) throw new ValidationError('requested_by', 'at most 200 characters');
     const cur = await this.progress.get(hostId);
-    if (!cur) throw new NotFoundError('node progress', hostId);
+    if (!cur || cur.data.deleted) throw new NotFoundError('node progress', hostId);
     const progress = requestAbort(cur.data);
     const event = newEvent({
       type: Events.NodeAbortRequested,
@@ -87,12 +90,12 @@ export class MonitoringService {
   async get(hostId: string) {
     if (!hostId) throw new ValidationError('host_id', 'required');
     const p = await this.progress.get(hostId);
-    if (!p) throw new NotFoundError('node progress', hostId);
+    if (!p || p.data.deleted) throw new NotFoundError('node progress', hostId);
     return p;
   }
 
-  list(siteId: string) {
-    return this.progress.list(siteId || undefined);
+  async list(siteId: string) {
+    return (await this.progress.list(siteId || undefined)).filter((r) => !r.data.deleted);
   }
 
   /**
@@ -103,7 +106,7 @@ export class MonitoringService {
     if (!siteId) throw new ValidationError('site_id', 'required');
     const seen = new Map<string, number>();
     const offer = (r: Row) => {
-      if (r.data.host.siteId !== siteId || (seen.get(r.data.host.hostId) ?? 0) >= r.version) return;
+      if (r.data.host.siteId !== siteId || r.data.deleted || (seen.get(r.data.host.hostId) ?? 0) >= r.version) return;
       seen.set(r.data.host.hostId, r.version);
       send(r);
     };

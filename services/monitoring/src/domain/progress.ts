@@ -37,6 +37,10 @@ export interface ProgressData {
   readonly health?: HealthRecord;
   /** While degraded: when the check that found the node unhealthy ran (Unix ms). */
   readonly degradedSince?: number;
+  /** The inventory deleted the host (HostDeleted): dropped from lists, watches and scrape targets. */
+  readonly deleted?: boolean;
+  /** The inventory version of the host `host` was last refreshed from (HostUpdated); older updates are ignored. */
+  readonly hostVersion?: number;
 }
 
 export type Fact =

@@ -166,7 +166,8 @@ export class NetworkService {
     const host = env.data.host;
     if (!host) throw new ValidationError('host', 'NodeInspected without host');
     const existing = await this.configs.get(host.hostId);
-    if (existing && existing.data.state !== 'failed') return 'duplicate';
+    // A host deleted from the inventory and registered again starts afresh.
+    if (existing && existing.data.state !== 'failed' && !existing.data.deleted) return 'duplicate';
     return this.reserveAdmin(host, env.data.hardware?.nics ?? [], env, ctx, existing?.version);
   }
 

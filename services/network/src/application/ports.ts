@@ -54,6 +54,8 @@ export interface HostConfigData {
   readonly failedAt?: 'admin-address' | 'configure';
   /** Kolla-Ansible host variables (absent on configs written before they were derived). */
   readonly kolla?: KollaHostVarsView;
+  /** The inventory deleted the host (HostDeleted, with state `released`): a new registration starts afresh. */
+  readonly deleted?: boolean;
 }
 
 export interface HostConfigRepository {

@@ -118,8 +118,10 @@ export class ProvisioningService {
     if (!host?.bmc) throw new ValidationError('host.bmc', 'HostRegistered without a BMC');
     const ref: HostRef = { hostId: host.id, siteId: host.siteId, name: host.name, groups: host.groups };
     const existing = await this.nodes.get(host.id);
-    if (existing && (completed(existing.data, 'enroll') || existing.data.aborted)) return 'duplicate';
-    const node = existing?.data ?? newNode(ref, host.bmc.driver, host.bmc.address, host.hardwareProfile, host.bmc.credentialRef);
+    // A host the inventory deleted and registers again starts afresh (its node's versions continue).
+    const revive = existing?.data.deleted === true;
+    if (existing && !revive && (completed(existing.data, 'enroll') || existing.data.aborted)) return 'duplicate';
+    const node = existing && !revive ? existing.data : newNode(ref, host.bmc.driver, host.bmc.address, host.hardwareProfile, host.bmc.credentialRef);
     return this.enroll(env, ctx, node, existing?.version);
   }
 
@@ -379,12 +381,12 @@ export class ProvisioningService {
   async getNode(id: string): Promise<{ data: NodeData; version: number }> {
     if (!id) throw new ValidationError('host_id', 'required');
     const n = await this.nodes.get(id);
-    if (!n) throw new NotFoundError('node', id);
+    if (!n || n.data.deleted) throw new NotFoundError('node', id);
     return n;
   }
 
-  listNodes(filter: { siteId?: string; state?: string }) {
-    return this.nodes.list(filter);
+  async listNodes(filter: { siteId?: string; state?: string }) {
+    return (await this.nodes.list(filter)).filter((n) => !n.data.deleted);
   }
 }
 

@@ -104,6 +104,8 @@ export interface NodeData {
   readonly steps: readonly Step[];
   /** Aborted and deprovisioned (compensation): later saga events are ignored. */
   readonly aborted?: boolean;
+  /** The inventory deleted the host (HostDeleted): no longer tracked (not listed, NOT_FOUND); a new HostRegistered starts afresh. */
+  readonly deleted?: boolean;
   /** Admin address for the config drive, once the network service allocated it. */
   readonly admin?: AdminNetwork;
   /** Last power state the driver reported. */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { call } from '@stackyard/grpc';
 import type { LocalServer } from '@stackyard/devinfra';
+import { LabRuntime, type RunningDeployment } from '@stackyard/deployment';
 import { NodeState } from '@stackyard/proto/monitoring/v1/monitoring';
 import { NodeDeploymentState } from '@stackyard/proto/deployment/v1/deployment';
 import { ProvisionState } from '@stackyard/proto/provisioning/v1/provisioning';
@@ -36,6 +37,8 @@ describe('abort with compensations in reverse order', () => {
       const x = await progress(hostId);
       return x.state === state ? x : undefined;
     }, 30_000, `${hostId} ${NodeState[state]}`);
+  /** The lab runtime's destroy calls (the compensation goes through the runtime port). */
+  const destroys = () => ((p.services.get('deployment') as RunningDeployment).runtime as LabRuntime).calls.filter((c) => c.action === 'destroy');
   const allocations = async (hostId: string) => {
     const text = (await call(p.clients.network, p.clients.network.exportAllocations, { siteId: 'ab' })).yaml;
     return text.split('\n').filter((l) => l.includes(hostId.replace(/^ab-/, '')));
@@ -53,6 +56,8 @@ describe('abort with compensations in reverse order', () => {
     const dep = (await call(p.clients.deployment, p.clients.deployment.getNodeDeployment, { hostId: 'ab-cmp-01' })).deployment!;
     expect(dep.state).toBe(NodeDeploymentState.NODE_DEPLOYMENT_STATE_REMOVED);
     expect(dep.containers).toEqual([]);
+    // Its containers were destroyed through the runtime, limited to the node, once.
+    expect(destroys()).toEqual([{ action: 'destroy', hosts: ['cmp-01'] }]);
     expect(await allocations('ab-cmp-01')).toEqual([]);
     const node = (await call(p.clients.provisioning, p.clients.provisioning.getNode, { hostId: 'ab-cmp-01' })).node!;
     expect(node.state).toBe(ProvisionState.PROVISION_STATE_AVAILABLE);
@@ -85,6 +90,8 @@ describe('abort with compensations in reverse order', () => {
     expect(counts['stackyard.ab.network.host.ab-cmp-02.configured']).toBeUndefined();
     expect(counts['stackyard.ab.deployment.node.ab-cmp-02.deployed']).toBeUndefined();
     expect(counts['stackyard.ab.monitoring.node.ab-cmp-02.ready']).toBeUndefined();
+    // Nothing ran on it, so nothing is destroyed.
+    expect(destroys().filter((c) => c.hosts.includes('cmp-02'))).toEqual([]);
     expect(await allocations('ab-cmp-02')).toEqual([]);
     const node = (await call(p.clients.provisioning, p.clients.provisioning.getNode, { hostId: 'ab-cmp-02' })).node!;
     expect(node.aborted).toBe(true);

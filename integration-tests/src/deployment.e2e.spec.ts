@@ -7,8 +7,10 @@ import { call, FIELD_KEY } from '@stackyard/grpc';
 import type { LocalServer } from '@stackyard/devinfra';
 import { HostOutcome, NodeDeploymentState } from '@stackyard/proto/deployment/v1/deployment';
 import { NodeState } from '@stackyard/proto/monitoring/v1/monitoring';
+import { connectBus, type Bus } from '@stackyard/nats';
 import { eventually, privateNats, uniquePrefix } from '@stackyard/testing';
 import { Platform } from './platform';
+import { countBySubject, drained } from './streams';
 
 type GrpcError = { code: number; metadata: { get(k: string): unknown[] } };
 const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as GrpcError);
@@ -99,6 +101,7 @@ describe('the node saga through the kolla-ansible runtime (stand-in binary)', ()
   const root = mkdtempSync(join(tmpdir(), 'stackyard-ka-e2e-'));
   const bin = join(root, 'kolla-ansible');
   const calls = join(root, 'calls');
+  let bus: Bus;
 
   beforeAll(async () => {
     writeFileSync(
@@ -128,12 +131,22 @@ exit $rc
     });
     await p.startAll();
     await p.defineSite(site);
+    await p.defineSite('kb');
+    bus = await connectBus(nats.url, 'observer');
   });
   afterAll(async () => {
+    await bus?.close();
     await p?.stopAll();
     await nats?.stop();
     rmSync(root, { recursive: true, force: true });
   });
+  const deployment = (hostId: string) => call(p.clients.deployment, p.clients.deployment.getNodeDeployment, { hostId }).then((r) => r.deployment!);
+  /** The stand-in's recorded command lines, each as [action, --limit hosts]. */
+  const runs = () =>
+    readFileSync(calls, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => [l.split(' ')[0]!, (/--limit (\S+)/.exec(l)?.[1] ?? '').split(',')] as const);
 
   it('deploys each node with kolla-ansible deploy --limit <host>, records the inputs as applied, and fails a node whose task fails', async () => {
     await p.registerHost(site, 'cmp-01');
@@ -159,5 +172,45 @@ exit $rc
     const diff = await call(d, d.diffConfig, { siteId: site });
     expect(diff.appliedAt).not.toBe('');
     expect(diff.diff).not.toMatch(/password/i);
+  });
+
+  it('deploys the control plane with one kolla-ansible deploy --limit over the ready controllers, computes after, and publishes SiteServicesDeployed once', async () => {
+    const ctls = ['kctl-01', 'kctl-02', 'kctl-03'];
+    for (const c of ctls) await p.registerHost('kb', c, ['controllers']);
+    await p.registerHost('kb', 'kcmp-01');
+    await readyAll(p, [...ctls, 'kcmp-01'].map((h) => `kb-${h}`));
+    const deploys = runs().filter(([action, hosts]) => action === 'deploy' && hosts.some((h) => h.startsWith('kctl-')));
+    // One call with every controller ready when the quorum (2 of 3) was reached; a later one joins alone.
+    expect(deploys.filter(([, hosts]) => hosts.length > 1)).toHaveLength(1);
+    expect(deploys[0]![1].length).toBeGreaterThanOrEqual(2);
+    expect(deploys.flatMap(([, hosts]) => hosts).sort()).toEqual(ctls);
+    const all = runs();
+    expect(all.findIndex(([, hosts]) => hosts.includes('kcmp-01'))).toBeGreaterThan(all.findIndex(([, hosts]) => hosts.length > 1));
+    await eventually(() => drained(bus.jsm), 10_000, 'drained');
+    const counts = await countBySubject(bus.jsm, 'stackyard.kb.deployment.site.>');
+    expect(counts).toEqual({ 'stackyard.kb.deployment.site.kb.control-plane-released': 1, 'stackyard.kb.deployment.site.kb.services-deployed': 1 });
+  });
+
+  it('aborts a node by kolla-ansible destroy --limit <host> --yes-i-really-really-mean-it; a failing destroy is reported as DeployFailed (step destroy), not swallowed', async () => {
+    const dir = join(root, 'work', site);
+    await call(p.clients.monitoring, p.clients.monitoring.abortNode, { hostId: 'ka-cmp-01', requestedBy: 'alice' });
+    await eventually(async () => ((await deployment('ka-cmp-01')).state === NodeDeploymentState.NODE_DEPLOYMENT_STATE_REMOVED ? true : undefined), 30_000, 'cmp-01 removed');
+    const lines = readFileSync(calls, 'utf8').trim().split('\n');
+    expect(lines).toContain(`destroy -i ${dir}/inventory/overcloud/hosts --configdir ${dir} --limit cmp-01 --yes-i-really-really-mean-it`);
+
+    // cmp-bad's deploy failed (it may hold containers): its destroy runs and fails in the stand-in.
+    await call(p.clients.monitoring, p.clients.monitoring.abortNode, { hostId: 'ka-cmp-bad', requestedBy: 'alice' });
+    const bad = await eventually(async () => {
+      const d = await deployment('ka-cmp-bad');
+      return d.lastFailure?.step === 'destroy' ? d : undefined;
+    }, 30_000, 'cmp-bad destroy failed');
+    expect(bad.state).toBe(NodeDeploymentState.NODE_DEPLOYMENT_STATE_FAILED);
+    expect(bad.lastFailure).toMatchObject({ step: 'destroy', reason: 'KollaTaskFailed', retryable: false });
+    expect(readFileSync(calls, 'utf8')).toContain(`destroy -i ${dir}/inventory/overcloud/hosts --configdir ${dir} --limit cmp-bad --yes-i-really-really-mean-it`);
+    await eventually(() => drained(bus.jsm), 10_000, 'drained');
+    const counts = await countBySubject(bus.jsm, 'stackyard.ka.deployment.node.>');
+    expect(counts['stackyard.ka.deployment.node.ka-cmp-01.services-removed']).toBe(1);
+    expect(counts['stackyard.ka.deployment.node.ka-cmp-bad.services-removed']).toBeUndefined();
+    expect(counts['stackyard.ka.deployment.node.ka-cmp-bad.deploy-failed']).toBe(2);
   });
 });

@@ -1,5 +1,9 @@
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '@stackyard/grpc';
+import { LabHostPreparer, type RunningDeployment } from '@stackyard/deployment';
 import type { LocalServer } from '@stackyard/devinfra';
 import { NodeDeploymentState } from '@stackyard/proto/deployment/v1/deployment';
 import { NodeState } from '@stackyard/proto/monitoring/v1/monitoring';
@@ -91,6 +95,69 @@ describe('host preparation in the saga: one node fails, is retried alone, goes r
       expect(c[`stackyard.${site}.deployment.node.${site}-${h}.host-prepared`]).toBe(1);
       expect(c[`stackyard.${site}.deployment.node.${site}-${h}.deployed`]).toBe(1);
       expect(c[`stackyard.${site}.deployment.node.${site}-${h}.deploy-failed`]).toBeUndefined();
+    }
+  }, 90_000);
+
+  // An imported Kayobe configuration (kayobe-config-dev plus host configure variables) drives host
+  // preparation of its registered host: the lab preparer's state is what it applied.
+  it('applies the host configuration of an imported kayobe-config: users, LVM, sysctl, chrony, swap, /etc/hosts, docker', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stackyard-hostprep-kayobe-'));
+    try {
+      await cp('/work/shared/reference/kayobe-configs/openstack+kayobe-config-dev/etc/kayobe', dir, { recursive: true });
+      await writeFile(
+        join(dir, 'host-configure.yml'),
+        [
+          'controller_users:',
+          '  - {username: ops, password: not-carried, groups: [wheel], ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq0 ops@desk"}',
+          'controller_lvm_group_data_enabled: true',
+          'controller_lvm_group_data_disks: [/dev/sdb]',
+          'controller_sysctl_parameters: {net.ipv4.ip_forward: 1}',
+          'controller_swap: [{path: /swapfile, size_mb: 512}]',
+          'chrony_ntp_servers: [{server: ntp.example.org, type: server, options: [{option: iburst}]}]',
+          'docker_registry_mirrors: [https://mirror.example.org]',
+          'custom_etc_hosts_entries: {registry.example.org: 192.168.33.250}',
+          '',
+        ].join('\n'),
+      );
+      const site = 'hpk';
+      const importConfig = (dryRun: boolean) =>
+        call(p.clients.inventory, p.clients.inventory.importKayobeConfig, { configPath: dir, environment: '', siteId: site, dryRun, requestId: '', registerHosts: true, registerGroups: [], bmcDriver: 'lab' }, { deadlineMs: 60_000 });
+      const plan = await importConfig(true);
+      await call(p.clients.inventory, p.clients.inventory.createSite, { id: site, displayName: site });
+      for (const n of plan.networks) {
+        await call(p.clients.network, p.clients.network.defineNetwork, {
+          network: { siteId: site, name: n.name, cidr: n.cidr, gateway: n.gateway, allocationPoolStart: n.allocationPoolStart, allocationPoolEnd: n.allocationPoolEnd, vlan: n.vlan, mtu: n.mtu, groups: n.groups, interface: n.interface, version: 0 },
+        } as never);
+      }
+      const r = await importConfig(false);
+      const controller = r.hosts.find((h) => h.name === 'controller0');
+      expect(controller?.registered).toBe(true);
+      expect(controller?.host?.configuration?.sysctlParameters).toEqual([{ name: 'net.ipv4.ip_forward', value: '1' }]);
+      // Host preparation done (HostPrepared recorded); the services step after it is not this test's.
+      const dep = await eventually(async () => {
+        const d = await deployment(`${site}-controller0`).catch(() => undefined);
+        return d?.hostPrep ? d : undefined;
+      }, 30_000, `${site}-controller0 host prepared`);
+
+      const lab = (p.services.get('deployment') as RunningDeployment).hostPreparer;
+      expect(lab).toBeInstanceOf(LabHostPreparer);
+      const state = (lab as LabHostPreparer).stateOf('controller0');
+      expect(state.users.map((u) => u.name).sort()).toEqual(['kolla', 'ops']);
+      expect(state.users.find((u) => u.name === 'ops')?.groups).toEqual(['wheel']);
+      expect(state.files['/home/ops/.ssh/authorized_keys']).toBe('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq0 ops@desk\n');
+      expect(state.volumeGroups).toEqual([{ name: 'data', disks: ['/dev/sdb'], logicalVolumes: ['docker-volumes'] }]);
+      expect(state.mounts).toEqual(['/var/lib/docker/volumes']);
+      expect(state.activeSwap).toEqual(['/swapfile']);
+      expect(state.files['/etc/sysctl.d/50-kayobe.conf']).toContain('net.ipv4.ip_forward = 1\n');
+      expect(state.files['/etc/chrony.conf']).toContain('server ntp.example.org iburst\n');
+      // etc_hosts_network is internal_net_name (aio); network-allocation.yml gives controller0 .3.
+      expect(state.files['/etc/hosts']).toBe('# BEGIN STACKYARD MANAGED BLOCK\n192.168.33.3 controller0\n192.168.33.250 registry.example.org\n# END STACKYARD MANAGED BLOCK\n');
+      expect(JSON.parse(state.files['/etc/docker/daemon.json']!)).toEqual({ 'live-restore': false, 'registry-mirrors': ['https://mirror.example.org'], 'storage-driver': 'overlay2' });
+      expect(state.packages).toEqual(['docker-ce', 'docker-ce-cli', 'containerd.io']);
+      expect(JSON.stringify(state)).not.toContain('not-carried');
+      expect(dep.hostPrep?.changed).toEqual(expect.arrayContaining(['create user ops', 'install docker-ce, docker-ce-cli, containerd.io', 'allocate swap file /swapfile', 'file /etc/yum.repos.d/docker-ce.repo']));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }, 90_000);
 });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '@stackyard/grpc';
 import type { LocalServer } from '@stackyard/devinfra';
+import { LabRuntime, type RunningDeployment } from '@stackyard/deployment';
+import { Events } from '@stackyard/events';
 import { NodeDeploymentState } from '@stackyard/proto/deployment/v1/deployment';
 import { NodeState } from '@stackyard/proto/monitoring/v1/monitoring';
 import { connectBus, type Bus } from '@stackyard/nats';
@@ -41,6 +43,12 @@ describe('quorum: compute nodes deploy after a majority of their site controller
       return x.state === state ? x : undefined;
     }, 60_000, `${hostId} ${NodeState[state]}`);
   const deployment = (hostId: string) => call(p.clients.deployment, p.clients.deployment.getNodeDeployment, { hostId }).then((r) => r.deployment!);
+  /** The lab runtime's calls whose hosts start with `prefix` (the one runtime of the deployment service). */
+  const labCalls = (prefix: string) => ((p.services.get('deployment') as RunningDeployment).runtime as LabRuntime).calls.filter((c) => c.hosts.some((h) => h.startsWith(prefix)));
+  const siteDeployed = async (site: string) => {
+    const m = await bus.jsm.streams.getMessage('STACKYARD_DEPLOYMENT', { last_by_subj: `stackyard.${site}.deployment.site.${site}.services-deployed` });
+    return Events.SiteServicesDeployed.codec.decode(m!.data);
+  };
   const deployedAt = async (site: string, hostId: string) =>
     (await bus.jsm.streams.getMessage('STACKYARD_DEPLOYMENT', { last_by_subj: `stackyard.${site}.deployment.node.${hostId}.deployed` }))!.time.getTime();
 
@@ -62,9 +70,37 @@ describe('quorum: compute nodes deploy after a majority of their site controller
     expect(waited.length).toBeGreaterThan(0);
     for (const c of waited) expect(counts[`stackyard.qa.deployment.node.qa-${c}.released`]).toBe(1);
     for (const h of [...ctls, ...cmps]) expect(counts[`stackyard.qa.deployment.node.qa-${h}.deployed`]).toBe(1);
-    // Controllers never wait.
-    for (const c of ctls) expect(counts[`stackyard.qa.deployment.node.qa-${c}.waiting`]).toBeUndefined();
     expect((await deployment('qa-cmp-01')).state).toBe(NodeDeploymentState.NODE_DEPLOYMENT_STATE_DEPLOYED);
+
+    // The control plane: released once, its controllers (a majority at least) deployed in one runtime
+    // call; a controller ready later joins alone; each controller in exactly one call, before any compute.
+    const site = await countBySubject(bus.jsm, 'stackyard.qa.deployment.site.>');
+    expect(site['stackyard.qa.deployment.site.qa.control-plane-released']).toBe(1);
+    const calls = labCalls('ctl-').filter((c) => c.action === 'deploy');
+    const batch = calls.filter((c) => c.hosts.length > 1);
+    expect(batch).toHaveLength(1);
+    expect(batch[0]!.hosts.length).toBeGreaterThanOrEqual(2);
+    expect(calls.flatMap((c) => c.hosts).sort()).toEqual(ctls);
+    const all = ((p.services.get('deployment') as RunningDeployment).runtime as LabRuntime).calls;
+    const firstCompute = all.findIndex((c) => c.hosts.some((h) => h.startsWith('cmp-')));
+    expect(all.indexOf(batch[0]!)).toBeLessThan(firstCompute);
+
+    // The whole site deployed: SiteServicesDeployed generation 1, once, with every node.
+    expect(site['stackyard.qa.deployment.site.qa.services-deployed']).toBe(1);
+    const g1 = await siteDeployed('qa');
+    expect(g1.generation).toBe(1);
+    expect(g1.hosts.map((h) => h.name).sort()).toEqual([...cmps, ...ctls].sort());
+    expect(g1.addedHostIds).toHaveLength(8);
+
+    // A node added later: generation 2 once it is deployed, with the new node as added.
+    await p.registerHost('qa', 'cmp-06');
+    await until('qa-cmp-06', NodeState.NODE_STATE_READY);
+    await eventually(async () => ((await siteDeployed('qa')).generation === 2 ? true : undefined), 10_000, 'generation 2');
+    const g2 = await siteDeployed('qa');
+    expect(g2.addedHostIds).toEqual(['qa-cmp-06']);
+    expect(g2.hosts).toHaveLength(9);
+    await eventually(() => drained(bus.jsm), 10_000, 'drained');
+    expect((await countBySubject(bus.jsm, 'stackyard.qa.deployment.site.>'))['stackyard.qa.deployment.site.qa.services-deployed']).toBe(2);
   });
 
   it('controllers failing leave the computes waiting with the reason; a waiting node can be aborted; an operator retry of a controller releases the others', async () => {
@@ -114,5 +150,10 @@ describe('quorum: compute nodes deploy after a majority of their site controller
     expect(counts['stackyard.qb.deployment.node.qb-bcmp-02.deployed']).toBeUndefined();
     expect(counts['stackyard.qb.deployment.node.qb-bcmp-02.services-removed']).toBe(1);
     expect(counts['stackyard.qb.provisioning.node.qb-bcmp-02.deprovisioned']).toBe(1);
+    // bctl-03 is failed: the site is not deployed.
+    expect(counts['stackyard.qb.deployment.site.qb.services-deployed']).toBeUndefined();
+    // Every controller's first deploy ran once: the batch, or alone when it was ready after the batch.
+    const first = labCalls('bctl-').filter((c) => c.action === 'deploy');
+    expect(first.filter((c) => c.hosts.length > 1)).toHaveLength(1);
   });
 });

@@ -3,8 +3,9 @@ import type { Logger } from '@stackyard/telemetry';
 import { DeploymentService } from './application/deployment';
 import { HealthWatch } from './application/health-watch';
 import { SiteOperations } from './application/operations';
-import type { ContainerRuntime, OutputLine } from './application/ports';
+import type { ContainerRuntime, HostConfigurationRepository, HostPreparer, OutputLine } from './application/ports';
 import type { KollaSettings } from './application/site-inputs';
+import { HostConfigurations } from './application/host-configurations';
 import { HostPrep, validateHostPrepSettings } from './application/host-prep';
 import { deploymentGrpc } from './adapters/grpc/handlers';
 import { LabHostPreparer } from './adapters/host-prep/lab-preparer';
@@ -13,8 +14,10 @@ import { SshHostPreparer } from './adapters/host-prep/ssh-preparer';
 import { LocalExecutor, SshExecutor } from './adapters/kolla-ansible/executor';
 import { KollaAnsibleRuntime } from './adapters/kolla-ansible/runtime';
 import { LabRuntime } from './adapters/lab/lab-runtime';
-import { MongoNodeDeploymentRepository, MongoSiteControllerRepository, MongoSiteDeploymentRepository } from './adapters/mongo/repository';
+import { MongoHostConfigurationRepository, MongoNodeDeploymentRepository, MongoSiteControllerRepository, MongoSiteDeploymentRepository, MongoSiteRolloutRepository } from './adapters/mongo/repository';
 import { deploymentConsumers } from './adapters/nats/consumers';
+import { hostDeletedConsumer } from './adapters/nats/host-deleted.consumer';
+import { HostDeletedHandler } from './application/host-deleted';
 import type { DeploymentConfig } from './config';
 import type { KollaAction } from './domain/kolla/outcome';
 import { parseQuorumPolicy } from './domain/quorum';
@@ -32,8 +35,11 @@ export function runtimeFor(config: DeploymentConfig, log: Logger): ContainerRunt
   });
 }
 
-/** Host preparation chosen by `DEPLOY_HOST_PREP` (undefined: `none`), its settings read and checked at start. */
-export function hostPrepFor(config: DeploymentConfig, log: Logger): HostPrep | undefined {
+/**
+ * Host preparation chosen by `DEPLOY_HOST_PREP` (undefined: `none`), its settings read and checked at
+ * start; `configurations`: the imported host configurations it layers under HOST_PREP_FILE.
+ */
+export function hostPrepFor(config: DeploymentConfig, log: Logger, configurations?: HostConfigurationRepository): HostPrep | undefined {
   if (config.DEPLOY_HOST_PREP === 'none') return undefined;
   const settings = validateHostPrepSettings(hostPrepSettings(config));
   const preparer =
@@ -50,7 +56,7 @@ export function hostPrepFor(config: DeploymentConfig, log: Logger): HostPrep | u
           root: config.DEPLOY_HOST_PREP_ROOT,
           log: log.child({ component: 'host-prep' }),
         });
-  return new HostPrep(settings, preparer);
+  return new HostPrep(settings, preparer, configurations);
 }
 
 export function kollaSettings(config: DeploymentConfig): KollaSettings {
@@ -63,11 +69,12 @@ export function kollaSettings(config: DeploymentConfig): KollaSettings {
   };
 }
 
-/** The running service, with its runtime (tests drive the lab runtime's health through it). */
-export type RunningDeployment = RunningService & { readonly runtime: ContainerRuntime };
+/** The running service, with its runtime (tests drive the lab runtime's health through it) and host preparer (undefined: none). */
+export type RunningDeployment = RunningService & { readonly runtime: ContainerRuntime; readonly hostPreparer: HostPreparer | undefined };
 
 export async function startDeployment(config: DeploymentConfig, opts: { log?: Logger } = {}): Promise<RunningDeployment> {
   let runtime: ContainerRuntime | undefined;
+  let hostPreparer: HostPreparer | undefined;
   const svc = await startService(
     'deployment',
     config,
@@ -79,18 +86,23 @@ export async function startDeployment(config: DeploymentConfig, opts: { log?: Lo
       const ops = new SiteOperations(nodes, sites, rt, kollaSettings(config));
       const controllers = new MongoSiteControllerRepository(kit.store('site_controllers', 'site controller'));
       const policy = parseQuorumPolicy(config.DEPLOY_QUORUM);
-      const prep = hostPrepFor(config, kit.log);
-      const svc = new DeploymentService(nodes, rt, ops, { controllers, policy }, prep);
+      const configurationRepo = new MongoHostConfigurationRepository(kit.store('host_configurations', 'host configuration'));
+      const prep = hostPrepFor(config, kit.log, configurationRepo);
+      hostPreparer = prep?.preparer;
+      // Control-plane batching and SiteServicesDeployed: the site's rollout and its registered hosts with roles.
+      const rollouts = new MongoSiteRolloutRepository(kit.store('site_rollouts', 'site rollout'));
+      const hosts = new MongoSiteControllerRepository(kit.store('site_hosts', 'site host'));
+      const svc = new DeploymentService(nodes, rt, ops, { controllers, policy, rollouts, hosts }, prep);
       kit.log.info({ runtime: rt.name, hostPrep: prep?.preparer.name ?? 'none', quorum: config.DEPLOY_QUORUM, healthCheckIntervalMs: config.HEALTH_CHECK_INTERVAL_MS }, 'container runtime');
       const watch = new HealthWatch(nodes, rt, { concurrency: config.HEALTH_CHECK_CONCURRENCY, log: kit.log.child({ component: 'health-watch' }) });
       watch.start(config.HEALTH_CHECK_INTERVAL_MS);
       return {
         grpc: [deploymentGrpc(svc, ops, kit.log)],
-        consumers: deploymentConsumers(svc, config.MAX_NODES_IN_FLIGHT),
+        consumers: [...deploymentConsumers(svc, config.MAX_NODES_IN_FLIGHT, prep ? new HostConfigurations(configurationRepo) : undefined), hostDeletedConsumer(new HostDeletedHandler(nodes))],
         beforeStop: () => watch.stop(),
       };
     },
     opts,
   );
-  return Object.assign(svc, { runtime: runtime! });
+  return Object.assign(svc, { runtime: runtime!, hostPreparer });
 }

@@ -1,15 +1,16 @@
-import { NotFoundError, StepFailedError, ValidationError, isRetryable, isStackyardError } from '@stackyard/errors';
+import { AlreadyExistsError, ConcurrencyError, NotFoundError, StepFailedError, ValidationError, isRetryable, isStackyardError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
-import type { DeployFailed, NodeDeploymentReleased, ServicesDeployed, ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
+import type { Container } from '@stackyard/proto/deployment/v1/deployment';
+import type { ControlPlaneReleased, DeployFailed, NodeDeploymentReleased, ServicesDeployed, ServicesRemoved } from '@stackyard/proto/deployment/v1/events';
 import type { HostRegistered } from '@stackyard/proto/inventory/v1/events';
 import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { NetworkConfigured } from '@stackyard/proto/network/v1/events';
 import type { NodeAbortRequested, NodeRetryRequested } from '@stackyard/proto/monitoring/v1/events';
 import { placement } from '../domain/catalogue';
-import { MAJORITY, controlPlaneRole, gate, type ControllerView, type GateDecision, type QuorumPolicy } from '../domain/quorum';
-import { HostPrep, hostsEntries, targetAddress } from './host-prep';
+import { MAJORITY, controlPlaneRole, controllerGate, gate, type ControllerDecision, type ControllerView, type GateDecision, type QuorumPolicy, type QuorumStatus } from '../domain/quorum';
+import { HostPrep, targetAddress } from './host-prep';
 import type { SiteOperations } from './operations';
-import type { Address, ContainerRuntime, DeploymentWait, NodeDeploymentData, NodeDeploymentRepository, SiteControllerRepository, SiteInputs } from './ports';
+import type { Address, ContainerRuntime, DeploymentWait, NodeDeploymentData, NodeDeploymentRepository, SiteControllerRepository, SiteInputs, SiteRolloutRepository } from './ports';
 
 export const SERVICE = 'deployment';
 
@@ -18,7 +19,21 @@ export interface Gating {
   /** The site's registered controllers (from HostRegistered). */
   readonly controllers: SiteControllerRepository;
   readonly policy?: QuorumPolicy;
+  /**
+   * Per-site rollout state. With it, the control plane is deployed as one batch (ControlPlaneReleased)
+   * and SiteServicesDeployed is published (with `hosts`); without it every controller deploys on its own.
+   */
+  readonly rollouts?: SiteRolloutRepository;
+  /** Every registered host with Kolla roles (from HostRegistered), for SiteServicesDeployed. */
+  readonly hosts?: SiteControllerRepository;
 }
+
+/** The gate's answer for one node, computes and controllers alike. */
+type Decision =
+  | { readonly kind: 'deploy'; readonly quorum?: QuorumStatus }
+  | { readonly kind: 'wait'; readonly wait: DeploymentWait }
+  | { readonly kind: 'in-batch' }
+  | { readonly kind: 'release-control-plane'; readonly members: readonly string[]; readonly quorum: QuorumStatus };
 
 type Ctx = { appliedKey: string; lastAttempt: boolean };
 type Existing = { data: NodeDeploymentData; version: number };
@@ -74,14 +89,16 @@ export class DeploymentService {
     }
     const state = existing?.data.state;
     if (this.gating && state !== 'deploying') {
-      const decision = gate(host.groups, await this.controllersOf(host.siteId, host), this.policy);
-      if (decision.action === 'wait') {
-        const wait = waitOf(decision);
-        const event = newEvent({ type: Events.NodeDeploymentWaiting, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, wait }, cause: env });
+      // This node counts as ready (it is about to be recorded so) for the controllers' gate.
+      const decision = await this.decide(host, true);
+      if (decision.kind === 'wait' || decision.kind === 'release-control-plane') {
+        // A controller completing the quorum is recorded ready (no event) and the re-check below releases the batch.
+        const wait = decision.kind === 'wait' ? decision.wait : assembled(decision.quorum);
+        const events = decision.kind === 'wait' ? [newEvent({ type: Events.NodeDeploymentWaiting, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, wait }, cause: env })] : [];
         const w = await this.deployments.save(
           { host, state: 'waiting', containers: [], lastFailure: undefined, addresses, waiting: wait, ...prepOf(existing) },
           existing?.version,
-          [event],
+          events,
           ctx.appliedKey,
         );
         if (w.outcome === 'duplicate') return 'duplicate';
@@ -98,8 +115,12 @@ export class DeploymentService {
   async onHostRegistered(env: Envelope<HostRegistered>, ctx: { appliedKey: string }): Promise<'applied' | 'duplicate' | 'ignored'> {
     const h = env.data.host;
     if (!h) throw new ValidationError('host', 'HostRegistered without host');
-    if (!this.gating || controlPlaneRole(h.groups) !== 'controller') return 'ignored';
+    if (!this.gating) return 'ignored';
+    const role = controlPlaneRole(h.groups);
     const ref: HostRef = { hostId: h.id, siteId: h.siteId, name: h.name, groups: [...h.groups] };
+    // Every host with roles, for SiteServicesDeployed (the site is complete when each of them is deployed).
+    const known = this.gating.hosts && role !== 'none' ? await this.gating.hosts.record(ref, ctx.appliedKey) : 'ignored';
+    if (role !== 'controller') return known;
     const r = await this.gating.controllers.record(ref, ctx.appliedKey);
     // One more controller only raises the bar; the waiting nodes' reasons show the new count.
     if (r === 'applied') await this.reevaluateSite(h.siteId, env, ctx.appliedKey);
@@ -113,9 +134,136 @@ export class DeploymentService {
    */
   async onControlPlaneChanged(env: Envelope<ServicesDeployed | DeployFailed | ServicesRemoved>, ctx: { appliedKey: string }): Promise<'applied' | 'ignored'> {
     const host = env.data.host;
-    if (!this.gating || !host || controlPlaneRole(host.groups) !== 'controller') return 'ignored';
-    await this.reevaluateSite(host.siteId, env, ctx.appliedKey);
+    if (!this.gating || !host) return 'ignored';
+    let outcome: 'applied' | 'ignored' = 'ignored';
+    if (controlPlaneRole(host.groups) === 'controller') {
+      await this.reevaluateSite(host.siteId, env, ctx.appliedKey);
+      outcome = 'applied';
+    }
+    // A node deployed or removed may complete its site.
+    if (env.type !== Events.DeployFailed.type && (await this.evaluateSite(host.siteId, env))) outcome = 'applied';
+    return outcome;
+  }
+
+  /**
+   * SiteServicesDeployed: when every node of the site with Kolla roles (registered, or known from its
+   * NetworkConfigured) is deployed or removed (aborted), at least one controller is deployed, and some
+   * deployed node is not in the last published generation: the next generation, with every deployed
+   * node and those added. One version-checked write of the site's rollout with the event: concurrent
+   * evaluations (replicas, redeliveries) write it once; the others find nothing new.
+   */
+  async evaluateSite(siteId: string, cause: Envelope): Promise<boolean> {
+    const g = this.gating;
+    if (!g?.rollouts || !g.hosts) return false;
+    if (this.deployments.anyUnfinished && (await this.deployments.anyUnfinished(siteId))) return false;
+    // No control plane (a site of computes only): never complete; skips the listings below.
+    if (!(await g.controllers.listBySite(siteId)).length) return false;
+    const [registered, nodes] = await Promise.all([g.hosts.listBySite(siteId), this.deployments.listBySite(siteId)]);
+    const byId = new Map(nodes.map((n) => [n.host.hostId, n]));
+    const ids = new Set([...registered.map((h) => h.hostId), ...nodes.filter((n) => controlPlaneRole(n.host.groups) !== 'none').map((n) => n.host.hostId)]);
+    const deployed: HostRef[] = [];
+    for (const id of ids) {
+      const n = byId.get(id);
+      if (n?.state === 'removed') continue;
+      if (n?.state !== 'deployed') return false;
+      deployed.push(n.host);
+    }
+    if (!deployed.some((h) => controlPlaneRole(h.groups) === 'controller')) return false;
+    deployed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (let attempt = 1; ; attempt++) {
+      const r = await g.rollouts.get(siteId);
+      const before = new Set(r?.data.deployedHostIds ?? []);
+      const added = deployed.filter((h) => !before.has(h.hostId)).map((h) => h.hostId);
+      if (!added.length) return false;
+      const generation = (r?.data.generation ?? 0) + 1;
+      const event = newEvent({ type: Events.SiteServicesDeployed, site: siteId, entityId: siteId, service: SERVICE, data: { siteId, generation, hosts: deployed, addedHostIds: added }, cause });
+      try {
+        await g.rollouts.save({ siteId, controlPlane: r?.data.controlPlane ?? null, generation, deployedHostIds: deployed.map((h) => h.hostId) }, r?.version, [event]);
+        return true;
+      } catch (e) {
+        if (!isConflict(e) || attempt >= REEVALUATE_ATTEMPTS) throw e;
+      }
+    }
+  }
+
+  /**
+   * ControlPlaneReleased (this service's own fact): the released controllers still waiting are deployed
+   * in one runtime call (`kolla-ansible deploy --limit ctl-01,ctl-02,ctl-03`). Per host: ok → deployed
+   * (ServicesDeployed); failed → DeployFailed with its own reason, the others go on. A retryable host
+   * failure with deliveries left stays waiting and the redelivery runs the batch again for the hosts
+   * still waiting only; members written before (or aborted) are skipped, so a redelivery never runs a
+   * host twice with effect.
+   */
+  async onControlPlaneReleased(env: Envelope<ControlPlaneReleased>, ctx: Ctx): Promise<'applied' | 'duplicate'> {
+    const siteId = env.data.siteId;
+    if (!siteId) throw new ValidationError('site_id', 'ControlPlaneReleased without site_id');
+    const todo: Existing[] = [];
+    for (const c of env.data.controllers) {
+      const n = await this.deployments.get(c.hostId);
+      if (n?.data.state === 'waiting') todo.push(n);
+    }
+    if (!todo.length) return 'duplicate';
+    const names = todo.map((n) => n.data.host.name).sort();
+    const outcomes = new Map<string, { containers: Container[] } | { error: unknown }>();
+    let inputs: SiteInputs | undefined;
+    try {
+      // Runtimes that use site inputs (kolla-ansible) get them generated; the lab one gets the hosts only.
+      if (this.site && this.runtime.usesInputs) inputs = await this.site.inputsFor(siteId);
+      const containers = Object.fromEntries(todo.map((n) => [n.data.host.name, placement(n.data.host.groups)]));
+      const run = await this.runtime.run({ action: 'deploy', inputs: inputs ?? { siteId, files: [], hosts: names }, limit: names, containers });
+      for (const name of names) {
+        const h = run.hosts.find((x) => x.host === name);
+        const unhealthy = h?.containers.filter((c) => !c.healthy) ?? [];
+        if (!h) outcomes.set(name, { error: new StepFailedError('RuntimeError', `${name}: the runtime reported no result for the host`, true) });
+        else if (h.error) outcomes.set(name, { error: h.error });
+        else if (unhealthy.length) outcomes.set(name, { error: new StepFailedError('ContainersUnhealthy', `unhealthy after deploy: ${unhealthy.map((c) => c.name).join(', ')}`, true) });
+        else outcomes.set(name, { containers: [...h.containers] });
+      }
+    } catch (e) {
+      // The run itself failed (no binary, bad inputs): every member shares the error.
+      if (isRetryable(e) && !ctx.lastAttempt) throw e;
+      for (const name of names) outcomes.set(name, { error: e });
+    }
+    let again: unknown;
+    for (const n of todo) {
+      const o = outcomes.get(n.data.host.name)!;
+      if ('error' in o && isRetryable(o.error) && !ctx.lastAttempt) {
+        again ??= o.error;
+        continue;
+      }
+      await this.writeMember(n, o, env, ctx.appliedKey);
+    }
+    if (inputs && this.site && this.runtime.usesInputs && [...outcomes.values()].every((o) => 'containers' in o)) await this.site.recordApplied(inputs, 'deploy');
+    if (again !== undefined) throw again;
     return 'applied';
+  }
+
+  /** One member's outcome of the control-plane batch, unless it left `waiting` meanwhile (aborted). */
+  private async writeMember(n: Existing, o: { containers: Container[] } | { error: unknown }, env: Envelope, appliedKey: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const host = n.data.host;
+      const addresses = n.data.addresses ?? [];
+      const { waiting: _w, ...rest } = n.data;
+      let data: NodeDeploymentData;
+      let event: Envelope;
+      if ('containers' in o) {
+        data = { ...rest, state: 'deployed', containers: o.containers, lastFailure: undefined, addresses };
+        event = newEvent({ type: Events.ServicesDeployed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, containers: o.containers }, cause: env });
+      } else {
+        const failure = failureOf('services', o.error);
+        data = { ...rest, state: 'failed', containers: [], lastFailure: failure, addresses };
+        event = newEvent({ type: Events.DeployFailed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, failure }, cause: env });
+      }
+      try {
+        await this.deployments.save(data, n.version, [event], appliedKey);
+        return;
+      } catch (e) {
+        if (!isConcurrencyError(e) || attempt >= REEVALUATE_ATTEMPTS) throw e;
+        const fresh = await this.deployments.get(host.hostId);
+        if (fresh?.data.state !== 'waiting') return;
+        n = fresh;
+      }
+    }
   }
 
   /** NodeDeploymentReleased (this service's own fact): deploys the released node's containers. */
@@ -150,7 +298,7 @@ export class DeploymentService {
    * controller's deployment is read by id: listing the site's deployments for every node made the
    * step O(nodes) (a full scan in FerretDB) and the saga O(nodes²) at 1,000 nodes.
    */
-  private async controllersOf(siteId: string, self?: HostRef): Promise<ControllerView[]> {
+  private async controllersOf(siteId: string, self?: HostRef, selfReady = false): Promise<ControllerView[]> {
     if (!this.gating) return [];
     const byId = new Map<string, HostRef>();
     for (const h of await this.gating.controllers.listBySite(siteId)) byId.set(h.hostId, h);
@@ -165,6 +313,7 @@ export class DeploymentService {
       const n = (await this.deployments.get(h.hostId))?.data;
       if (n?.state === 'removed') continue;
       if (n?.state === 'deployed') out.push({ name: h.name, state: 'deployed' });
+      else if (n?.state === 'waiting' || (selfReady && h.hostId === self?.hostId)) out.push({ name: h.name, state: 'ready' });
       else if (n?.state === 'failed') out.push({ name: h.name, state: 'failed', reason: n.lastFailure?.reason ?? 'Failed' });
       else out.push({ name: h.name, state: 'pending' });
     }
@@ -188,7 +337,7 @@ export class DeploymentService {
       const existing = await this.deployments.get(hostId);
       if (existing?.data.state !== 'waiting') return 'duplicate';
       const host = existing.data.host;
-      const decision = gate(host.groups, controllers ?? (await this.controllersOf(host.siteId, host)), this.policy);
+      const decision = await this.decide(host, false, controllers);
       try {
         return await this.applyDecision(existing, decision, cause, appliedKey);
       } catch (e) {
@@ -198,9 +347,61 @@ export class DeploymentService {
     }
   }
 
-  private async applyDecision(existing: Existing, decision: GateDecision, cause: Envelope, appliedKey: string): Promise<'applied' | 'duplicate'> {
+  /**
+   * The gate for a node: computes (and other members) wait for the deployed controllers (`gate`);
+   * controllers, with batching (`rollouts`), for each other (`controllerGate`). `selfReady`: count the
+   * node as ready although it is not recorded yet.
+   */
+  private async decide(host: HostRef, selfReady: boolean, controllers?: ControllerView[]): Promise<Decision> {
+    const role = controlPlaneRole(host.groups);
+    if (role === 'controller' && this.gating?.rollouts) {
+      const rollout = await this.gating.rollouts.get(host.siteId);
+      const released = rollout?.data.controlPlane?.members.map((m) => m.name) ?? null;
+      const views = released ? [] : await this.controllersOf(host.siteId, host, selfReady);
+      const d = controllerGate(host.name, views, released, this.policy);
+      if (d.action === 'deploy') return { kind: 'deploy' };
+      if (d.action === 'in-batch') return { kind: 'in-batch' };
+      if (d.action === 'release') return { kind: 'release-control-plane', members: d.members, quorum: d.quorum };
+      return { kind: 'wait', wait: waitOf(d) };
+    }
+    const d = gate(host.groups, controllers ?? (await this.controllersOf(host.siteId, host)), this.policy);
+    return d.action === 'deploy' ? { kind: 'deploy', ...(d.quorum ? { quorum: d.quorum } : {}) } : { kind: 'wait', wait: waitOf(d) };
+  }
+
+  /**
+   * Releases the control plane: the site's rollout records the members and ControlPlaneReleased, in
+   * one version-checked write (a lost race is a ConcurrencyError: the caller re-reads and finds the
+   * batch released). The members stay `waiting` until the batch writes their outcomes.
+   */
+  private async releaseControlPlane(siteId: string, memberNames: readonly string[], q: QuorumStatus, cause: Envelope): Promise<void> {
+    const rollouts = this.gating!.rollouts!;
+    const r = await rollouts.get(siteId);
+    if (r?.data.controlPlane) throw new ConcurrencyError('site rollout', siteId, r.version);
+    const controllers: HostRef[] = [];
+    for (const h of await this.gating!.controllers.listBySite(siteId)) if (memberNames.includes(h.name)) controllers.push(h);
+    controllers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const data = { siteId, controllers, controllersReady: q.ready, controllersRequired: q.required, controllersTotal: q.total };
+    const event = newEvent({ type: Events.ControlPlaneReleased, site: siteId, entityId: siteId, service: SERVICE, data, cause });
+    try {
+      await rollouts.save(
+        { siteId, controlPlane: { members: controllers, releasedAt: new Date().toISOString() }, generation: r?.data.generation ?? 0, deployedHostIds: r?.data.deployedHostIds ?? [] },
+        r?.version,
+        [event],
+      );
+    } catch (e) {
+      if (e instanceof AlreadyExistsError) throw new ConcurrencyError('site rollout', siteId, 0);
+      throw e;
+    }
+  }
+
+  private async applyDecision(existing: Existing, decision: Decision, cause: Envelope, appliedKey: string): Promise<'applied' | 'duplicate'> {
     const host = existing.data.host;
-    if (decision.action === 'deploy') {
+    if (decision.kind === 'in-batch') return 'duplicate';
+    if (decision.kind === 'release-control-plane') {
+      await this.releaseControlPlane(host.siteId, decision.members, decision.quorum, cause);
+      return 'applied';
+    }
+    if (decision.kind === 'deploy') {
       const q = decision.quorum;
       const data = { host, controllersDeployed: q?.ready ?? 0, controllersRequired: q?.required ?? 0, controllersTotal: q?.total ?? 0 };
       const event = newEvent({ type: Events.NodeDeploymentReleased, site: host.siteId, entityId: host.hostId, service: SERVICE, data, cause });
@@ -208,7 +409,7 @@ export class DeploymentService {
       const w = await this.deployments.save({ ...rest, state: 'released' }, existing.version, [event], appliedKey);
       return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
     }
-    const wait = waitOf(decision);
+    const wait = decision.wait;
     const before = existing.data.waiting;
     if (before && before.reason === wait.reason && before.message === wait.message) return 'duplicate';
     const event = newEvent({ type: Events.NodeDeploymentWaiting, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, wait }, cause });
@@ -256,7 +457,7 @@ export class DeploymentService {
       const listed = site.filter((n) => n.state !== 'removed' && !recent.has(n.host.hostId) && n.host.hostId !== host.hostId);
       const nodes = [{ host, addresses }, ...listed, ...[...recent.values()].filter((n) => n.host.hostId !== host.hostId)];
       recent.set(host.hostId, { host, addresses });
-      outcome = await hostPrep.run({ host, address: targetAddress(addresses) }, hostsEntries(nodes));
+      outcome = await hostPrep.run({ host, address: targetAddress(addresses) }, nodes);
     } catch (e) {
       if (isRetryable(e) && !ctx.lastAttempt) throw e;
       const failure: Failure = { step: 'host-prep', reason: isStackyardError(e) ? e.reason : 'RuntimeError', message: (e as Error).message, retryable: isRetryable(e) };
@@ -308,12 +509,7 @@ export class DeploymentService {
       w = await this.deployments.save({ host, state: 'deployed', containers, lastFailure: undefined, addresses, ...prepOf(existing) }, version, [event], ctx.appliedKey);
     } catch (e) {
       if (isRetryable(e) && !ctx.lastAttempt) throw e;
-      const failure: Failure = {
-        step: 'services',
-        reason: isStackyardError(e) ? e.reason : 'RuntimeError',
-        message: (e as Error).message,
-        retryable: isRetryable(e),
-      };
+      const failure = failureOf('services', e);
       const event = newEvent({ type: Events.DeployFailed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, failure }, cause: env });
       w = await this.deployments.save({ host, state: 'failed', containers: [], lastFailure: failure, addresses, ...prepOf(existing) }, version, [event], ctx.appliedKey);
     }
@@ -324,16 +520,62 @@ export class DeploymentService {
    * Compensation, first in reverse order (NodeAbortRequested): the node's services are removed and a
    * tombstone keeps later facts from deploying them again; ServicesRemoved lets network release.
    */
-  async onAbortRequested(env: Envelope<NodeAbortRequested>, ctx: { appliedKey: string }): Promise<'applied' | 'duplicate'> {
+  async onAbortRequested(env: Envelope<NodeAbortRequested>, ctx: { appliedKey: string; lastAttempt?: boolean }): Promise<'applied' | 'duplicate'> {
     const host = env.data.host;
     if (!host) throw new ValidationError('host', 'NodeAbortRequested without host');
     const existing = await this.deployments.get(host.hostId);
     if (existing?.data.state === 'removed') return 'duplicate';
+    if (existing && ranContainers(existing.data)) {
+      try {
+        await this.destroy(existing.data);
+      } catch (e) {
+        // Reported, not swallowed: the node is failed at step `destroy` and no ServicesRemoved is
+        // published, so the compensations stop here (its addresses stay allocated to the running containers).
+        if (isRetryable(e) && !ctx.lastAttempt) throw e;
+        const failure = failureOf('destroy', e);
+        const event = newEvent({ type: Events.DeployFailed, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, failure }, cause: env });
+        const w = await this.deployments.save({ ...existing.data, state: 'failed', lastFailure: failure }, existing.version, [event], ctx.appliedKey);
+        return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+      }
+    }
     const removed = [...(existing?.data.containers ?? [])];
     const event = newEvent({ type: Events.ServicesRemoved, site: host.siteId, entityId: host.hostId, service: SERVICE, data: { host, removed }, cause: env });
     const w = await this.deployments.save({ host, state: 'removed', containers: [], lastFailure: undefined }, existing?.version, [event], ctx.appliedKey);
     return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
   }
+
+  /**
+   * Removes the node's containers through the runtime: `destroy` limited to the host, with the explicit
+   * confirmation (kolla-ansible: `destroy --limit <host> --yes-i-really-really-mean-it`). The host's
+   * failure (task failed, unreachable) is thrown.
+   */
+  private async destroy(d: NodeDeploymentData): Promise<void> {
+    const name = d.host.name;
+    const inputs = this.site && this.runtime.usesInputs ? await this.site.inputsFor(d.host.siteId) : { siteId: d.host.siteId, files: [], hosts: [name] };
+    const r = await this.runtime.run({ action: 'destroy', inputs, limit: [name], containers: { [name]: [] }, confirm: true });
+    const h = r.hosts.find((x) => x.host === name);
+    if (!h) throw new StepFailedError('RuntimeError', `${name}: the runtime reported no destroy result for the host`, true);
+    if (h.error) throw h.error;
+  }
+}
+
+/**
+ * Whether the runtime may have started containers on the node: deployed, deploying, or failed at the
+ * services step (or at a previous destroy); not waiting, released or prepared, nor a host without roles.
+ */
+function ranContainers(d: NodeDeploymentData): boolean {
+  if (placement(d.host.groups).length === 0) return false;
+  if (d.state === 'deployed' || d.state === 'deploying') return true;
+  return d.state === 'failed' && d.lastFailure?.step !== 'host-prep';
+}
+
+function failureOf(step: string, e: unknown): Failure {
+  return { step, reason: isStackyardError(e) ? e.reason : 'RuntimeError', message: (e as Error).message, retryable: isRetryable(e) };
+}
+
+/** The wait recorded for a controller that completes the quorum (the re-check releases the batch at once). */
+function assembled(q: QuorumStatus): DeploymentWait {
+  return { reason: 'ControlPlaneAssembling', message: 'releasing the control plane', controllersDeployed: q.ready, controllersRequired: q.required, controllersTotal: q.total };
 }
 
 /** The recorded host preparation, carried over by the later writes of the node. */
@@ -341,8 +583,9 @@ function prepOf(existing: Existing | null): Pick<NodeDeploymentData, 'hostPrep'>
   return existing?.data.hostPrep ? { hostPrep: existing.data.hostPrep } : {};
 }
 
-function waitOf(d: Extract<GateDecision, { action: 'wait' }>): DeploymentWait {
+function waitOf(d: Extract<GateDecision, { action: 'wait' }> | Extract<ControllerDecision, { action: 'wait' }>): DeploymentWait {
   return { reason: d.reason, message: d.message, controllersDeployed: d.quorum.ready, controllersRequired: d.quorum.required, controllersTotal: d.quorum.total };
 }
 
 const isConcurrencyError = (e: unknown) => isStackyardError(e) && e.reason === 'ConcurrentModification';
+const isConflict = (e: unknown) => isConcurrencyError(e) || e instanceof AlreadyExistsError;

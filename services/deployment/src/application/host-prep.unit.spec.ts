@@ -174,7 +174,7 @@ describe('HostPrep.run (lab preparer): idempotent', () => {
     const lab = new LabHostPreparer();
     const prep = new HostPrep(SETTINGS, lab);
     const target = { host: CTL, address: '10.1.0.11' };
-    const hosts = [{ ip: '10.1.0.11', names: ['ctl-01'] }];
+    const hosts = [{ host: CTL, addresses: [{ network: 'internal', address: '10.1.0.11' }] }];
 
     const first = await prep.run(target, hosts);
     expect(first.unchangedCount).toBe(0);
@@ -187,7 +187,7 @@ describe('HostPrep.run (lab preparer): idempotent', () => {
     expect(lab.stateOf('ctl-01').files['/etc/hosts']).toContain('10.1.0.11 ctl-01\n');
 
     // Another node appears on the internal network: only /etc/hosts changes.
-    const third = await prep.run(target, [...hosts, { ip: '10.1.0.12', names: ['ctl-02'] }]);
+    const third = await prep.run(target, [...hosts, { host: { ...CTL, hostId: 'dc1-ctl-02', name: 'ctl-02' }, addresses: [{ network: 'internal', address: '10.1.0.12' }] }]);
     expect(third.changed).toEqual(['file /etc/hosts']);
   });
 });

@@ -1,7 +1,7 @@
 import type { StepFailedError } from '@stackyard/errors';
 import type { Envelope } from '@stackyard/events';
 import type { Container } from '@stackyard/proto/deployment/v1/deployment';
-import type { Failure, HostRef } from '@stackyard/proto/inventory/v1/inventory';
+import type { Failure, HostConfiguration, HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type { PlannedContainer } from '../domain/catalogue';
 import type { TextFile } from '../domain/diff';
 import type { HostPrepPlan, HostState } from '../domain/host-prep';
@@ -16,7 +16,7 @@ export interface Address {
 
 /** Why a node waits for its site's control plane (quorum gating), as stored and published. */
 export interface DeploymentWait {
-  readonly reason: 'ControlPlaneQuorum' | 'ControlPlaneFailed';
+  readonly reason: 'ControlPlaneQuorum' | 'ControlPlaneFailed' | 'ControlPlaneAssembling';
   readonly message: string;
   readonly controllersDeployed: number;
   readonly controllersRequired: number;
@@ -65,8 +65,11 @@ export interface HostPrepTarget {
  */
 export interface HostPreparer {
   readonly name: string;
-  /** What is on the host now: users, groups, volume groups, mounts, swap, and the contents of `paths` that exist. */
-  inspect(target: HostPrepTarget, paths: readonly string[]): Promise<HostState>;
+  /**
+   * What is on the host now: users, groups, volume groups, mounts, swap, the contents of `paths` that
+   * exist and which of `packages` are installed.
+   */
+  inspect(target: HostPrepTarget, paths: readonly string[], packages?: readonly string[]): Promise<HostState>;
   /** Applies the plan's steps in order (files written atomically with their mode and owner). */
   apply(target: HostPrepTarget, plan: HostPrepPlan): Promise<void>;
 }
@@ -84,6 +87,11 @@ export interface NodeDeploymentRepository {
   save(d: NodeDeploymentData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write>;
   /** Every node deployment of a site (deployed or failed), by host name. */
   listBySite(siteId: string): Promise<NodeDeploymentData[]>;
+  /**
+   * Whether some node of the site is in neither `deployed` nor `removed` (a cheap check before listing
+   * the site). May answer false when unsure (the caller then lists the site); absent: always listed.
+   */
+  anyUnfinished?(siteId: string): Promise<boolean>;
   /** Every node in state `deployed` (all sites) with its version, for the health watch. */
   listDeployed(): Promise<{ data: NodeDeploymentData; version: number }[]>;
 }
@@ -93,6 +101,27 @@ export interface SiteControllerRepository {
   /** Records a registered controller; `duplicate` if it was recorded before. */
   record(host: HostRef, appliedKey: string): Promise<'applied' | 'duplicate'>;
   listBySite(siteId: string): Promise<HostRef[]>;
+}
+
+/**
+ * Per site: the control plane released as one batch (quorum gating) and the last published
+ * SiteServicesDeployed generation. One aggregate per site id (`site_rollouts`), written version-checked:
+ * with several replicas or redeliveries one write wins and its event is the only one.
+ */
+export interface SiteRolloutData {
+  readonly siteId: string;
+  /** The controllers released together (ControlPlaneReleased); null until the gate opened. */
+  readonly controlPlane: { readonly members: readonly HostRef[]; readonly releasedAt: string } | null;
+  /** The last published SiteServicesDeployed generation (0: none yet). */
+  readonly generation: number;
+  /** Host ids deployed in that generation. */
+  readonly deployedHostIds: readonly string[];
+}
+
+export interface SiteRolloutRepository {
+  get(siteId: string): Promise<{ data: SiteRolloutData; version: number } | null>;
+  /** Version-checked (ConcurrencyError / AlreadyExistsError when another writer won), with its events (outbox). */
+  save(d: SiteRolloutData, version: number | undefined, events: readonly Envelope[]): Promise<Write>;
 }
 
 /**
@@ -187,4 +216,22 @@ export interface SiteDeploymentData {
 export interface SiteDeploymentRepository {
   get(siteId: string): Promise<{ data: SiteDeploymentData; version: number } | null>;
   save(d: SiteDeploymentData, version: number | undefined): Promise<Write>;
+}
+
+/**
+ * The host configuration an imported Kayobe configuration gave each registered host (inventory's
+ * `Host.configuration`, from HostRegistered and HostUpdated): `configuration` undefined for a host
+ * registered without one. Kept per host id with the inventory version it came from.
+ */
+export interface HostConfigurationRecord {
+  readonly hostId: string;
+  readonly siteId: string;
+  /** The inventory host's version this record reflects (older events are ignored). */
+  readonly hostVersion: number;
+  readonly configuration?: HostConfiguration;
+}
+
+export interface HostConfigurationRepository {
+  get(hostId: string): Promise<{ data: HostConfigurationRecord; version: number } | null>;
+  save(r: HostConfigurationRecord, version: number | undefined, appliedKey: string): Promise<Write>;
 }

@@ -5,9 +5,10 @@ import { DEFAULT_LAYOUT, kollaGroupsOf, type KollaLayout } from './kolla/placeme
  * loadbalancer, memcached, rabbitmq, keystone ... run on the control plane before nova-compute and
  * the other services that use them).
  *
- * - Control-plane hosts deploy as soon as their network is configured: hosts in Kolla's `control`
- *   group (Kayobe `controllers`; the **controllers** counted for quorum) and in `network`
- *   (loadbalancer, neutron agents).
+ * - Control-plane hosts do not wait for deployed controllers: hosts in Kolla's `control` group (Kayobe
+ *   `controllers`; the **controllers** counted for quorum; with batching they wait for each other to be
+ *   ready and deploy together, `controllerGate` below) and in `network` (loadbalancer, neutron agents),
+ *   which deploy as soon as their network is configured.
  * - Every other overcloud host (compute, storage, monitoring-only...) waits until enough of its
  *   site's controllers are **deployed**: by default a strict majority of the controllers the site
  *   has registered (and not aborted).
@@ -79,13 +80,16 @@ export function controlPlaneRole(kayobeGroups: readonly string[], layout: KollaL
 /** One controller of the site as the deployment service knows it. */
 export interface ControllerView {
   readonly name: string;
-  /** pending: registered, not deployed yet (network not configured, or deploying). */
-  readonly state: 'pending' | 'deployed' | 'failed';
+  /**
+   * pending: registered, not deployed yet (network not configured, or deploying). ready: network
+   * configured and host prepared, waiting for the other controllers (control-plane batching).
+   */
+  readonly state: 'pending' | 'ready' | 'deployed' | 'failed';
   /** The failure reason of a failed controller. */
   readonly reason?: string;
 }
 
-export type WaitReason = 'ControlPlaneQuorum' | 'ControlPlaneFailed';
+export type WaitReason = 'ControlPlaneQuorum' | 'ControlPlaneFailed' | 'ControlPlaneAssembling';
 
 export type GateDecision =
   | { readonly action: 'deploy'; readonly why: 'control-plane' | 'no-containers' | 'not-gated' | 'no-controllers' | 'quorum'; readonly quorum?: QuorumStatus }
@@ -120,4 +124,42 @@ export function gate(kayobeGroups: readonly string[], controllers: readonly Cont
     };
   }
   return { action: 'wait', reason: 'ControlPlaneQuorum', message: `waiting for the control plane: ${need}${failed.length ? `; failed: ${failedText}` : ''}`, quorum: q };
+}
+
+export type ControllerDecision =
+  /** Deploy this controller on its own: the control plane was released already (it joins), or no gating. */
+  | { readonly action: 'deploy'; readonly why: 'joins' | 'not-gated' }
+  /** This controller is part of the released control plane: the batch deploys it. */
+  | { readonly action: 'in-batch' }
+  /** Enough controllers are ready: release them (this one among them) as one batch. */
+  | { readonly action: 'release'; readonly members: readonly string[]; readonly quorum: QuorumStatus }
+  | { readonly action: 'wait'; readonly reason: WaitReason; readonly message: string; readonly quorum: QuorumStatus };
+
+/**
+ * Control-plane batching (Kayobe deploys the control plane once over all controllers): a controller
+ * whose network is configured waits, `ready`, until the policy's number of the site's controllers
+ * (registered, not aborted) are ready; then every ready controller is released together (one runtime
+ * call). Once released (`released` holds its members' names), a member is the batch's; any other
+ * controller (late, retried) deploys on its own and joins. A controller already deployed also means
+ * the control plane exists. `none`: every controller deploys on its own.
+ */
+export function controllerGate(
+  self: string,
+  controllers: readonly ControllerView[],
+  released: readonly string[] | null,
+  policy: QuorumPolicy = MAJORITY,
+): ControllerDecision {
+  if (policy.kind === 'none') return { action: 'deploy', why: 'not-gated' };
+  if (released) return released.includes(self) ? { action: 'in-batch' } : { action: 'deploy', why: 'joins' };
+  if (controllers.some((c) => c.state === 'deployed')) return { action: 'deploy', why: 'joins' };
+  const ready = controllers.filter((c) => c.state === 'ready').map((c) => c.name).sort();
+  const q = quorum(ready.length, controllers.length, policy);
+  if (q.reached) return { action: 'release', members: ready, quorum: q };
+  const failed = controllers.filter((c) => c.state === 'failed').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const need = `${q.required} of ${plural(q.total, 'controller', 'controllers')} must be ready to deploy the control plane together, ${ready.length} ${ready.length === 1 ? 'is' : 'are'}`;
+  const failedText = failed.map((c) => `${c.name} (${c.reason || 'failed'})`).join(', ');
+  if (q.total - failed.length < q.required) {
+    return { action: 'wait', reason: 'ControlPlaneFailed', message: `control plane cannot reach quorum: ${need}; failed: ${failedText}; retry a failed controller`, quorum: q };
+  }
+  return { action: 'wait', reason: 'ControlPlaneAssembling', message: `waiting for the controllers: ${need}${failed.length ? `; failed: ${failedText}` : ''}`, quorum: q };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LAYOUT } from './catalogue';
-import { controlPlaneRole, gate, parseQuorumPolicy, quorum, requiredControllers, type ControllerView } from './quorum';
+import { controllerGate, controlPlaneRole, gate, parseQuorumPolicy, quorum, requiredControllers, type ControllerView } from './quorum';
 
 const ctl = (name: string, state: ControllerView['state'] = 'pending', reason?: string): ControllerView => ({ name, state, ...(reason ? { reason } : {}) });
 const three = (...states: ControllerView['state'][]) => states.map((s, i) => ctl(`ctl-0${i + 1}`, s, s === 'failed' ? 'ContainerStartFailed' : undefined));
@@ -118,5 +118,32 @@ describe('gate', () => {
     expect(gate(['compute'], three('deployed', 'deployed', 'failed'), { kind: 'all' })).toMatchObject({ action: 'wait', reason: 'ControlPlaneFailed' });
     expect(gate(['compute'], three('deployed', 'deployed', 'deployed'), { kind: 'all' })).toMatchObject({ action: 'deploy', why: 'quorum' });
     expect(gate(['compute'], three('deployed', 'pending', 'pending'), { kind: 'at-least', count: 1 })).toMatchObject({ action: 'deploy', why: 'quorum' });
+  });
+});
+
+describe('controllerGate: the control plane released as one batch', () => {
+  it('Given fewer ready controllers than the policy needs, then wait, naming the count', () => {
+    expect(controllerGate('ctl-01', three('ready', 'pending', 'pending'), null)).toEqual({
+      action: 'wait',
+      reason: 'ControlPlaneAssembling',
+      message: 'waiting for the controllers: 2 of 3 controllers must be ready to deploy the control plane together, 1 is',
+      quorum: { total: 3, ready: 1, required: 2, reached: false },
+    });
+  });
+
+  it('Given a majority ready, then release every ready controller together', () => {
+    expect(controllerGate('ctl-02', three('ready', 'ready', 'pending'), null)).toMatchObject({ action: 'release', members: ['ctl-01', 'ctl-02'] });
+    expect(controllerGate('ctl-02', three('ready', 'ready', 'pending'), null, { kind: 'all' })).toMatchObject({ action: 'wait', reason: 'ControlPlaneAssembling' });
+  });
+
+  it('Given too many failed controllers, then ControlPlaneFailed', () => {
+    expect(controllerGate('ctl-01', three('ready', 'failed', 'failed'), null)).toMatchObject({ action: 'wait', reason: 'ControlPlaneFailed', message: expect.stringContaining('failed: ctl-02 (ContainerStartFailed), ctl-03 (ContainerStartFailed)') });
+  });
+
+  it('Given the batch released, then a member is the batch’s and any other controller joins alone; none: alone', () => {
+    expect(controllerGate('ctl-01', [], ['ctl-01', 'ctl-02'])).toEqual({ action: 'in-batch' });
+    expect(controllerGate('ctl-03', [], ['ctl-01', 'ctl-02'])).toEqual({ action: 'deploy', why: 'joins' });
+    expect(controllerGate('ctl-03', three('deployed', 'pending', 'ready'), null)).toEqual({ action: 'deploy', why: 'joins' });
+    expect(controllerGate('ctl-01', three('ready', 'pending', 'pending'), null, { kind: 'none' })).toEqual({ action: 'deploy', why: 'not-gated' });
   });
 });

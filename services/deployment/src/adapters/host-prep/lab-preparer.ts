@@ -9,11 +9,12 @@ type Mutable = {
   volumeGroups: { name: string; disks: string[]; logicalVolumes: string[] }[];
   mounts: string[];
   activeSwap: string[];
+  packages: string[];
 };
 
 /**
  * The `lab` host preparer: each host's state is kept in memory (per process) and the plan's commands
- * are simulated (groupadd, useradd, usermod, vgcreate, vgextend, lvcreate, mount, swapon), so a second
+ * are simulated (groupadd, useradd, usermod, vgcreate, vgextend, lvcreate, mount, swapon, package installs), so a second
  * run finds nothing to change. `failHosts` (LAB_HOST_PREP_FAIL_HOSTS): `<host>` always fails,
  * `<host>:<n>` fails its first n attempts (HostPrepFailed, not retryable).
  */
@@ -29,6 +30,12 @@ export class LabHostPreparer implements HostPreparer {
     return this.hosts.get(host) ?? EMPTY_HOST_STATE;
   }
 
+  /** Every plan applied to a host, in order (for tests: what the lab "ran"). */
+  appliedTo(host: string): readonly HostPrepPlan[] {
+    return this.applied.get(host) ?? [];
+  }
+  private readonly applied = new Map<string, HostPrepPlan[]>();
+
   private fails(host: string): boolean {
     const attempt = (this.attempts.get(host) ?? 0) + 1;
     this.attempts.set(host, attempt);
@@ -37,16 +44,16 @@ export class LabHostPreparer implements HostPreparer {
     return limited !== undefined && attempt <= Number(limited.slice(host.length + 1));
   }
 
-  async inspect(target: HostPrepTarget, paths: readonly string[]): Promise<HostState> {
+  async inspect(target: HostPrepTarget, paths: readonly string[], packages: readonly string[] = []): Promise<HostState> {
     if (this.fails(target.host.name)) throw new StepFailedError('HostPrepFailed', `lab: host preparation of ${target.host.name} fails by configuration`, false);
     const s = this.hosts.get(target.host.name);
     if (!s) return EMPTY_HOST_STATE;
     const files = Object.fromEntries(paths.filter((p) => s.files[p] !== undefined).map((p) => [p, s.files[p]!]));
-    return structuredClone({ ...s, files });
+    return structuredClone({ ...s, files, packages: s.packages.filter((p) => packages.includes(p)) });
   }
 
   async apply(target: HostPrepTarget, plan: HostPrepPlan): Promise<void> {
-    const s: Mutable = this.hosts.get(target.host.name) ?? { files: {}, users: [], groups: [], volumeGroups: [], mounts: [], activeSwap: [] };
+    const s: Mutable = this.hosts.get(target.host.name) ?? { files: {}, users: [], groups: [], volumeGroups: [], mounts: [], activeSwap: [], packages: [] };
     for (const step of plan.steps) {
       if (step.kind === 'file') {
         s.files[step.path] = step.content;
@@ -82,10 +89,18 @@ export class LabHostPreparer implements HostPreparer {
         case 'swapon':
           if (!s.activeSwap.includes(last)) s.activeSwap.push(last);
           break;
+        case 'dnf':
+        case 'apt-get': {
+          // `dnf install -y <pkgs>` / `apt-get install -y <pkgs>`
+          const pkgs = a.slice(a.indexOf('-y') + 1);
+          if (a.includes('install')) s.packages.push(...pkgs.filter((p) => !s.packages.includes(p)));
+          break;
+        }
         default:
-          break; // restarts, mkfs, mkswap, mkdir, sysctl: nothing to remember
+          break; // restarts, mkfs, mkswap, mkdir, sysctl, fallocate, chmod: nothing to remember
       }
     }
     this.hosts.set(target.host.name, s);
+    this.applied.set(target.host.name, [...(this.applied.get(target.host.name) ?? []), plan]);
   }
 }

@@ -50,8 +50,10 @@ const groupVars = z
     sysctl_parameters: z.record(z.union([z.string(), z.number()])).optional(),
     lvm_data_disks: z.array(z.string()).optional(),
     lvm_groups: z.array(volumeGroup).optional(),
-    /** Devices, or Kayobe's `[{device: /dev/sdc}]`. */
-    swap: z.array(z.union([z.string(), z.object({ device: z.string() }).transform((d) => d.device)])).optional(),
+    /** Devices, or Kayobe's `[{device: /dev/sdc}]` and swap files `[{path: /swapfile, size_mb: 1024}]`. */
+    swap: z
+      .array(z.union([z.string(), z.object({ device: z.string() }).strict(), z.object({ path: z.string(), size_mb: z.number().int().positive() }).strict()]))
+      .optional(),
     container_engine: z.enum(['docker', 'podman', 'none']).optional(),
     registry_mirrors: z.array(z.string()).optional(),
     insecure_registries: z.array(z.string()).optional(),
@@ -68,7 +70,8 @@ const groupVars = z
       sysctl: g.sysctl_parameters,
       lvmDataDisks: g.lvm_data_disks,
       volumeGroups: g.lvm_groups,
-      swap: g.swap,
+      swap: g.swap?.flatMap((x) => (typeof x === 'string' ? [x] : 'device' in x ? [x.device] : [])),
+      swapFiles: g.swap?.flatMap((x) => (typeof x === 'object' && 'path' in x ? [{ path: x.path, sizeMb: x.size_mb }] : [])),
       containerEngine: g.container_engine,
       registryMirrors: g.registry_mirrors,
       insecureRegistries: g.insecure_registries,
@@ -113,5 +116,5 @@ export function hostPrepSettings(config: DeploymentConfig, readFile: (path: stri
     }
     groups = parseHostPrepFile(text);
   }
-  return { defaults, groups };
+  return { defaults, groups, kollaSshKeys: config.DEPLOY_HOST_PREP_SSH_KEYS };
 }

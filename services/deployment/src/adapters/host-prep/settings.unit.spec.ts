@@ -10,7 +10,7 @@ all:
 controllers:
   sysctl_parameters: {net.ipv4.ip_forward: 1}
   lvm_data_disks: [/dev/sdb]
-  swap: [{device: /dev/sdc}]
+  swap: [{device: /dev/sdc}, {path: /swapfile, size_mb: 256}]
 compute:
   container_engine: podman
   registry_mirrors: [https://mirror.example.com]
@@ -31,6 +31,7 @@ describe('HOST_PREP_FILE and the DEPLOY_HOST_PREP_* defaults', () => {
     expect(ctl.users).toEqual([{ name: 'kolla', groups: ['docker'], sudo: true, sshKeys: [] }]);
     expect(ctl.ntp?.servers).toEqual([{ server: 'ntp1.example.com' }, { server: 'pool.ntp.org', type: 'pool', options: ['iburst'] }]);
     expect(ctl.swap).toEqual(['/dev/sdc']);
+    expect(ctl.swapFiles).toEqual([{ path: '/swapfile', sizeMb: 256 }]);
     expect(ctl.volumeGroups[0]?.disks).toEqual(['/dev/sdb']);
     expect(ctl.sysctl).toEqual({ 'net.ipv4.ip_forward': 1 });
     const cmp = specFor(s, { hostId: 'h2', siteId: 'dc1', name: 'cmp-01', groups: ['compute'] }, []);

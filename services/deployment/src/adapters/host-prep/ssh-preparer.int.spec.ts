@@ -30,9 +30,10 @@ const SETTINGS: HostPrepSettings = {
   defaults: { osFamily: 'debian', users: [{ name: 'kolla', groups: ['docker'], sudo: true, sshKeys: [KEY] }], containerEngine: 'docker', registryMirrors: ['https://mirror.example.com'] },
   groups: { controllers: { ntpServers: [{ server: 'ntp.example.com', options: ['iburst'] }], sysctl: { 'net.ipv4.ip_forward': 1 }, lvmDataDisks: ['/dev/vdb'], swap: ['/dev/vdc'] } },
 };
+/** The site's nodes: their internal addresses go to /etc/hosts. */
 const HOSTS = [
-  { ip: '10.1.0.11', names: ['ctl-01'] },
-  { ip: '10.1.0.21', names: ['cmp-01'] },
+  { host, addresses: [{ network: 'internal', address: '10.1.0.11' }] },
+  { host: { ...host, hostId: 'dc1-cmp-01', name: 'cmp-01', groups: ['compute'] }, addresses: [{ network: 'internal', address: '10.1.0.21' }] },
 ];
 
 // The stand-in for the host's tools: one script, linked under each command's name.
@@ -62,11 +63,14 @@ case "$cmd" in
   findmnt) cat "$S/mounts" 2>/dev/null ;;
   swapon) if [ "$1" = "--noheadings" ]; then cat "$S/swaps" 2>/dev/null; else echo "$last" >> "$S/swaps"; fi ;;
   mkdir) case "$last" in "$R"/*) exec /bin/mkdir "$@" ;; esac ;;
+  apt-get) shift 2; for p in "$@"; do echo "$p" >> "$S/packages"; done ;;
+  dpkg-query) grep -qx "$last" "$S/packages" 2>/dev/null && printf 'install ok installed' || exit 1 ;;
+  rpm) exit 1 ;;
   *) ;;
 esac
 exit 0
 `;
-const COMMANDS = ['groupadd', 'useradd', 'usermod', 'vgcreate', 'vgextend', 'lvcreate', 'pvs', 'lvs', 'mkfs.ext4', 'mkswap', 'swapon', 'mount', 'findmnt', 'mkdir', 'chown', 'systemctl', 'sysctl'];
+const COMMANDS = ['groupadd', 'useradd', 'usermod', 'vgcreate', 'vgextend', 'lvcreate', 'pvs', 'lvs', 'mkfs.ext4', 'mkswap', 'swapon', 'mount', 'findmnt', 'mkdir', 'chown', 'systemctl', 'sysctl', 'apt-get', 'dpkg-query', 'rpm'];
 
 function keygen(file: string): void {
   const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'stackyard-test', '-f', file], { encoding: 'utf8' });
@@ -156,7 +160,7 @@ describe('SshHostPreparer against a real OpenSSH server', () => {
     const first = await prep.run(target(), HOSTS);
 
     expect(first.unchangedCount).toBe(0);
-    expect(file('/etc/hosts')).toBe('127.0.0.1 localhost\n# BEGIN STACKYARD MANAGED BLOCK\n10.1.0.11 ctl-01\n10.1.0.21 cmp-01\n# END STACKYARD MANAGED BLOCK\n');
+    expect(file('/etc/hosts')).toBe('127.0.0.1 localhost\n# BEGIN STACKYARD MANAGED BLOCK\n10.1.0.21 cmp-01\n10.1.0.11 ctl-01\n# END STACKYARD MANAGED BLOCK\n');
     expect(file('/etc/chrony/chrony.conf')).toContain('server ntp.example.com iburst\n');
     expect(file('/etc/sysctl.d/50-kayobe.conf')).toContain('net.ipv4.ip_forward = 1\n');
     expect(JSON.parse(file('/etc/docker/daemon.json'))).toEqual({ 'registry-mirrors': ['https://mirror.example.com'], 'storage-driver': 'overlay2' });
@@ -167,7 +171,7 @@ describe('SshHostPreparer against a real OpenSSH server', () => {
     expect(mode(join(ROOT, 'etc/sudoers.d/kolla'))).toBe('440');
     expect(file('/etc/fstab')).toContain('/dev/data/docker-volumes /var/lib/docker/volumes ext4 defaults 0 2\n/dev/vdc none swap sw 0 0\n');
 
-    const ran = commandLog().filter((l) => !/^(pvs|lvs|findmnt|swapon --noheadings)/.test(l) && !l.startsWith(`mkdir -p ${ROOT}`));
+    const ran = commandLog().filter((l) => !/^(pvs|lvs|findmnt|swapon --noheadings|rpm -q|dpkg-query)/.test(l) && !l.startsWith(`mkdir -p ${ROOT}`));
     expect(ran).toEqual([
       'groupadd docker',
       'useradd --create-home --home-dir /home/kolla --user-group --shell /bin/bash --groups docker kolla',
@@ -187,8 +191,9 @@ describe('SshHostPreparer against a real OpenSSH server', () => {
       'mkdir -p /var/lib/docker/volumes',
       'mount /var/lib/docker/volumes',
       'swapon /dev/vdc',
+      'apt-get install -y docker.io',
       expect.stringMatching(/^chown root .*daemon\.json\.stackyard-/),
-      'systemctl restart docker',
+      'systemctl enable --now docker',
     ]);
     expect(first.changed).toContain('create user kolla');
     expect(first.changed).toContain('file /etc/hosts');
@@ -197,7 +202,7 @@ describe('SshHostPreparer against a real OpenSSH server', () => {
     const second = await prep.run(target(), HOSTS);
     expect(second).toEqual({ changed: [], unchangedCount: first.changed.length });
     // Only the probe ran: no command changed anything.
-    expect(commandLog().slice(before).map((l) => l.split(' ')[0])).toEqual(['pvs', 'lvs', 'findmnt', 'swapon']);
+    expect(commandLog().slice(before).map((l) => l.split(' ')[0])).toEqual(['pvs', 'lvs', 'findmnt', 'swapon', 'rpm', 'dpkg-query']);
   });
 
   it('Given a command that fails, then HostPrepCommandFailed names it, its exit and stderr, not retryable', async () => {

@@ -29,7 +29,7 @@ function checkPath(p: string): void {
   if (!p.startsWith('/') || posix.normalize(p) !== p || p.endsWith('/')) throw new StepFailedError('HostPrepWriteFailed', `path ${JSON.stringify(p)} is not a normalised absolute path`, false);
 }
 
-/** Parses the probe's output (sections `@passwd`, `@group`, `@pvs`, `@lvs`, `@mounts`, `@swaps`, `@file <path>`). */
+/** Parses the probe's output (sections `@passwd`, `@group`, `@pvs`, `@lvs`, `@mounts`, `@swaps`, `@packages`, `@file <path>`). */
 export function parseProbe(out: string): HostState {
   const sections: { name: string; lines: string[] }[] = [];
   for (const line of out.split('\n')) {
@@ -65,13 +65,14 @@ export function parseProbe(out: string): HostState {
     volumeGroups: [...vgs.values()],
     mounts: lines('mounts').map((l) => l.trim()),
     activeSwap: lines('swaps').map((l) => l.trim()),
+    packages: lines('packages').map((l) => l.trim()),
   };
 }
 
 /**
  * The `ssh` host preparer: over the system OpenSSH client to the host's internal address.
- * - inspect: one `sh -s` reads /etc/passwd and /etc/group, `pvs`/`lvs`, `findmnt`, `swapon --show` and
- *   the files the plan manages (base64);
+ * - inspect: one `sh -s` reads /etc/passwd and /etc/group, `pvs`/`lvs`, `findmnt`, `swapon --show`,
+ *   the engine packages installed (`rpm -q` or `dpkg-query`) and the files the plan manages (base64);
  * - apply: one `sh -s` (`set -e`) runs the plan's steps in order: each file to a temporary name in
  *   its directory, mode and owner set, then renamed over the target; each command as its quoted argv.
  * Failures: HostUnreachable (retryable), SshAuthFailed, SshHostKeyRejected, NoAddress,
@@ -98,9 +99,12 @@ export class SshHostPreparer implements HostPreparer {
     return `${this.opts.sudo ? 'sudo -n ' : ''}sh -s`;
   }
 
-  async inspect(target: HostPrepTarget, paths: readonly string[]): Promise<HostState> {
+  async inspect(target: HostPrepTarget, paths: readonly string[], packages: readonly string[] = []): Promise<HostState> {
     const t = this.target(target);
     paths.forEach(checkPath);
+    packages.forEach((p) => {
+      if (!/^[A-Za-z0-9][A-Za-z0-9.+_-]*$/.test(p)) throw new StepFailedError('HostPrepProbeFailed', `package name ${JSON.stringify(p)} is not valid`, false);
+    });
     const script = [
       'set -u',
       ...this.preamble(),
@@ -110,6 +114,9 @@ export class SshHostPreparer implements HostPreparer {
       'echo @lvs; if command -v lvs >/dev/null 2>&1; then lvs --noheadings -o vg_name,lv_name 2>/dev/null || true; fi',
       'echo @mounts; findmnt -rn -o TARGET 2>/dev/null || true',
       'echo @swaps; swapon --noheadings --show=NAME 2>/dev/null || true',
+      // Installed packages (rpm or dpkg, whichever the host has).
+      'echo @packages',
+      ...packages.map((p) => `if rpm -q ${p} >/dev/null 2>&1 || dpkg-query -W -f='\${Status}' ${p} 2>/dev/null | grep -q 'ok installed'; then echo ${p}; fi`),
       ...paths.map((p) => `if [ -f "$R"${shellQuote(p)} ]; then echo ${shellQuote(`@file ${p}`)}; base64 < "$R"${shellQuote(p)}; fi`),
       'echo @end',
       '',

@@ -197,6 +197,21 @@ describe('kolla-ansible runtime against an executable standing in for kolla-ansi
     expect(r.hosts[0]).toMatchObject({ host: 'cmp-01', outcome: 'ok', containers: [] });
   });
 
+  it('Given destroy of one node (abort compensation), then destroy --limit <host> --yes-i-really-really-mean-it, and a host that fails is reported with its error, not swallowed', async () => {
+    const ok = await rt.run({ action: 'destroy', inputs: INPUTS, limit: ['cmp-01'], containers: { 'cmp-01': [] }, confirm: true });
+    runs++;
+    const dir = join(work, 'lab');
+    expect(recorded(runs).argv).toEqual(['destroy', '-i', join(dir, 'inventory/overcloud/hosts'), '--configdir', dir, '--limit', 'cmp-01', '--yes-i-really-really-mean-it']);
+    expect(ok.hosts).toEqual([{ host: 'cmp-01', outcome: 'ok', containers: [] }]);
+
+    const bad = await rt.run({ action: 'destroy', inputs: INPUTS, limit: ['cmp-02'], containers: { 'cmp-02': [] }, confirm: true });
+    runs++;
+    expect(recorded(runs).argv.slice(-3)).toEqual(['--limit', 'cmp-02', '--yes-i-really-really-mean-it']);
+    expect(bad.hosts).toHaveLength(1);
+    expect(bad.hosts[0]).toMatchObject({ host: 'cmp-02', outcome: 'failed', containers: [] });
+    expect(bad.hosts[0]!.error).toMatchObject({ name: 'KollaHostError', reason: 'KollaTaskFailed', retryable: false, host: 'cmp-02' });
+  });
+
   it('Given the ssh executor, then the same command line runs through `ssh -o BatchMode=yes <host> -- <quoted command>`', async () => {
     const sshLog = join(root, 'ssh-argv');
     const fakeSsh = join(root, 'ssh');

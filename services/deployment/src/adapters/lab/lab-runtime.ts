@@ -9,6 +9,8 @@ export class LabRuntime implements ContainerRuntime {
   readonly name = 'lab';
   readonly usesInputs = false;
   private readonly attempts = new Map<string, number>();
+  /** Every call, in order: `deploy` of one node and `run` of an action, with the hosts it targeted (tests assert batching). */
+  readonly calls: { readonly action: string; readonly hosts: readonly string[] }[] = [];
   /** Host name -> the container names reported unhealthy (`'*'`: all of them). */
   private readonly unhealthy = new Map<string, Set<string>>();
   /**
@@ -54,6 +56,7 @@ export class LabRuntime implements ContainerRuntime {
   }
 
   async deploy(host: HostRef, containers: readonly PlannedContainer[], addresses: readonly string[]): Promise<Container[]> {
+    this.calls.push({ action: 'deploy', hosts: [host.name] });
     if (addresses.length === 0) throw new StepFailedError('NoAddress', `${host.name} has no address to bind services to`, false);
     if (this.latencyPerContainerMs) await new Promise((r) => setTimeout(r, this.latencyPerContainerMs * containers.length));
     if (this.fails(host.name)) {
@@ -62,15 +65,21 @@ export class LabRuntime implements ContainerRuntime {
     return containers.map((c) => ({ service: c.service, name: c.name, healthy: true }));
   }
 
-  /** Simulates a site-wide action: hosts in `LAB_FAIL_HOSTS` fail, the others come out ok. */
+  /**
+   * Simulates a site-wide action: hosts in `LAB_FAIL_HOSTS` fail, the others come out ok. `deploy` (the
+   * control plane's batch) counts attempts as `deploy` does (`<host>:<n>`) and takes as long as the
+   * host with most containers (the hosts run in parallel).
+   */
   async run(op: RuntimeOperation): Promise<RuntimeRunResult> {
     if (op.action === 'destroy' && op.confirm !== true) throw new ValidationError('confirm', 'destroy needs an explicit confirmation');
     const hosts = op.limit?.length ? op.limit : op.inputs.hosts;
-    if (this.latencyPerContainerMs) await new Promise((r) => setTimeout(r, this.latencyPerContainerMs));
+    this.calls.push({ action: op.action, hosts: [...hosts] });
+    const most = op.action === 'deploy' ? Math.max(1, ...hosts.map((h) => op.containers[h]?.length ?? 0)) : 1;
+    if (this.latencyPerContainerMs) await new Promise((r) => setTimeout(r, this.latencyPerContainerMs * most));
     return {
       action: op.action,
       hosts: hosts.map((host): HostRunResult => {
-        if (this.failHosts.includes(host)) {
+        if (op.action === 'deploy' ? this.fails(host) : this.failHosts.includes(host)) {
           return { host, outcome: 'failed', containers: [], error: new StepFailedError('ContainerStartFailed', `lab: ${op.action} on ${host} fails by configuration`, false) };
         }
         const planned = op.action === 'destroy' ? [] : (op.containers[host] ?? []);

@@ -1,11 +1,23 @@
 import type { Envelope } from '@stackyard/events';
 import type { AggregateStore } from '@stackyard/mongo';
 import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
-import type { NodeDeploymentData, NodeDeploymentRepository, SiteControllerRepository, SiteDeploymentData, SiteDeploymentRepository, Write } from '../../application/ports';
+import type {
+  HostConfigurationRecord,
+  HostConfigurationRepository,
+  NodeDeploymentData,
+  NodeDeploymentRepository,
+  SiteControllerRepository,
+  SiteDeploymentData,
+  SiteDeploymentRepository,
+  SiteRolloutData,
+  SiteRolloutRepository,
+  Write,
+} from '../../application/ports';
 
 type Doc = NodeDeploymentData & Record<string, unknown>;
 type SiteDoc = SiteDeploymentData & Record<string, unknown>;
 type ControllerDoc = { host: HostRef } & Record<string, unknown>;
+type RolloutDoc = SiteRolloutData & Record<string, unknown>;
 
 export class MongoNodeDeploymentRepository implements NodeDeploymentRepository {
   constructor(private readonly store: AggregateStore<Doc>) {}
@@ -15,6 +27,10 @@ export class MongoNodeDeploymentRepository implements NodeDeploymentRepository {
   async listBySite(siteId: string): Promise<NodeDeploymentData[]> {
     const docs = await this.store.find({ 'data.host.siteId': siteId }, { sort: { aggId: 1 } });
     return docs.map((d) => d.data);
+  }
+  async anyUnfinished(siteId: string): Promise<boolean> {
+    const docs = await this.store.find({ 'data.host.siteId': siteId, 'data.state': { $nin: ['deployed', 'removed'] } }, { limit: 1 });
+    return docs.length > 0;
   }
   async listDeployed(): Promise<{ data: NodeDeploymentData; version: number }[]> {
     const docs = await this.store.find({ 'data.state': 'deployed' }, { sort: { aggId: 1 } });
@@ -47,5 +63,29 @@ export class MongoSiteControllerRepository implements SiteControllerRepository {
   async listBySite(siteId: string): Promise<HostRef[]> {
     const docs = await this.store.find({ 'data.host.siteId': siteId }, { sort: { aggId: 1 } });
     return docs.map((d) => d.data.host);
+  }
+}
+
+/** `site_rollouts`: one aggregate per site id (the released control plane, the SiteServicesDeployed generation). */
+export class MongoSiteRolloutRepository implements SiteRolloutRepository {
+  constructor(private readonly store: AggregateStore<RolloutDoc>) {}
+  get(siteId: string) {
+    return this.store.get(siteId);
+  }
+  save(d: SiteRolloutData, version: number | undefined, events: readonly Envelope[]): Promise<Write> {
+    return this.store.save(d.siteId, version, { ...d }, { events });
+  }
+}
+
+type HostConfigDoc = HostConfigurationRecord & Record<string, unknown>;
+
+/** `host_configurations`: one aggregate per host id (the imported host configuration, ../../application/host-configurations.ts). */
+export class MongoHostConfigurationRepository implements HostConfigurationRepository {
+  constructor(private readonly store: AggregateStore<HostConfigDoc>) {}
+  get(hostId: string) {
+    return this.store.get(hostId);
+  }
+  save(r: HostConfigurationRecord, version: number | undefined, appliedKey: string): Promise<Write> {
+    return this.store.save(r.hostId, version, { ...r }, { appliedKey });
   }
 }

@@ -13,11 +13,13 @@ export interface HostState {
   readonly volumeGroups: readonly { readonly name: string; readonly disks: readonly string[]; readonly logicalVolumes: readonly string[] }[];
   /** Mount points currently mounted. */
   readonly mounts: readonly string[];
-  /** Swap devices currently active. */
+  /** Swap devices (and files) currently active. */
   readonly activeSwap: readonly string[];
+  /** Installed packages, among those the plan may install (`enginePackages`); missing: none known. */
+  readonly packages?: readonly string[];
 }
 
-export const EMPTY_HOST_STATE: HostState = { files: {}, users: [], groups: [], volumeGroups: [], mounts: [], activeSwap: [] };
+export const EMPTY_HOST_STATE: HostState = { files: {}, users: [], groups: [], volumeGroups: [], mounts: [], activeSwap: [], packages: [] };
 
 export interface FileStep {
   readonly kind: 'file';
@@ -123,6 +125,24 @@ export function renderPodmanStorage(ce: ContainerEngineSpec): string {
 
 const lvDevice = (vg: string, lv: string): string => `/dev/${vg}/${lv}`;
 
+/** Docker CE's repository on Red Hat family hosts (Kolla-Ansible's docker role uses the same one). */
+export const DOCKER_CE_REPO_PATH = '/etc/yum.repos.d/docker-ce.repo';
+export function renderDockerCeRepo(): string {
+  return `${HEADER}[docker-ce-stable]\nname=Docker CE Stable - $basearch\nbaseurl=https://download.docker.com/linux/centos/$releasever/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=https://download.docker.com/linux/centos/gpg\n`;
+}
+
+/**
+ * The packages of the container engine (Kayobe's container-engine step): Docker CE from Docker's
+ * repository on Red Hat family hosts, the distribution's `docker.io` on Debian family hosts, podman
+ * from the distribution. Empty when the spec does not install an engine.
+ */
+export function enginePackages(spec: HostPrepSpec): string[] {
+  const ce = spec.containerEngine;
+  if (ce === undefined || ce.install === false) return [];
+  if (ce.engine === 'podman') return ['podman'];
+  return spec.osFamily === 'redhat' ? ['docker-ce', 'docker-ce-cli', 'containerd.io'] : ['docker.io'];
+}
+
 /** Plans host preparation. Validates `spec` first (ValidationError on bad input). */
 export function planHostPrep(spec: HostPrepSpec, current: HostState = EMPTY_HOST_STATE): HostPrepPlan {
   validateHostPrepSpec(spec);
@@ -205,6 +225,15 @@ export function planHostPrep(spec: HostPrepSpec, current: HostState = EMPTY_HOST
       toSwapOn.push(d);
     }
   }
+  for (const f of spec.swapFiles ?? []) {
+    fstab.push(`${f.path} none swap sw 0 0\n`);
+    if (!current.activeSwap.includes(f.path)) {
+      cmd(`allocate swap file ${f.path}`, 'fallocate', '--length', `${f.sizeMb}MiB`, f.path);
+      cmd(`restrict swap file ${f.path}`, 'chmod', '0600', f.path);
+      cmd(`make swap on ${f.path}`, 'mkswap', f.path);
+      toSwapOn.push(f.path);
+    }
+  }
   if (fstab.length > 0) file('/etc/fstab', withManagedBlock(current.files['/etc/fstab'], fstab.join('')));
   for (const m of toMount) {
     cmd(`create mount point ${m}`, 'mkdir', '-p', m);
@@ -213,9 +242,19 @@ export function planHostPrep(spec: HostPrepSpec, current: HostState = EMPTY_HOST
   for (const d of toSwapOn) cmd(`enable swap on ${d}`, 'swapon', d);
 
   // container-engine.
+  // Packages first (a fresh install starts the service with the configuration written next).
   const ce = spec.containerEngine;
+  const installed = new Set(current.packages ?? []);
+  const missing = enginePackages(spec).filter((p) => !installed.has(p));
+  if (missing.length > 0) {
+    if (ce?.engine === 'docker' && spec.osFamily === 'redhat') file(DOCKER_CE_REPO_PATH, renderDockerCeRepo());
+    if (spec.osFamily === 'redhat') cmd(`install ${missing.join(', ')}`, 'dnf', 'install', '-y', ...missing);
+    else cmd(`install ${missing.join(', ')}`, 'apt-get', 'install', '-y', ...missing);
+  }
   if (ce?.engine === 'docker') {
-    if (file('/etc/docker/daemon.json', renderDockerDaemon(ce))) cmd('restart docker', 'systemctl', 'restart', 'docker');
+    const configured = file('/etc/docker/daemon.json', renderDockerDaemon(ce));
+    if (missing.length > 0) cmd('enable and start docker', 'systemctl', 'enable', '--now', 'docker');
+    else if (configured) cmd('restart docker', 'systemctl', 'restart', 'docker');
   } else if (ce?.engine === 'podman') {
     file('/etc/containers/registries.conf', renderPodmanRegistries(ce));
     file('/etc/containers/storage.conf', renderPodmanStorage(ce));

@@ -24,7 +24,16 @@ const spec: HostPrepSpec = {
 function applied(plan: HostPrepPlan, before: HostState): HostState {
   const files = { ...before.files };
   for (const f of plan.files) files[f.path] = f.content;
-  const s = { ...before, files, users: [...before.users], groups: [...before.groups], volumeGroups: [...before.volumeGroups], mounts: [...before.mounts], activeSwap: [...before.activeSwap] };
+  const s = {
+    ...before,
+    files,
+    users: [...before.users],
+    groups: [...before.groups],
+    volumeGroups: [...before.volumeGroups],
+    mounts: [...before.mounts],
+    activeSwap: [...before.activeSwap],
+    packages: [...(before.packages ?? [])],
+  };
   for (const c of plan.commands) {
     const a = c.argv;
     const last = a[a.length - 1]!;
@@ -38,6 +47,7 @@ function applied(plan: HostPrepPlan, before: HostState): HostState {
     }
     if (a[0] === 'mount') s.mounts.push(last);
     if (a[0] === 'swapon') s.activeSwap.push(last);
+    if ((a[0] === 'dnf' || a[0] === 'apt-get') && a[1] === 'install') s.packages.push(...a.slice(3));
   }
   return s;
 }
@@ -105,10 +115,11 @@ describe('planHostPrep on a fresh host', () => {
       'mkdir -p /var/lib/docker/volumes',
       'mount /var/lib/docker/volumes',
       'swapon /dev/sdc',
-      'systemctl restart docker',
+      'apt-get install -y docker.io',
+      'systemctl enable --now docker',
     ]);
     expect(plan.changed).toBe(true);
-    expect(plan.summary).toMatch(/^ctl-01: 7 file\(s\) to write \(.*\), 12 command\(s\) to run$/);
+    expect(plan.summary).toMatch(/^ctl-01: 7 file\(s\) to write \(.*\), 13 command\(s\) to run$/);
   });
 
   it('is byte-stable: the same spec with keys in another order gives the same plan', () => {
@@ -152,6 +163,62 @@ describe('idempotency', () => {
       '127.0.0.1 localhost\n# BEGIN STACKYARD MANAGED BLOCK\n10.0.0.1 new\n# END STACKYARD MANAGED BLOCK\n::1 ip6-localhost\n',
     );
     expect(withManagedBlock('127.0.0.1 localhost', 'x\n')).toBe('127.0.0.1 localhost\n# BEGIN STACKYARD MANAGED BLOCK\nx\n# END STACKYARD MANAGED BLOCK\n');
+  });
+});
+
+describe('container engine install (Kayobe container-engine step)', () => {
+  const redhat: HostPrepSpec = { ...spec, osFamily: 'redhat' };
+
+  it('on Red Hat family hosts: the Docker CE repository, the packages, daemon.json, then enable and start', () => {
+    const p = planHostPrep(redhat);
+    const repo = p.files.find((f) => f.path === '/etc/yum.repos.d/docker-ce.repo');
+    expect(repo?.content).toContain('baseurl=https://download.docker.com/linux/centos/$releasever/$basearch/stable\n');
+    const steps = p.steps.map((x) => (x.kind === 'file' ? `file ${x.path}` : x.argv.join(' ')));
+    expect(steps.slice(steps.indexOf('file /etc/yum.repos.d/docker-ce.repo'))).toEqual([
+      'file /etc/yum.repos.d/docker-ce.repo',
+      'dnf install -y docker-ce docker-ce-cli containerd.io',
+      'file /etc/docker/daemon.json',
+      'systemctl enable --now docker',
+    ]);
+  });
+
+  it('installs only what is missing; installed and configured: nothing; a new mirror: daemon.json and a restart only', () => {
+    const state = applied(planHostPrep(redhat), EMPTY_HOST_STATE);
+    expect(state.packages).toEqual(['docker-ce', 'docker-ce-cli', 'containerd.io']);
+    expect(planHostPrep(redhat, state).summary).toBe('ctl-01: no changes');
+    const partly = planHostPrep(redhat, { ...state, packages: ['docker-ce'] });
+    expect(partly.commands.map((c) => c.argv.join(' '))).toEqual(['dnf install -y docker-ce-cli containerd.io', 'systemctl enable --now docker']);
+    const mirror = planHostPrep({ ...redhat, containerEngine: { ...redhat.containerEngine!, registryMirrors: ['https://other.example.com'] } }, state);
+    expect(mirror.steps.map((x) => (x.kind === 'file' ? `file ${x.path}` : x.argv.join(' ')))).toEqual(['file /etc/docker/daemon.json', 'systemctl restart docker']);
+  });
+
+  it('podman from the distribution, on both families; install: false installs nothing', () => {
+    const podman = { engine: 'podman' as const, registryMirrors: [], insecureRegistries: [] };
+    expect(planHostPrep({ ...redhat, containerEngine: podman }).commands.map((c) => c.argv.join(' '))).toContain('dnf install -y podman');
+    expect(planHostPrep({ ...spec, containerEngine: podman }).commands.map((c) => c.argv.join(' '))).toContain('apt-get install -y podman');
+    const none = planHostPrep({ ...spec, containerEngine: { ...spec.containerEngine!, install: false } });
+    expect(none.commands.some((c) => c.argv[0] === 'apt-get' || c.argv.includes('enable'))).toBe(false);
+    expect(none.commands.map((c) => c.argv.join(' '))).toContain('systemctl restart docker');
+  });
+});
+
+describe('swap files (<group>_swap: [{path, size_mb}])', () => {
+  it('allocates, restricts, formats and enables the file once, with an fstab line', () => {
+    const withFile: HostPrepSpec = { ...spec, swap: [], swapFiles: [{ path: '/swapfile', sizeMb: 256 }] };
+    const p = planHostPrep(withFile);
+    expect(p.commands.map((c) => c.argv.join(' ')).filter((c) => c.includes('/swapfile'))).toEqual([
+      'fallocate --length 256MiB /swapfile',
+      'chmod 0600 /swapfile',
+      'mkswap /swapfile',
+      'swapon /swapfile',
+    ]);
+    expect(p.files.find((f) => f.path === '/etc/fstab')?.content).toContain('/swapfile none swap sw 0 0\n');
+    expect(planHostPrep(withFile, applied(p, EMPTY_HOST_STATE)).changed).toBe(false);
+  });
+
+  it('rejects a relative path and a zero size', () => {
+    expect(() => planHostPrep({ ...spec, swapFiles: [{ path: 'swapfile', sizeMb: 1 }] })).toThrow(/swapFiles\[0\]\.path/);
+    expect(() => planHostPrep({ ...spec, swapFiles: [{ path: '/swapfile', sizeMb: 0 }] })).toThrow(/swapFiles\[0\]\.sizeMb/);
   });
 });
 

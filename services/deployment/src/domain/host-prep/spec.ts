@@ -69,6 +69,14 @@ export interface ContainerEngineSpec {
   readonly storageDriver?: string;
   /** `docker_daemon_live_restore`; docker only. */
   readonly liveRestore?: boolean;
+  /** Install the engine's packages and enable its service (default true), as Kayobe's container-engine step does. */
+  readonly install?: boolean;
+}
+
+/** A swap file (`<group>_swap: [{path, size_mb}]`). */
+export interface SwapFile {
+  readonly path: string;
+  readonly sizeMb: number;
 }
 
 export interface HostPrepSpec {
@@ -83,6 +91,8 @@ export interface HostPrepSpec {
   readonly volumeGroups: readonly VolumeGroup[];
   /** Swap devices (`<group>_swap: [{device: ...}]`). */
   readonly swap: readonly string[];
+  /** Swap files (`<group>_swap: [{path: ..., size_mb: ...}]`). */
+  readonly swapFiles?: readonly SwapFile[];
   readonly containerEngine?: ContainerEngineSpec;
 }
 
@@ -246,6 +256,13 @@ export function validateHostPrepSpec(spec: HostPrepSpec): HostPrepSpec {
     if (!DEVICE_RE.test(d)) throw new ValidationError(`swap[${i}]`, `invalid device ${JSON.stringify(d)}`);
     if (allDisks.has(d)) throw new ValidationError(`swap[${i}]`, `device ${d} is already used`);
     allDisks.add(d);
+  });
+
+  (spec.swapFiles ?? []).forEach((f, i) => {
+    if (!ABS_PATH_RE.test(f.path) || f.path === '/') throw new ValidationError(`swapFiles[${i}].path`, `invalid swap file path ${JSON.stringify(f.path)}`);
+    if (!Number.isInteger(f.sizeMb) || f.sizeMb <= 0) throw new ValidationError(`swapFiles[${i}].sizeMb`, `must be a positive number of MiB, got ${f.sizeMb}`);
+    if (allDisks.has(f.path) || mountPoints.has(f.path)) throw new ValidationError(`swapFiles[${i}].path`, `${f.path} is already used`);
+    allDisks.add(f.path);
   });
 
   const ce = spec.containerEngine;

@@ -1,27 +1,14 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baremetalAction, overcloud, parseOvercloud, type OvercloudRequest } from '@stackyard/cli';
-import { REPO_ROOT, type LocalServer } from '@stackyard/devinfra';
+import type { LocalServer } from '@stackyard/devinfra';
 import { call } from '@stackyard/grpc';
 import { HostState } from '@stackyard/proto/inventory/v1/inventory';
 import { NodeState } from '@stackyard/proto/monitoring/v1/monitoring';
 import { ProvisionState } from '@stackyard/proto/provisioning/v1/provisioning';
 import { eventually, privateNats, uniquePrefix } from '@stackyard/testing';
+import { stackyard } from './cli-runner';
 import { Platform } from './platform';
 
-/** Runs bin/stackyard as an operator would: exit code, stdout and stderr. */
-function stackyard(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(REPO_ROOT, 'apps/stackyard/bin/stackyard'), args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 // Kayobe's overcloud verbs through the CLI against the whole platform (lab drivers): what an operator
 // reads, and the exit codes.

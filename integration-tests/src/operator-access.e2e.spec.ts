@@ -1,26 +1,12 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, type LocalServer } from '@stackyard/devinfra';
+import type { LocalServer } from '@stackyard/devinfra';
 import { sha256Hex } from '@stackyard/grpc';
 import { eventually, privateNats, uniquePrefix } from '@stackyard/testing';
 import { makePki } from './pki';
+import { stackyard } from './cli-runner';
 import { Platform } from './platform';
 
-/** Runs bin/stackyard as an operator would (none of the caller's STACKYARD_* variables): exit code, stdout, stderr. */
-function stackyard(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STACKYARD_')));
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(REPO_ROOT, 'apps/stackyard/bin/stackyard'), args, { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const TOKENS = { viewer: 'tok-viewer-0123456789', operator: 'tok-operator-ac-0123456789', other: 'tok-operator-zz-0123456789' };
 

@@ -1,27 +1,16 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { physicalNetworkConfigure, type PhysicalNetworkOptions } from '@stackyard/cli';
-import { REPO_ROOT, type LocalServer } from '@stackyard/devinfra';
+import type { LocalServer } from '@stackyard/devinfra';
 import { call, FIELD_KEY } from '@stackyard/grpc';
 import { NodeState } from '@stackyard/proto/monitoring/v1/monitoring';
 import { eventually, privateNats, uniquePrefix } from '@stackyard/testing';
+import { stackyard } from './cli-runner';
 import { Platform } from './platform';
 
-function stackyard(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(REPO_ROOT, 'apps/stackyard/bin/stackyard'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 // Kayobe's `physical network configure` against the whole platform (lab drivers, lab switch executor).
 // The lab inspection reports eno1 on <site>-tor-1 and eno2 on <site>-tor-2, on port Ethernet<1 + first

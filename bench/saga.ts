@@ -4,8 +4,14 @@
  * end to end, CPU ms per node and peak RSS per service. Not a test: it prints figures.
  *
  *   node --conditions=@stackyard/source --import tsx bench/saga.ts --nodes 1000 --sites 3
+ *
+ * `--count-commands` also prints the database commands per node by service, collection and
+ * command (from the services' driver, STACKYARD_MONGO_COMMAND_COUNTS) and, on FerretDB over
+ * PostgreSQL, the rows PostgreSQL read per node by table (pg_stat_user_tables). Off by default:
+ * the services then do not monitor commands at all.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { call } from '@stackyard/grpc';
 import { clientsFor, followSite, startLocalCluster, SERVICES, type LocalCluster } from '@stackyard/cli';
 import { NodeState, type NodeProgress } from '@stackyard/proto/monitoring/v1/monitoring';
+import type { CommandCount, CommandCountsFile } from '@stackyard/mongo';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +27,7 @@ const { values } = parseArgs({
     sites: { type: 'string', default: '1' },
     timeout: { type: 'string', default: '600' },
     concurrency: { type: 'string', default: '64' },
+    'count-commands': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.nodes);
@@ -39,11 +47,79 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
+type Counts = Map<string, CommandCount>; // "<service> <collection> <command>"
+
+/** The command counts the services have written so far (each file is rewritten every second). */
+function readCommandCounts(dir: string): Counts {
+  const out: Counts = new Map();
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+    const body = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CommandCountsFile;
+    for (const [k, c] of Object.entries(body.counts)) {
+      const key = `${body.app} ${k}`;
+      const o = out.get(key) ?? { commands: 0, docs: 0, failed: 0 };
+      out.set(key, { commands: o.commands + c.commands, docs: o.docs + c.docs, failed: o.failed + c.failed });
+    }
+  }
+  return out;
+}
+
+/** Rows read per table of FerretDB's PostgreSQL database: sequential scans and index fetches. */
+function readTableStats(db: string): Counts {
+  const sql =
+    "SELECT schemaname, relname, seq_scan + coalesce(idx_scan, 0), seq_tup_read, coalesce(idx_tup_fetch, 0), n_tup_ins + n_tup_upd FROM pg_stat_user_tables";
+  const out: Counts = new Map();
+  const rows = execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-AtF', '\t', '-c', sql], { encoding: 'utf8' });
+  for (const line of rows.split('\n').filter(Boolean)) {
+    const [schema, table, scans, seqRows, idxRows, writes] = line.split('\t');
+    // Schemas are `<prefix>_<service>`, tables `<collection>_<hash>`.
+    const key = `${schema!.replace(/^.*_/, '')} ${table!.replace(/_[0-9a-f]{8}$/, '')} seq/idx`;
+    out.set(key, { commands: Number(scans), docs: Number(seqRows) + Number(idxRows), failed: Number(writes) });
+  }
+  return out;
+}
+
+function diff(after: Counts, before: Counts): Counts {
+  const out: Counts = new Map();
+  for (const [k, a] of after) {
+    const b = before.get(k) ?? { commands: 0, docs: 0, failed: 0 };
+    const d = { commands: a.commands - b.commands, docs: a.docs - b.docs, failed: a.failed - b.failed };
+    if (d.commands || d.docs || d.failed) out.set(k, d);
+  }
+  return out;
+}
+
+/** Prints per-node figures by key, grouped by service, with service and overall totals. */
+function printCounts(title: string, counts: Counts, n: number, cols: [string, string, string]): void {
+  console.log(title);
+  const per = (x: number) => (x / n).toFixed(2).padStart(9);
+  console.log(`  ${'service'.padEnd(13)} ${'collection'.padEnd(28)} ${'kind'.padEnd(16)} ${cols[0].padStart(9)} ${cols[1].padStart(9)} ${cols[2].padStart(9)}`);
+  const total = { commands: 0, docs: 0, failed: 0 };
+  for (const svc of [...new Set([...counts.keys()].map((k) => k.split(' ')[0]!))].sort()) {
+    const rows = [...counts].filter(([k]) => k.startsWith(`${svc} `)).sort((a, b) => b[1].commands - a[1].commands);
+    const sum = { commands: 0, docs: 0, failed: 0 };
+    for (const [k, c] of rows) {
+      const [, coll, kind] = k.split(' ');
+      console.log(`  ${svc.padEnd(13)} ${coll!.padEnd(28)} ${kind!.padEnd(16)} ${per(c.commands)} ${per(c.docs)} ${per(c.failed)}`);
+      sum.commands += c.commands;
+      sum.docs += c.docs;
+      sum.failed += c.failed;
+    }
+    console.log(`  ${svc.padEnd(13)} ${'(all)'.padEnd(28)} ${''.padEnd(16)} ${per(sum.commands)} ${per(sum.docs)} ${per(sum.failed)}`);
+    total.commands += sum.commands;
+    total.docs += sum.docs;
+    total.failed += sum.failed;
+  }
+  console.log(`  ${'all services'.padEnd(13)} ${''.padEnd(28)} ${''.padEnd(16)} ${per(total.commands)} ${per(total.docs)} ${per(total.failed)}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 async function main() {
+  const countsDir = values['count-commands'] ? mkdtempSync(join(tmpdir(), 'stackyard-bench-counts-')) : undefined;
   const cluster: LocalCluster = await startLocalCluster({
     dbPrefix: `bench_${Date.now()}`,
     logDir: mkdtempSync(join(tmpdir(), 'stackyard-bench-')),
-    commonEnv: { LOG_LEVEL: 'warn' },
+    commonEnv: { LOG_LEVEL: 'warn', ...(countsDir ? { STACKYARD_MONGO_COMMAND_COUNTS: countsDir } : {}) },
     env: {
       provisioning: { LAB_LATENCY_MS: '0', MAX_ENROLLS_IN_FLIGHT: '64', MAX_INSPECTIONS_IN_FLIGHT: '64', MAX_DEPLOYS_IN_FLIGHT: '64' },
       network: { LAB_LATENCY_MS: '0', MAX_HOSTS_IN_FLIGHT: '64' },
@@ -54,6 +130,8 @@ async function main() {
   const s = cluster.services;
   const c = clientsFor({ inventory: s.inventory.grpcPort, network: s.network.grpcPort, monitoring: s.monitoring.grpcPort });
   const before = Object.fromEntries(SERVICES.map((n) => [n, procStats(s[n].process.pid!)]));
+  const ferretBefore = cluster.ferretPid ? procStats(cluster.ferretPid).cpuMs : undefined;
+  let stopped = false;
   try {
     const sites = Array.from({ length: M }, (_, i) => `site${i + 1}`);
     for (const site of sites) {
@@ -62,6 +140,10 @@ async function main() {
         network: { siteId: site, name: 'provision_oc', cidr: '10.0.0.0/16', gateway: '10.0.0.1', allocationPoolStart: '10.0.1.0', allocationPoolEnd: '10.0.254.254', vlan: 0, mtu: 1500, groups: ['compute'], interface: '{nic0}', version: 0 },
       });
     }
+    // Baselines after start-up and the sites (the count files are rewritten every second).
+    if (countsDir) await sleep(1500);
+    const commandsBefore = countsDir ? readCommandCounts(countsDir) : undefined;
+    const tablesBefore = countsDir && cluster.postgresDb ? readTableStats(cluster.postgresDb) : undefined;
     const t0 = Date.now();
     // Follow every site through monitoring's WatchSite stream (as `stackyard up` does) while registering.
     const ids = Array.from({ length: N }, (_, i) => `${sites[i % M]}-n${i}`);
@@ -117,9 +199,28 @@ async function main() {
       console.log(`  ${n.padEnd(13)} ${(cpu / N).toFixed(1).padStart(7)} ms/node  ${after[n]!.peakRssMb.toFixed(0).padStart(5)} MB`);
     }
     console.log(`  ${'all services'.padEnd(13)} ${(total / N).toFixed(1).padStart(7)} ms/node`);
+    if (cluster.ferretPid && ferretBefore !== undefined) {
+      console.log(`  ${'FerretDB'.padEnd(13)} ${((procStats(cluster.ferretPid).cpuMs - ferretBefore) / N).toFixed(1).padStart(7)} ms/node`);
+    }
+    if (countsDir) {
+      // PostgreSQL publishes a backend's table statistics within a second or so of its transaction.
+      await sleep(1500);
+      const tablesAfter = cluster.postgresDb ? readTableStats(cluster.postgresDb) : undefined;
+      c.close();
+      stopped = true;
+      await cluster.stop(); // each service writes its counts a last time as it closes its client
+      const commands = diff(readCommandCounts(countsDir), commandsBefore!);
+      printCounts(`database commands per node, from registration to the last node done (${N} nodes):`, commands, N, ['commands', 'docs', 'failed']);
+      if (tablesAfter && tablesBefore) {
+        printCounts('PostgreSQL per node (pg_stat_user_tables): scans, rows read (seq + index), rows written:', diff(tablesAfter, tablesBefore), N, ['scans', 'rows read', 'written']);
+      }
+    }
   } finally {
-    c.close();
-    await cluster.stop();
+    if (!stopped) {
+      c.close();
+      await cluster.stop();
+    }
+    if (countsDir) rmSync(countsDir, { recursive: true, force: true });
   }
 }
 

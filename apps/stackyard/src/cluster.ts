@@ -22,6 +22,10 @@ export interface LocalCluster {
   readonly mongoUrl: string;
   /** 'postgresql' or 'sqlite' for a FerretDB started here, 'external' for MONGO_URL. */
   readonly mongoBackend: string;
+  /** The PostgreSQL database of a FerretDB started here on PostgreSQL (bench statistics). */
+  readonly postgresDb?: string | undefined;
+  /** The process id of a FerretDB started here (bench CPU figures). */
+  readonly ferretPid?: number | undefined;
   /** The current process of each service (replaced by `restart`). */
   readonly services: Record<ServiceName, ServiceProcess>;
   /** SIGKILLs a service: no graceful shutdown, events in flight stay unacknowledged. */
@@ -97,12 +101,16 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
     }
     let mongoUrl = opts.mongoUrl;
     let mongoBackend = 'external';
+    let postgresDb: string | undefined;
+    let ferretPid: number | undefined;
     if (!mongoUrl) {
       const f = await startFerretDb();
       opts.say(`started FerretDB on ${f.backend === 'postgresql' ? 'the local PostgreSQL (a private database)' : 'SQLite (a private directory)'}: MongoDB wire protocol`);
       owned.push(f);
       mongoUrl = f.url;
       mongoBackend = `FerretDB on ${f.backend}`;
+      postgresDb = f.postgresDb;
+      ferretPid = f.process.pid;
     }
     opts.say(`NATS ${natsUrl}  MongoDB ${mongoUrl}`);
     const launch = (name: ServiceName, grpcPort: number, httpPort: number): ServiceProcess => {
@@ -155,6 +163,8 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
       natsUrl,
       mongoUrl,
       mongoBackend,
+      postgresDb,
+      ferretPid,
       services: procs,
       kill: (name) => terminate(procs[name].process, 'SIGKILL'),
       restart: async (name) => {

@@ -21,6 +21,8 @@ export interface LocalServer {
   readonly process: ChildProcess;
   /** FerretDB only: the storage backend in use. */
   readonly backend?: FerretBackend;
+  /** FerretDB on PostgreSQL only: its private PostgreSQL database (e.g. for `pg_stat_user_tables`). */
+  readonly postgresDb?: string;
   stop(): Promise<void>;
   /** SIGKILL, no cleanup of data: for crash tests. */
   kill(): void;
@@ -218,6 +220,12 @@ export async function startFerretDb(opts: StartOptions & { bin?: string; backend
     await psql(`CREATE DATABASE ${pgDb}`);
     // eslint-disable-next-line n/no-process-env -- a switch for benchmarks comparing with and without
     if (process.env['STACKYARD_FERRETDB_GIN'] !== '0') await psql(FERRETDB_GIN_TRIGGER_SQL, pgDb);
+    // FerretDB passes the field name as a parameter (`_jsonb->$1 @> $2`) of statements its driver
+    // prepares once: after five runs PostgreSQL may switch to a generic plan, which cannot match the
+    // `(_jsonb->'_id')` indexes, and `_id` lookups became sequential scans of the whole collection
+    // (docs/performance.md, session 13). Custom plans see the field name and use the GIN twins.
+    // eslint-disable-next-line n/no-process-env -- a switch for benchmarks comparing with and without
+    if (process.env['STACKYARD_FERRETDB_CUSTOM_PLANS'] !== '0') await psql(`ALTER DATABASE ${pgDb} SET plan_cache_mode = force_custom_plan`);
   }
   const proc = spawn(
     bin,
@@ -233,6 +241,7 @@ export async function startFerretDb(opts: StartOptions & { bin?: string; backend
     dataDir,
     process: proc,
     backend,
+    ...(backend === 'postgresql' ? { postgresDb: pgDb } : {}),
     stop: async () => {
       await stopProc();
       if (backend === 'postgresql' && !opts.keepData) await psql(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`).catch(() => undefined);

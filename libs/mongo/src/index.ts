@@ -9,4 +9,5 @@ export {
   type WriteOptions,
   type WriteResult,
 } from './store';
+export { type CommandCount, type CommandCountsFile } from './command-counts';
 export { OutboxRelay, type Publish, type RelayLogger } from './relay';

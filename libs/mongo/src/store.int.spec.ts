@@ -74,7 +74,22 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     await store.update('h1', 2, { name: 'h', n: 3 });
     await conn.db(store.collection.dbName).collection('things_heads').updateOne({ _id: 'h1' as never }, { $set: { version: 1 } });
     expect(await store.get('h1')).toEqual({ id: 'h1', version: 3, data: { name: 'h', n: 3 } });
+    // Another process (no versions of h1 in memory) starts from the lagging head hint.
+    const other = new AggregateStore<Thing>(conn.db(store.collection.dbName), 'things', 'thing');
+    expect(await other.get('h1')).toEqual({ id: 'h1', version: 3, data: { name: 'h', n: 3 } });
     await expect(store.update('h1', 2, { name: 'stale', n: 0 })).rejects.toBeInstanceOf(ConcurrencyError);
+  });
+
+  it('reads what another process wrote after this one last read or wrote the aggregate', async () => {
+    const other = new AggregateStore<Thing>(conn.db(store.collection.dbName), 'things', 'thing');
+    await store.create('p1', { name: 'p', n: 1 });
+    expect((await other.get('p1'))?.version).toBe(1);
+    await other.update('p1', 1, { name: 'p', n: 2 });
+    await other.update('p1', 2, { name: 'p', n: 3 });
+    expect(await store.get('p1')).toEqual({ id: 'p1', version: 3, data: { name: 'p', n: 3 } });
+    await store.update('p1', 3, { name: 'p', n: 4 });
+    expect(await other.get('p1')).toEqual({ id: 'p1', version: 4, data: { name: 'p', n: 4 } });
+    await expect(other.update('p1', 3, { name: 'stale', n: 0 })).rejects.toBeInstanceOf(ConcurrencyError);
   });
 
   it('lists only the newest revision of each aggregate', async () => {

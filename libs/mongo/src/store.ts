@@ -64,6 +64,9 @@ function outboxOf(events: readonly Envelope[]): OutboxEntry[] {
 
 const revId = (id: string, version: number) => `${id}@${version}`;
 
+/** Entries of an `AggregateStore`'s process-local head hints before they are dropped and rebuilt. */
+const KNOWN_MAX = 200_000;
+
 /** Whether an id can be stored at all: non-empty, at most 512 characters, no NUL. */
 export function isStorableId(id: string): boolean {
   return id.length > 0 && id.length <= 512 && !id.includes('\u0000');
@@ -80,6 +83,12 @@ export class AggregateStore<T extends Document> {
   readonly collection: Collection<RevisionDoc<T>>;
   /** `{_id: aggId, version}`: a hint to the newest revision, so reads are primary-key lookups. */
   private readonly heads: Collection<{ _id: string; version: number }>;
+  /**
+   * The newest version this process has seen of each aggregate (written or read): a process-local
+   * head hint, so `get` of an aggregate this process already knows skips the heads lookup. Bounded:
+   * cleared when it reaches `KNOWN_MAX` entries (then reads use the heads collection again).
+   */
+  private readonly known = new Map<string, number>();
 
   constructor(
     db: Db,
@@ -110,16 +119,41 @@ export class AggregateStore<T extends Document> {
   private async getRevision(id: string): Promise<Versioned<T> | null> {
     // Ids that no write accepts (NUL, oversized) cannot exist; some backends reject them in queries.
     if (!isStorableId(id)) return null;
-    const head = await this.heads.findOne({ _id: id });
-    let version = head?.version ?? 1;
-    let doc = await this.collection.findOne({ _id: revId(id, version) } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
-    if (!doc) return null;
+    const byId = (v: number) => this.collection.findOne({ _id: revId(id, v) } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
+    // A version this process wrote or read is as good a start as the head hint and saves its lookup
+    // (the forward walk below still finds what other processes wrote since).
+    const known = this.known.get(id);
+    let version: number;
+    let doc: RevisionDoc<T> | null;
+    if (known !== undefined) {
+      version = known;
+      doc = await byId(version);
+      if (!doc) {
+        // Revisions are never removed by this store; should one be, fall back to the head hint.
+        this.known.delete(id);
+        return this.getRevision(id);
+      }
+    } else {
+      // Revision 1 exists as long as the aggregate does (revisions are never removed; pruning would
+      // have to keep it): one lookup answers for an aggregate that does not exist yet, the first
+      // read of most saga steps. Creates write no head (a missing head means version 1).
+      doc = await byId(1);
+      if (!doc) return null;
+      version = 1;
+      const head = (await this.heads.findOne({ _id: id }))?.version ?? 1;
+      const atHead = head > 1 ? await byId(head) : null;
+      if (atHead) {
+        doc = atHead;
+        version = head;
+      }
+    }
     for (;;) {
-      const next = await this.collection.findOne({ _id: revId(id, version + 1) } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
+      const next = await byId(version + 1);
       if (!next) break;
       doc = next;
       version++;
     }
+    this.remember(id, version);
     return { id: doc.aggId, version: doc.version, data: doc.data };
   }
 
@@ -151,6 +185,12 @@ export class AggregateStore<T extends Document> {
       for (const n of newer) if ((best.get(n.aggId)?.version ?? Infinity) < n.version) best.delete(n.aggId);
     }
     return docs.filter((d) => best.get(d.aggId) === d).map((d) => ({ id: d.aggId, version: d.version, data: d.data, updatedAt: d.updatedAt }));
+  }
+
+  private remember(id: string, version: number): void {
+    if ((this.known.get(id) ?? 0) >= version) return;
+    if (this.known.size >= KNOWN_MAX) this.known.clear();
+    this.known.set(id, version);
   }
 
   async wasApplied(id: string, key: string): Promise<boolean> {
@@ -212,10 +252,14 @@ export class AggregateStore<T extends Document> {
       if (opts.appliedKey && (await this.wasApplied(id, opts.appliedKey))) return { outcome: 'duplicate' };
       throw conflict();
     }
-    await this.heads.updateOne({ _id: id }, { $max: { version } }, { upsert: true }).catch((e: unknown) => {
-      // A concurrent upsert of a new head: the other writer's head is as good as ours (a hint).
-      if (!isDuplicateKey(e)) throw e;
-    });
+    this.remember(id, version);
+    // No head for version 1: reads start there when there is none.
+    if (version > 1) {
+      await this.heads.updateOne({ _id: id }, { $max: { version } }, { upsert: true }).catch((e: unknown) => {
+        // A concurrent upsert of a new head: the other writer's head is as good as ours (a hint).
+        if (!isDuplicateKey(e)) throw e;
+      });
+    }
     if (expected > 0) {
       await this.collection.updateOne({ _id: revId(id, expected) } as Filter<RevisionDoc<T>>, { $set: { latest: false } } as never);
     }

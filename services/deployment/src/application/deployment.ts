@@ -155,9 +155,11 @@ export class DeploymentService {
   async evaluateSite(siteId: string, cause: Envelope): Promise<boolean> {
     const g = this.gating;
     if (!g?.rollouts || !g.hosts) return false;
-    if (this.deployments.anyUnfinished && (await this.deployments.anyUnfinished(siteId))) return false;
-    // No control plane (a site of computes only): never complete; skips the listings below.
+    // No control plane (a site of computes only): never complete; skips the listings below. Read
+    // first: site_controllers is small, while anyUnfinished filters every node deployment of the
+    // site (in FerretDB's Go code, not PostgreSQL) for each node that finishes.
     if (!(await g.controllers.listBySite(siteId)).length) return false;
+    if (this.deployments.anyUnfinished && (await this.deployments.anyUnfinished(siteId))) return false;
     const [registered, nodes] = await Promise.all([g.hosts.listBySite(siteId), this.deployments.listBySite(siteId)]);
     const byId = new Map(nodes.map((n) => [n.host.hostId, n]));
     const ids = new Set([...registered.map((h) => h.hostId), ...nodes.filter((n) => controlPlaneRole(n.host.groups) !== 'none').map((n) => n.host.hostId)]);

@@ -54,6 +54,8 @@ interface AllocationDoc {
 export class MongoAllocationRepository implements AllocationRepository {
   private readonly col: Collection<AllocationDoc>;
   private readonly cache = new Map<string, { at: number; taken: Set<number>; byHost: Map<string, number> }>();
+  /** `<siteId>/<network>/<address>` of this replica's claims in flight. */
+  private readonly claiming = new Set<string>();
 
   constructor(
     db: Db,
@@ -81,9 +83,24 @@ export class MongoAllocationRepository implements AllocationRepository {
     return null;
   }
   async taken(siteId: string, network: string) {
-    return new Set((await this.view(siteId, network)).taken);
+    const v = await this.view(siteId, network);
+    const key = `${siteId}/${network}`;
+    return new Set([...v.taken, ...[...this.claiming].filter((k) => k.startsWith(`${key}/`)).map((k) => Number(k.slice(key.length + 1)))]);
   }
   async claim(a: AllocationRecord) {
+    // This replica's own concurrent claims of one address (every allocation in flight picks the
+    // lowest free one) are settled here without a doomed insert; the unique indexes still settle
+    // claims between replicas.
+    const claimKey = `${a.siteId}/${a.network}/${a.address}`;
+    if (this.claiming.has(claimKey)) return 'address-taken' as const;
+    this.claiming.add(claimKey);
+    try {
+      return await this.insertClaim(a);
+    } finally {
+      this.claiming.delete(claimKey);
+    }
+  }
+  private async insertClaim(a: AllocationRecord) {
     const v = await this.view(a.siteId, a.network);
     try {
       await this.col.insertOne({ ...a, createdAt: new Date() });

@@ -11,7 +11,12 @@ export interface OpsServer {
   readonly registry: Registry;
   setReady(ready: boolean): void;
   listen(host: string, port: number): Promise<number>;
-  close(): Promise<void>;
+  /**
+   * Stops listening and waits for requests in flight; after `graceMs` the connections still open
+   * are destroyed (a client that stopped reading a response, or a stream nobody ended, must not hold
+   * the shutdown for ever).
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -48,7 +53,14 @@ export function createOpsServer(service: string, checks: readonly HealthCheck[],
       const addr = app.server.address();
       return typeof addr === 'object' && addr ? addr.port : port;
     },
-    close: () => app.close(),
+    close: async (graceMs = 5000) => {
+      const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
+    },
   };
 }
 

@@ -140,8 +140,11 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
           },
         },
       );
-      proc.stdout?.pipe(out);
-      proc.stderr?.pipe(out);
+      // Two sources into one file: neither may end it (stderr can still write after stdout ended);
+      // it ends once the process and both of its streams are closed.
+      proc.stdout?.pipe(out, { end: false });
+      proc.stderr?.pipe(out, { end: false });
+      proc.once('close', () => out.end());
       return { name, grpcPort, httpPort, process: proc, logFile };
     };
     opts.say(`starting ${SERVICES.join(', ')} (logs in ${opts.logDir})...`);

@@ -173,5 +173,11 @@ describe('inventory groups, deployments and HostDeleted reactions end to end', (
     expect(counts[`stackyard.hd.provisioning.node.${h.id}.action-finished`]).toBeUndefined();
     expect(counts[`stackyard.hd.network.host.${h.id}.addresses-released`]).toBeUndefined();
     expect(counts[`stackyard.hd.provisioning.node.${h.id}.deprovisioned`]).toBeUndefined();
+
+    // Registered again: every service starts it afresh and it reaches ready again.
+    await p.registerHost('hd', 'cmp-01');
+    await eventually(async () => ((await call(inv(), inv().getHost, { id: h.id })).host!.state === HostState.HOST_STATE_READY ? true : undefined), 60_000, 'cmp-01 ready again');
+    expect((await call(dep, dep.getNodeDeployment, { hostId: h.id })).deployment?.state).toBe(NodeDeploymentState.NODE_DEPLOYMENT_STATE_DEPLOYED);
+    expect((await call(net, net.exportAllocations, { siteId: 'hd' })).yaml).toContain('cmp-01:');
   });
 });

@@ -67,7 +67,12 @@ export class DeploymentService {
   async onNetworkConfigured(env: Envelope<NetworkConfigured>, ctx: { appliedKey: string; lastAttempt: boolean }): Promise<'applied' | 'duplicate'> {
     const host = env.data.host;
     if (!host) throw new ValidationError('host', 'NetworkConfigured without host');
-    const existing = await this.deployments.get(host.hostId);
+    let existing = await this.deployments.get(host.hostId);
+    // A host the inventory deleted and then registered again: its new saga starts from nothing (host
+    // prep included); the record keeps its version, and the first write of the new run clears `deleted`.
+    if (existing?.data.state === 'removed' && existing.data.deleted) {
+      existing = { version: existing.version, data: { host, state: 'failed', containers: [], lastFailure: undefined } };
+    }
     const state = existing?.data.state;
     if (state === 'deployed' || state === 'removed' || state === 'released') return 'duplicate';
     // Waiting already (a redelivery, e.g. after a crash between the waiting write and its re-check).

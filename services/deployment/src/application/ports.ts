@@ -42,6 +42,11 @@ export interface NodeDeploymentData {
   readonly health?: NodeHealth;
   /** The last successful host preparation (absent: not prepared yet, or it failed: see lastFailure). */
   readonly hostPrep?: HostPrepRecord;
+  /**
+   * `removed` because the inventory deleted the host (HostDeleted), not by an abort: a later
+   * NetworkConfigured (the host registered again) deploys it afresh.
+   */
+  readonly deleted?: boolean;
 }
 
 /** The outcome of a successful host preparation, as published in HostPrepared. */

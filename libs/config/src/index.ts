@@ -66,3 +66,4 @@ export function parseConfig<S extends z.ZodTypeAny>(schema: S, env: Record<strin
 }
 
 export { z };
+export { LabFaults } from './lab-faults';

@@ -1,3 +1,4 @@
+import { LabFaults } from '@stackyard/config';
 import { StepFailedError } from '@stackyard/errors';
 import { EMPTY_HOST_STATE, type HostPrepPlan, type HostState } from '../../domain/host-prep';
 import type { HostPreparer, HostPrepTarget } from '../../application/ports';
@@ -21,9 +22,12 @@ type Mutable = {
 export class LabHostPreparer implements HostPreparer {
   readonly name = 'lab';
   private readonly hosts = new Map<string, Mutable>();
-  private readonly attempts = new Map<string, number>();
 
-  constructor(private readonly failHosts: readonly string[] = []) {}
+  private readonly faults: LabFaults;
+
+  constructor(failHosts: readonly string[] = []) {
+    this.faults = new LabFaults(failHosts);
+  }
 
   /** The simulated state of a host (for tests). */
   stateOf(host: string): HostState {
@@ -36,16 +40,9 @@ export class LabHostPreparer implements HostPreparer {
   }
   private readonly applied = new Map<string, HostPrepPlan[]>();
 
-  private fails(host: string): boolean {
-    const attempt = (this.attempts.get(host) ?? 0) + 1;
-    this.attempts.set(host, attempt);
-    if (this.failHosts.includes(host)) return true;
-    const limited = this.failHosts.find((f) => f.startsWith(`${host}:`));
-    return limited !== undefined && attempt <= Number(limited.slice(host.length + 1));
-  }
 
   async inspect(target: HostPrepTarget, paths: readonly string[], packages: readonly string[] = []): Promise<HostState> {
-    if (this.fails(target.host.name)) throw new StepFailedError('HostPrepFailed', `lab: host preparation of ${target.host.name} fails by configuration`, false);
+    if (this.faults.fails(target.host.name)) throw new StepFailedError('HostPrepFailed', `lab: host preparation of ${target.host.name} fails by configuration`, false);
     const s = this.hosts.get(target.host.name);
     if (!s) return EMPTY_HOST_STATE;
     const files = Object.fromEntries(paths.filter((p) => s.files[p] !== undefined).map((p) => [p, s.files[p]!]));

@@ -1,3 +1,4 @@
+import { LabFaults } from '@stackyard/config';
 import { StepFailedError, ValidationError } from '@stackyard/errors';
 import type { Container } from '@stackyard/proto/deployment/v1/deployment';
 import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
@@ -8,11 +9,11 @@ import type { PlannedContainer } from '../../domain/catalogue';
 export class LabRuntime implements ContainerRuntime {
   readonly name = 'lab';
   readonly usesInputs = false;
-  private readonly attempts = new Map<string, number>();
   /** Every call, in order: `deploy` of one node and `run` of an action, with the hosts it targeted (tests assert batching). */
   readonly calls: { readonly action: string; readonly hosts: readonly string[] }[] = [];
   /** Host name -> the container names reported unhealthy (`'*'`: all of them). */
   private readonly unhealthy = new Map<string, Set<string>>();
+  private readonly faults: LabFaults;
   /**
    * `failHosts`: `<host>` always fails, `<host>:<n>` fails its first n deploys (a fault then fixed).
    * `unhealthyHosts` (LAB_UNHEALTHY_HOSTS): `<host>` reports every container unhealthy to the health
@@ -20,9 +21,10 @@ export class LabRuntime implements ContainerRuntime {
    */
   constructor(
     private readonly latencyPerContainerMs: number,
-    private readonly failHosts: readonly string[] = [],
+    failHosts: readonly string[] = [],
     unhealthyHosts: readonly string[] = [],
   ) {
+    this.faults = new LabFaults(failHosts);
     for (const entry of unhealthyHosts) {
       const [host, container] = entry.split(':', 2) as [string, string | undefined];
       this.markUnhealthy(host, container ? [container] : undefined);
@@ -47,19 +49,12 @@ export class LabRuntime implements ContainerRuntime {
     return containers.map((c) => ({ service: c.service, name: c.name, healthy: !sick || !(sick.has('*') || sick.has(c.name)) }));
   }
 
-  private fails(host: string): boolean {
-    const attempt = (this.attempts.get(host) ?? 0) + 1;
-    this.attempts.set(host, attempt);
-    if (this.failHosts.includes(host)) return true;
-    const limited = this.failHosts.find((f) => f.startsWith(`${host}:`));
-    return limited !== undefined && attempt <= Number(limited.slice(host.length + 1));
-  }
 
   async deploy(host: HostRef, containers: readonly PlannedContainer[], addresses: readonly string[]): Promise<Container[]> {
     this.calls.push({ action: 'deploy', hosts: [host.name] });
     if (addresses.length === 0) throw new StepFailedError('NoAddress', `${host.name} has no address to bind services to`, false);
     if (this.latencyPerContainerMs) await new Promise((r) => setTimeout(r, this.latencyPerContainerMs * containers.length));
-    if (this.fails(host.name)) {
+    if (this.faults.fails(host.name)) {
       throw new StepFailedError('ContainerStartFailed', `lab: containers on ${host.name} fail by configuration`, false);
     }
     return containers.map((c) => ({ service: c.service, name: c.name, healthy: true }));
@@ -79,7 +74,7 @@ export class LabRuntime implements ContainerRuntime {
     return {
       action: op.action,
       hosts: hosts.map((host): HostRunResult => {
-        if (op.action === 'deploy' ? this.fails(host) : this.failHosts.includes(host)) {
+        if (op.action === 'deploy' ? this.faults.fails(host) : this.faults.always(host)) {
           return { host, outcome: 'failed', containers: [], error: new StepFailedError('ContainerStartFailed', `lab: ${op.action} on ${host} fails by configuration`, false) };
         }
         const planned = op.action === 'destroy' ? [] : (op.containers[host] ?? []);

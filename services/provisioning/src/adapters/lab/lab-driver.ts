@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LabFaults } from '@stackyard/config';
 import { StepFailedError } from '@stackyard/errors';
 import type { HardwareFacts } from '@stackyard/proto/inventory/v1/inventory';
 import type { BareMetalDriver, DeployRequest, DriverCall, PowerAction, PowerState } from '../../application/ports';
@@ -45,18 +46,17 @@ export class LabDriver implements BareMetalDriver {
   private readonly powered = new Map<string, PowerState>();
   /** Network data of each deployed node's config drive, as the lab received it. */
   readonly deployed = new Map<string, DeployRequest>();
-  private readonly attempts = new Map<string, number>();
+  private readonly faults: LabFaults;
   private counter = 0;
 
-  constructor(private readonly opts: LabOptions) {}
+  constructor(private readonly opts: LabOptions) {
+    this.faults = new LabFaults(opts.failSteps);
+  }
 
   private async step(node: NodeData, step: Step, signal?: AbortSignal): Promise<void> {
     await this.sleep(signal);
     const key = `${node.host.name}:${step}`;
-    const attempt = (this.attempts.get(key) ?? 0) + 1;
-    this.attempts.set(key, attempt);
-    const limited = this.opts.failSteps.find((f) => f.startsWith(`${key}:`));
-    if (this.opts.failSteps.includes(key) || (limited && attempt <= Number(limited.split(':')[2]))) {
+    if (this.faults.fails(key)) {
       throw new StepFailedError(step === 'deploy' ? 'DeployImageFailed' : 'BmcError', `lab: ${step} of ${node.host.name} fails by configuration`, false);
     }
     if (this.opts.faultRate > 0) {

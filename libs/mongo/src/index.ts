@@ -5,6 +5,7 @@ export {
   isStorableId,
   type AggregateDoc,
   type OutboxEntry,
+  type StoreOptions,
   type Versioned,
   type WriteOptions,
   type WriteResult,

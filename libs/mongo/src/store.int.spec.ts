@@ -101,6 +101,39 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     expect(rows.map((r) => [r.id, r.version, r.data.n])).toEqual([['l1', 2, 2]]);
   });
 
+  it('copies indexFields to top-level keys of every revision, indexes them, and lists by them', async () => {
+    const db = conn.db(uniquePrefix('store_fields'));
+    const s = new AggregateStore<Thing>(db, 'things', 'thing', undefined, { indexFields: { tag: (d) => d.name } });
+    await s.ensureIndexes();
+    expect((await s.collection.indexes()).map((i) => i.name)).toContain('idx_tag');
+    await s.create('f1', { name: 'x', n: 1 });
+    await s.update('f1', 1, { name: 'x', n: 2 });
+    await s.create('f2', { name: 'x', n: 1 });
+    await s.update('f2', 1, { name: 'y', n: 2 });
+    expect((await s.find({ tag: 'x' })).map((r) => [r.id, r.version, r.data.n])).toEqual([['f1', 2, 2]]);
+    expect((await s.find({ tag: 'y' })).map((r) => r.id)).toEqual(['f2']);
+    expect(await s.collection.findOne({ _id: 'f2@1' } as never)).toMatchObject({ tag: 'x', data: { name: 'x' } });
+    // The data read back is unchanged (the copies are not part of it).
+    expect(await s.get('f1')).toEqual({ id: 'f1', version: 2, data: { name: 'x', n: 2 } });
+    expect(() => new AggregateStore<Thing>(db, 'bad', 'thing', undefined, { indexFields: { latest: () => true } })).toThrow(/latest/);
+  });
+
+  it('back-fills index fields on latest revisions written before the store had them', async () => {
+    const db = conn.db(uniquePrefix('store_backfill'));
+    const before = new AggregateStore<Thing>(db, 'things', 'thing');
+    await before.ensureIndexes();
+    await before.create('b1', { name: 'x', n: 1 });
+    await before.update('b1', 1, { name: 'x', n: 2 });
+    await before.create('b2', { name: 'y', n: 1 });
+    const after = new AggregateStore<Thing>(db, 'things', 'thing', undefined, { indexFields: { tag: (d) => d.name } });
+    await after.ensureIndexes();
+    expect((await after.find({ tag: 'x' })).map((r) => [r.id, r.version])).toEqual([['b1', 2]]);
+    expect((await after.find({ tag: 'y' })).map((r) => r.id)).toEqual(['b2']);
+    // Older revisions are never listed and are left as they were; a second start has nothing to do.
+    expect(await after.collection.findOne({ _id: 'b1@1' } as never)).not.toHaveProperty('tag');
+    expect(await after.backfillIndexFields()).toBe(0);
+  });
+
   it('lets exactly one of many concurrent consumers of the same event apply it', async () => {
     await store.create('c1', { name: 'a', n: 0 });
     const key = inboxKey('c', 'evt-same');

@@ -79,6 +79,21 @@ export interface WrittenRevision {
   readonly outbox: readonly OutboxEntry[];
 }
 
+/**
+ * Options of an `AggregateStore`. `indexFields` copies chosen values of the data to top-level keys of
+ * every revision written (e.g. `{ site: (d) => d.host.siteId }`), each indexed with `latest`
+ * (`idx_<key>`): FerretDB 1.24 pushes only top-level equality filters down to PostgreSQL, and
+ * evaluates filters on nested fields (`data.host.siteId`) in Go after fetching every document.
+ * Filter on the key itself (`find({ site })`). Revisions written before a key was added lack it and
+ * are not matched by such filters.
+ */
+export interface StoreOptions<T> {
+  readonly indexFields?: Readonly<Record<string, (data: T) => string | number | boolean | undefined>>;
+}
+
+/** Top-level keys of a revision that `indexFields` may not use. */
+const RESERVED_KEYS = new Set(['_id', 'aggId', 'version', 'data', 'latest', 'outbox', 'outboxDone', 'appliedKey', 'updatedAt']);
+
 export class AggregateStore<T extends Document> {
   readonly collection: Collection<RevisionDoc<T>>;
   /** `{_id: aggId, version}`: a hint to the newest revision, so reads are primary-key lookups. */
@@ -95,7 +110,11 @@ export class AggregateStore<T extends Document> {
     name: string,
     private readonly kind: string,
     private readonly onWrite: (rev: WrittenRevision) => void = () => undefined,
+    private readonly options: StoreOptions<T> = {},
   ) {
+    for (const k of Object.keys(options.indexFields ?? {})) {
+      if (RESERVED_KEYS.has(k) || k.startsWith('$') || k.includes('.')) throw new Error(`${name}: ${k} cannot be an index field`);
+    }
     this.collection = db.collection<RevisionDoc<T>>(name);
     this.heads = db.collection<{ _id: string; version: number }>(`${name}_heads`);
   }
@@ -105,6 +124,42 @@ export class AggregateStore<T extends Document> {
     await this.collection.createIndex({ appliedKey: 1 }, { unique: true, name: 'inbox_unique' });
     await this.collection.createIndex({ outboxDone: 1 }, { name: 'outbox_pending' });
     await this.collection.createIndex({ latest: 1, updatedAt: 1 }, { name: 'latest_updated' });
+    for (const k of Object.keys(this.options.indexFields ?? {})) {
+      await this.collection.createIndex({ [k]: 1, latest: 1 } as never, { name: `idx_${k}` });
+    }
+    await this.backfillIndexFields();
+  }
+
+  /**
+   * Sets the `indexFields` keys on revisions flagged latest that lack one (written before the store
+   * had that field), so listings that filter on the key still return them after an upgrade. Only
+   * latest revisions matter to `find`; older ones are never listed. Returns how many were set.
+   * A fresh or already back-filled collection costs one query per field.
+   */
+  async backfillIndexFields(): Promise<number> {
+    let n = 0;
+    for (const [k, f] of Object.entries(this.options.indexFields ?? {})) {
+      const missing = this.collection.find({ latest: true, [k]: { $exists: false } } as Filter<RevisionDoc<T>>, {
+        projection: { _id: 1, data: 1 },
+      });
+      for await (const doc of missing) {
+        const v = f(doc.data);
+        if (v === undefined) continue;
+        await this.collection.updateOne({ _id: doc._id } as Filter<RevisionDoc<T>>, { $set: { [k]: v } } as never);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The top-level keys `indexFields` derives from `data` (undefined values left out). */
+  private indexed(data: T): Record<string, string | number | boolean> {
+    const out: Record<string, string | number | boolean> = {};
+    for (const [k, f] of Object.entries(this.options.indexFields ?? {})) {
+      const v = f(data);
+      if (v !== undefined) out[k] = v;
+    }
+    return out;
   }
 
   /**
@@ -158,7 +213,8 @@ export class AggregateStore<T extends Document> {
   }
 
   /**
-   * Newest revisions matching a filter on `data.*` (or `updatedAt`). A revision still flagged latest
+   * Newest revisions matching a filter on `data.*`, `updatedAt` or the `indexFields` keys (only
+   * these and `latest` are pushed down to PostgreSQL by FerretDB). A revision still flagged latest
    * after a crash is dropped when a newer revision of its aggregate exists.
    */
   find(
@@ -235,6 +291,7 @@ export class AggregateStore<T extends Document> {
     const version = expected + 1;
     const events = opts.events ?? [];
     const doc: RevisionDoc<T> = {
+      ...this.indexed(data),
       _id: revId(id, version),
       aggId: id,
       version,

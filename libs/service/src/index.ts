@@ -4,7 +4,7 @@ import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc
 import { ConfigError, parseConfig, tlsProblems, type BaseConfig, type z } from '@stackyard/config';
 import { startGrpcServer, TokenStore, type GrpcServer } from '@stackyard/grpc';
 import { createOpsServer, type OpsServer } from '@stackyard/http';
-import { AggregateStore, connectMongo, inboxKey, OutboxRelay, type MongoConnection } from '@stackyard/mongo';
+import { AggregateStore, connectMongo, inboxKey, OutboxRelay, type MongoConnection, type StoreOptions } from '@stackyard/mongo';
 import { connectBus, ensureTopologyStreams, EventConsumer, publisherFor, topologyFromConfig, type Bus, type ConsumerSpec, type HandleOutcome } from '@stackyard/nats';
 import type { Envelope, EventType } from '@stackyard/events';
 import { createLogger, shutdownTelemetry, type Logger } from '@stackyard/telemetry';
@@ -46,7 +46,7 @@ export interface Kit {
   /** The API tokens of AUTH_TOKENS_FILE (undefined: open, development only); the gRPC server and HTTP routes that want them check them. */
   readonly tokens: TokenStore | undefined;
   /** An aggregate collection whose outbox the relay publishes. */
-  store<T extends Document>(collection: string, kind: string): AggregateStore<T>;
+  store<T extends Document>(collection: string, kind: string, options?: StoreOptions<T>): AggregateStore<T>;
 }
 
 export interface Wiring {
@@ -122,9 +122,13 @@ export async function startService(
       bus,
       ops,
       tokens,
-      store: <T extends Document>(collection: string, kind: string) => {
-        const s: AggregateStore<T> = new AggregateStore<T>(db, collection, kind, (rev) =>
-          relay.written(s as unknown as AggregateStore<Document>, rev),
+      store: <T extends Document>(collection: string, kind: string, options?: StoreOptions<T>) => {
+        const s: AggregateStore<T> = new AggregateStore<T>(
+          db,
+          collection,
+          kind,
+          (rev) => relay.written(s as unknown as AggregateStore<Document>, rev),
+          options,
         );
         stores.push(s as unknown as AggregateStore<Document>);
         relay.add(s as unknown as AggregateStore<Document>);

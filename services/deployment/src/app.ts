@@ -79,19 +79,19 @@ export async function startDeployment(config: DeploymentConfig, opts: { log?: Lo
     'deployment',
     config,
     (kit) => {
-      const nodes = new MongoNodeDeploymentRepository(kit.store('node_deployments', 'node deployment'));
+      const nodes = new MongoNodeDeploymentRepository(kit.store('node_deployments', 'node deployment', MongoNodeDeploymentRepository.storeOptions));
       const sites = new MongoSiteDeploymentRepository(kit.store('site_deployments', 'site deployment'));
       const rt = runtimeFor(config, kit.log);
       runtime = rt;
       const ops = new SiteOperations(nodes, sites, rt, kollaSettings(config));
-      const controllers = new MongoSiteControllerRepository(kit.store('site_controllers', 'site controller'));
+      const controllers = new MongoSiteControllerRepository(kit.store('site_controllers', 'site controller', MongoSiteControllerRepository.storeOptions));
       const policy = parseQuorumPolicy(config.DEPLOY_QUORUM);
       const configurationRepo = new MongoHostConfigurationRepository(kit.store('host_configurations', 'host configuration'));
       const prep = hostPrepFor(config, kit.log, configurationRepo);
       hostPreparer = prep?.preparer;
       // Control-plane batching and SiteServicesDeployed: the site's rollout and its registered hosts with roles.
       const rollouts = new MongoSiteRolloutRepository(kit.store('site_rollouts', 'site rollout'));
-      const hosts = new MongoSiteControllerRepository(kit.store('site_hosts', 'site host'));
+      const hosts = new MongoSiteControllerRepository(kit.store('site_hosts', 'site host', MongoSiteControllerRepository.storeOptions));
       const svc = new DeploymentService(nodes, rt, ops, { controllers, policy, rollouts, hosts }, prep);
       kit.log.info({ runtime: rt.name, hostPrep: prep?.preparer.name ?? 'none', quorum: config.DEPLOY_QUORUM, healthCheckIntervalMs: config.HEALTH_CHECK_INTERVAL_MS }, 'container runtime');
       const watch = new HealthWatch(nodes, rt, { concurrency: config.HEALTH_CHECK_CONCURRENCY, log: kit.log.child({ component: 'health-watch' }) });

@@ -6,7 +6,7 @@ import { InventoryService } from './application/inventory';
 import { KayobeImportService } from './application/kayobe-import';
 import { inventoryGrpc } from './adapters/grpc/handlers';
 import { KayobeConfigDirSource, RootedConfigPaths } from './adapters/kayobe-config/reader';
-import { MongoHostRepository, MongoImportRepository, MongoRecordRepository, MongoSiteRepository } from './adapters/mongo/repositories';
+import { MongoHostRepository, MongoImportRepository, MongoRecordRepository, MongoSiteRepository, type RecordDoc } from './adapters/mongo/repositories';
 import { JetStreamHostChangeFeed } from './adapters/nats/change-feed';
 import { inventoryConsumers } from './adapters/nats/consumers';
 import type { InventoryConfig } from './config';
@@ -22,14 +22,14 @@ export function startInventory(config: InventoryConfig, opts: { log?: Logger } =
     config,
     (kit) => {
       const sites = new MongoSiteRepository(kit.store('sites', 'site'));
-      const hosts = new MongoHostRepository(kit.store('hosts', 'host'));
-      const groupRepo = new MongoRecordRepository<GroupData>(kit.store('groups', 'group'));
+      const hosts = new MongoHostRepository(kit.store('hosts', 'host', MongoHostRepository.storeOptions));
+      const groupRepo = new MongoRecordRepository<GroupData>(kit.store<RecordDoc<GroupData>>('groups', 'group', MongoRecordRepository.storeOptions));
       const svc = new InventoryService(sites, hosts, new JetStreamHostChangeFeed(kit.bus, kit.log), groupRepo);
       const groups = new GroupService(sites, groupRepo, hosts);
-      const deployments = new DeploymentService(sites, new MongoRecordRepository<DeploymentData>(kit.store('deployments', 'deployment')), hosts, groupRepo);
+      const deployments = new DeploymentService(sites, new MongoRecordRepository<DeploymentData>(kit.store<RecordDoc<DeploymentData>>('deployments', 'deployment', MongoRecordRepository.storeOptions)), hosts, groupRepo);
       const root = config.INVENTORY_IMPORT_ROOT;
       if (!root) kit.log.warn({}, 'INVENTORY_IMPORT_ROOT is not set: ImportKayobeConfig reads any directory this service can read');
-      const imports = new KayobeImportService(svc, new MongoImportRepository(kit.store('imports', 'import')), new KayobeConfigDirSource(root), {
+      const imports = new KayobeImportService(svc, new MongoImportRepository(kit.store('imports', 'import', MongoImportRepository.storeOptions)), new KayobeConfigDirSource(root), {
         paths: new RootedConfigPaths(root),
         groups,
         deployments,

@@ -17,7 +17,7 @@ export function startMonitoring(config: MonitoringConfig, opts: { log?: Logger }
     'monitoring',
     config,
     (kit) => {
-      const progress = new MongoProgressRepository(kit.store('progress', 'node progress'));
+      const progress = new MongoProgressRepository(kit.store('progress', 'node progress', MongoProgressRepository.storeOptions));
       const svc = new MonitoringService(progress);
       registerDashboard(kit.ops.app, svc, shutdown.signal, kit.tokens);
       // Read at scrape time from the projection (so every replica reports the same): 0 for sites with none.

@@ -56,8 +56,8 @@ export function startNetwork(config: NetworkConfig, opts: { log?: Logger } = {})
     async (kit) => {
       const allocations = new MongoAllocationRepository(kit.db);
       await allocations.ensureIndexes();
-      const networks = new MongoNetworkRepository(kit.store('networks', 'network'));
-      const configs = new MongoHostConfigRepository(kit.store('host_configs', 'host network config'));
+      const networks = new MongoNetworkRepository(kit.store('networks', 'network', MongoNetworkRepository.storeOptions));
+      const configs = new MongoHostConfigRepository(kit.store('host_configs', 'host network config', MongoHostConfigRepository.storeOptions));
       const svc = new NetworkService(
         networks,
         allocations,

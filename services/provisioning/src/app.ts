@@ -72,7 +72,7 @@ export function startProvisioning(config: ProvisioningConfig, opts: { log?: Logg
           for (const l of limiter.snapshot()) this.set({ limit: l.name }, l.queued.length);
         },
       });
-      const nodes = new MongoNodeRepository(kit.store('nodes', 'node'));
+      const nodes = new MongoNodeRepository(kit.store('nodes', 'node', MongoNodeRepository.storeOptions));
       const svc = new ProvisioningService(nodes, opts.drivers ?? driversFor(config), {
         image: config.PROVISION_IMAGE,
         imageBaseUrl: config.PROVISION_IMAGE_BASE_URL,

@@ -1,5 +1,5 @@
 import type { Envelope } from '@stackyard/events';
-import type { AggregateStore } from '@stackyard/mongo';
+import type { AggregateStore, StoreOptions } from '@stackyard/mongo';
 import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type {
   HostConfigurationRecord,
@@ -19,17 +19,21 @@ type SiteDoc = SiteDeploymentData & Record<string, unknown>;
 type ControllerDoc = { host: HostRef } & Record<string, unknown>;
 type RolloutDoc = SiteRolloutData & Record<string, unknown>;
 
+/** Store options of the collections keyed by a host: `site` (top-level, indexed) is the host's site id, which FerretDB can push down. */
+export const BY_HOST_SITE: StoreOptions<{ host: HostRef }> = { indexFields: { site: (d) => d.host?.siteId } };
+
 export class MongoNodeDeploymentRepository implements NodeDeploymentRepository {
+  static readonly storeOptions = BY_HOST_SITE as StoreOptions<Doc>;
   constructor(private readonly store: AggregateStore<Doc>) {}
   get(hostId: string) {
     return this.store.get(hostId);
   }
   async listBySite(siteId: string): Promise<NodeDeploymentData[]> {
-    const docs = await this.store.find({ 'data.host.siteId': siteId }, { sort: { aggId: 1 } });
+    const docs = await this.store.find({ site: siteId }, { sort: { aggId: 1 } });
     return docs.map((d) => d.data);
   }
   async anyUnfinished(siteId: string): Promise<boolean> {
-    const docs = await this.store.find({ 'data.host.siteId': siteId, 'data.state': { $nin: ['deployed', 'removed'] } }, { limit: 1 });
+    const docs = await this.store.find({ site: siteId, 'data.state': { $nin: ['deployed', 'removed'] } }, { limit: 1 });
     return docs.length > 0;
   }
   async listDeployed(): Promise<{ data: NodeDeploymentData; version: number }[]> {
@@ -54,6 +58,7 @@ export class MongoSiteDeploymentRepository implements SiteDeploymentRepository {
 
 /** `site_controllers`: one aggregate per registered controller host id (from HostRegistered). */
 export class MongoSiteControllerRepository implements SiteControllerRepository {
+  static readonly storeOptions = BY_HOST_SITE as StoreOptions<ControllerDoc>;
   constructor(private readonly store: AggregateStore<ControllerDoc>) {}
   async record(host: HostRef, appliedKey: string): Promise<'applied' | 'duplicate'> {
     if (await this.store.get(host.hostId)) return 'duplicate';
@@ -61,7 +66,7 @@ export class MongoSiteControllerRepository implements SiteControllerRepository {
     return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
   }
   async listBySite(siteId: string): Promise<HostRef[]> {
-    const docs = await this.store.find({ 'data.host.siteId': siteId }, { sort: { aggId: 1 } });
+    const docs = await this.store.find({ site: siteId }, { sort: { aggId: 1 } });
     return docs.map((d) => d.data.host);
   }
 }

@@ -17,7 +17,7 @@ describe('MongoRecordRepository on a MongoDB-wire server', () => {
 
   beforeAll(async () => {
     conn = await connectMongo(mongoUrl());
-    store = new AggregateStore<RecordDoc<GroupData>>(conn.db(uniquePrefix('records')), 'groups', 'group');
+    store = new AggregateStore<RecordDoc<GroupData>>(conn.db(uniquePrefix('records')), 'groups', 'group', undefined, MongoRecordRepository.storeOptions);
     await store.ensureIndexes();
     repo = new MongoRecordRepository<GroupData>(store);
   });

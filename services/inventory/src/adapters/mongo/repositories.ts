@@ -1,13 +1,20 @@
 import type { Collection, Document } from 'mongodb';
 import { AlreadyExistsError, ConcurrencyError } from '@stackyard/errors';
 import type { Envelope } from '@stackyard/events';
-import type { AggregateStore } from '@stackyard/mongo';
+import type { AggregateStore, StoreOptions } from '@stackyard/mongo';
 import type { Host } from '@stackyard/proto/inventory/v1/inventory';
 import type { HostRepository, ImportRepository, SiteRecordRepository, SiteRepository, StoredHost, StoredRecord, Write } from '../../application/ports';
 import { HOST_STATES, lifecycleOf, type HostLifecycle } from '../../domain/host';
 import { matches, type HostFilter } from '../../domain/listing';
 import type { ImportRecord } from '../../domain/kayobe/import-record';
 import type { SiteData } from '../../domain/site';
+
+/**
+ * Store options of the collections whose aggregates belong to a site: `site` (top-level, indexed) is
+ * `data.siteId`, which FerretDB pushes down to PostgreSQL (a filter on `data.siteId` it evaluates in
+ * Go over every document). Site listings filter on `site`.
+ */
+export const BY_SITE: StoreOptions<{ siteId?: string }> = { indexFields: { site: (d) => d.siteId } };
 
 export class MongoSiteRepository implements SiteRepository {
   constructor(private readonly store: AggregateStore<SiteData & Record<string, unknown>>) {}
@@ -45,6 +52,7 @@ function fromDoc(d: HostDoc, version: number): StoredHost {
 }
 
 export class MongoHostRepository implements HostRepository {
+  static readonly storeOptions = BY_SITE as StoreOptions<HostDoc>;
   constructor(private readonly store: AggregateStore<HostDoc>) {}
   async get(id: string): Promise<StoredHost | null> {
     const r = await this.store.get(id);
@@ -64,7 +72,7 @@ export class MongoHostRepository implements HostRepository {
    */
   async list(filter: HostFilter, after: string | undefined, limit: number): Promise<StoredHost[]> {
     const base: Record<string, unknown>[] = [{ latest: true }, { 'data.state': { $ne: HOST_STATES.deleted } }];
-    if (filter.siteId) base.push({ 'data.siteId': filter.siteId });
+    if (filter.siteId) base.push({ site: filter.siteId });
     if (filter.anyGroup?.length) base.push({ 'data.groups': { $in: [...filter.anyGroup] } });
     else if (filter.group) base.push({ 'data.groups': filter.group });
     if (filter.labels?.length) base.push({ 'data.labelTerms': { $all: filter.labels.map((t) => `${t.key}=${t.value}`) } });
@@ -111,6 +119,7 @@ export class MongoHostRepository implements HostRepository {
 
 /** Import documents: one aggregate per import; inserting version 1 commits the import. */
 export class MongoImportRepository implements ImportRepository {
+  static readonly storeOptions = BY_SITE as StoreOptions<ImportRecord & Record<string, unknown>>;
   constructor(private readonly store: AggregateStore<ImportRecord & Record<string, unknown>>) {}
   get(id: string) {
     return this.store.get(id);
@@ -125,7 +134,7 @@ export class MongoImportRepository implements ImportRepository {
     }
   }
   async list(siteId: string, after: { createdAt: string; id: string } | undefined, limit: number): Promise<ImportRecord[]> {
-    const f: Record<string, unknown> = { 'data.siteId': siteId };
+    const f: Record<string, unknown> = { site: siteId };
     if (after) f['$or'] = [{ 'data.createdAt': { $lt: after.createdAt } }, { 'data.createdAt': after.createdAt, aggId: { $lt: after.id } }];
     const rows = await this.store.find(f, { sort: { 'data.createdAt': -1, aggId: -1 }, limit });
     return rows.map((r) => r.data);
@@ -148,6 +157,7 @@ export class MongoImportRepository implements ImportRepository {
 export type RecordDoc<T> = T & { deleted: boolean } & Record<string, unknown>;
 
 export class MongoRecordRepository<T extends { readonly id: string; readonly siteId: string }> implements SiteRecordRepository<T> {
+  static readonly storeOptions = BY_SITE;
   constructor(private readonly store: AggregateStore<RecordDoc<T>>) {}
   private stored(r: { data: RecordDoc<T>; version: number }): StoredRecord<T> {
     const { deleted, ...data } = r.data;
@@ -165,7 +175,7 @@ export class MongoRecordRepository<T extends { readonly id: string; readonly sit
   }
   /** Through `AggregateStore.find` (a record updated between its two queries can be missed: callers read a site's records whole). */
   async list(siteId: string, after: string | undefined, limit?: number): Promise<StoredRecord<T>[]> {
-    const f: Record<string, unknown> = { 'data.siteId': siteId, 'data.deleted': { $ne: true } };
+    const f: Record<string, unknown> = { site: siteId, 'data.deleted': { $ne: true } };
     if (after !== undefined) f['aggId'] = { $gt: after };
     const rows = await this.store.find(f, { sort: { aggId: 1 }, ...(limit ? { limit } : {}) });
     return rows.map((r) => this.stored(r));

@@ -1,12 +1,14 @@
 import type { Filter } from 'mongodb';
 import type { Envelope } from '@stackyard/events';
-import type { AggregateDoc, AggregateStore } from '@stackyard/mongo';
+import type { AggregateDoc, AggregateStore, StoreOptions } from '@stackyard/mongo';
 import type { ProgressRepository, Write } from '../../application/ports';
 import type { ProgressData } from '../../domain/progress';
 
 type Doc = ProgressData & Record<string, unknown>;
 
 export class MongoProgressRepository implements ProgressRepository {
+  /** `site` (top-level, indexed): the host's site id, which FerretDB can push down (`data.host.siteId` it filters in Go). */
+  static readonly storeOptions: StoreOptions<Doc> = { indexFields: { site: (d) => d.host?.siteId } };
   constructor(private readonly store: AggregateStore<Doc>) {}
   get(hostId: string) {
     return this.store.get(hostId);
@@ -15,9 +17,9 @@ export class MongoProgressRepository implements ProgressRepository {
     return this.store.save(p.host.hostId, version, { ...p }, { events, appliedKey });
   }
   list(siteId: string | undefined) {
-    return this.store.find((siteId ? { 'data.host.siteId': siteId } : {}) as Filter<AggregateDoc<Doc>>, { sort: { aggId: 1 } });
+    return this.store.find((siteId ? { site: siteId } : {}) as Filter<AggregateDoc<Doc>>, { sort: { aggId: 1 } });
   }
   changedSince(siteId: string, since: Date) {
-    return this.store.find({ 'data.host.siteId': siteId, updatedAt: { $gte: since } }, { sort: { updatedAt: 1 } });
+    return this.store.find({ site: siteId, updatedAt: { $gte: since } }, { sort: { updatedAt: 1 } });
   }
 }

@@ -1,6 +1,6 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { Envelope } from '@stackyard/events';
-import { isDuplicateKey, type AggregateDoc, type AggregateStore } from '@stackyard/mongo';
+import { isDuplicateKey, type AggregateDoc, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
 import type {
   AllocationRecord,
   AllocationRepository,
@@ -14,6 +14,8 @@ import { networkId, type NetworkData } from '../../domain/network';
 type NetDoc = NetworkData & Record<string, unknown>;
 
 export class MongoNetworkRepository implements NetworkRepository {
+  /** `site` (top-level, indexed): the network's site id, which FerretDB can push down. */
+  static readonly storeOptions: StoreOptions<NetDoc> = { indexFields: { site: (d) => d.siteId } };
   constructor(private readonly store: AggregateStore<NetDoc>) {}
   get(siteId: string, name: string) {
     return this.store.get(networkId(siteId, name));
@@ -31,7 +33,7 @@ export class MongoNetworkRepository implements NetworkRepository {
     }
   }
   async list(siteId: string): Promise<NetworkData[]> {
-    const rows = await this.store.find({ 'data.siteId': siteId } as Filter<AggregateDoc<NetDoc>>, { sort: { aggId: 1 } });
+    const rows = await this.store.find({ site: siteId } as Filter<AggregateDoc<NetDoc>>, { sort: { aggId: 1 } });
     return rows.map((r) => r.data);
   }
 }
@@ -147,12 +149,14 @@ export class MongoAllocationRepository implements AllocationRepository {
 type CfgDoc = HostConfigData & Record<string, unknown>;
 
 export class MongoHostConfigRepository implements HostConfigRepository {
+  /** `site` (top-level, indexed): the host's site id, which FerretDB can push down. */
+  static readonly storeOptions: StoreOptions<CfgDoc> = { indexFields: { site: (d) => d.host?.siteId } };
   constructor(private readonly store: AggregateStore<CfgDoc>) {}
   get(hostId: string) {
     return this.store.get(hostId);
   }
   async listSite(siteId: string): Promise<HostConfigData[]> {
-    const rows = await this.store.find({ 'data.host.siteId': siteId } as Filter<AggregateDoc<CfgDoc>>, { sort: { aggId: 1 } });
+    const rows = await this.store.find({ site: siteId } as Filter<AggregateDoc<CfgDoc>>, { sort: { aggId: 1 } });
     return rows.map((r) => r.data);
   }
   save(cfg: HostConfigData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {

@@ -1,12 +1,14 @@
 import type { Filter } from 'mongodb';
 import type { Envelope } from '@stackyard/events';
-import type { AggregateDoc, AggregateStore } from '@stackyard/mongo';
+import type { AggregateDoc, AggregateStore, StoreOptions } from '@stackyard/mongo';
 import type { NodeRepository, Write } from '../../application/ports';
 import type { NodeData } from '../../domain/node';
 
 type Doc = NodeData & Record<string, unknown>;
 
 export class MongoNodeRepository implements NodeRepository {
+  /** `site` (top-level, indexed): the host's site id, which FerretDB can push down (`data.host.siteId` it filters in Go). */
+  static readonly storeOptions: StoreOptions<Doc> = { indexFields: { site: (d) => d.host?.siteId } };
   constructor(private readonly store: AggregateStore<Doc>) {}
   get(id: string) {
     return this.store.get(id);
@@ -19,7 +21,7 @@ export class MongoNodeRepository implements NodeRepository {
   }
   list(filter: { siteId?: string; state?: string }) {
     const f: Record<string, unknown> = {};
-    if (filter.siteId) f['data.host.siteId'] = filter.siteId;
+    if (filter.siteId) f['site'] = filter.siteId;
     if (filter.state) f['data.state'] = filter.state;
     return this.store.find(f as Filter<AggregateDoc<Doc>>, { sort: { aggId: 1 } });
   }

@@ -1,6 +1,6 @@
 export { createLogger, REDACT_PATHS, type Logger } from './logger';
 export { injectTraceHeaders, withConsumerSpan, withDbSpan, withServerSpan } from './propagation';
-export { startTelemetry, shutdownTelemetry } from './sdk';
+export { startTelemetry, shutdownTelemetry, telemetryExportsNothing } from './sdk';
 export {
   ATTR_MESSAGING_SYSTEM,
   ATTR_MESSAGING_DESTINATION_NAME,

@@ -14,7 +14,23 @@ export async function shutdownTelemetry(): Promise<void> {
   started = undefined;
 }
 
-export function startTelemetry(serviceName: string): { shutdown(): Promise<void> } {
+/**
+ * True when every signal's exporter is explicitly `none` (OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER,
+ * OTEL_LOGS_EXPORTER): nothing would leave the process, so the SDK is not started. Spans, the async
+ * context manager and the MongoDB/gRPC instrumentations cost about a third of a service's CPU under
+ * load (bench/saga.ts, docs/performance.md) for telemetry nobody receives. Unset exporters keep the
+ * SDK's default (OTLP).
+ */
+export function telemetryExportsNothing(env: NodeJS.ProcessEnv): boolean {
+  return ['OTEL_TRACES_EXPORTER', 'OTEL_METRICS_EXPORTER', 'OTEL_LOGS_EXPORTER'].every((k) => env[k]?.trim() === 'none');
+}
+
+// eslint-disable-next-line n/no-process-env
+export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env): { shutdown(): Promise<void> } {
+  if (telemetryExportsNothing(env)) {
+    started = { shutdown: async () => undefined };
+    return started;
+  }
   const sdk = new NodeSDK({
     serviceName,
     instrumentations: [new GrpcInstrumentation(), new MongoDBInstrumentation()],

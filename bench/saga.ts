@@ -9,6 +9,9 @@
  * command (from the services' driver, STACKYARD_MONGO_COMMAND_COUNTS) and, on FerretDB over
  * PostgreSQL, the rows PostgreSQL read per node by table (pg_stat_user_tables). Off by default:
  * the services then do not monitor commands at all.
+ *
+ * `--cpu-prof DIR` writes a V8 CPU profile of each service into DIR as it exits; summarise them with
+ * `node --import tsx bench/profile.ts DIR`.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '600' },
     concurrency: { type: 'string', default: '64' },
     'count-commands': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
   },
 });
 const N = Number(values.nodes);
@@ -39,6 +43,26 @@ function procStats(pid: number): { cpuMs: number; peakRssMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return { cpuMs: (ticks * 1000) / 100, peakRssMb: hwm / 1024 };
+}
+
+/**
+ * CPU ms of the local PostgreSQL server: the postmaster, its live children (backends, FerretDB's
+ * connections among them) and, through the postmaster's cutime/cstime, the children it has reaped.
+ * Undefined when no postmaster is visible (another machine, or no permission).
+ */
+function postgresCpuMs(): number | undefined {
+  try {
+    const pids = execFileSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    let ticks = 0;
+    for (const pid of pids) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(stat[11]) + Number(stat[12]);
+      if (stat[1] === '1' || !pids.includes(Number(stat[1]))) ticks += Number(stat[13]) + Number(stat[14]); // the postmaster: reaped children
+    }
+    return pids.length ? (ticks * 1000) / 100 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function pct(xs: number[], p: number): number {
@@ -119,7 +143,12 @@ async function main() {
   const cluster: LocalCluster = await startLocalCluster({
     dbPrefix: `bench_${Date.now()}`,
     logDir: mkdtempSync(join(tmpdir(), 'stackyard-bench-')),
-    commonEnv: { LOG_LEVEL: 'warn', ...(countsDir ? { STACKYARD_MONGO_COMMAND_COUNTS: countsDir } : {}) },
+    commonEnv: {
+      LOG_LEVEL: 'warn',
+      ...(countsDir ? { STACKYARD_MONGO_COMMAND_COUNTS: countsDir } : {}),
+    },
+    // V8 CPU profiles of every service, written when each exits (summarise with bench/profile.ts).
+    ...(values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] } : {}),
     env: {
       provisioning: { LAB_LATENCY_MS: '0', MAX_ENROLLS_IN_FLIGHT: '64', MAX_INSPECTIONS_IN_FLIGHT: '64', MAX_DEPLOYS_IN_FLIGHT: '64' },
       network: { LAB_LATENCY_MS: '0', MAX_HOSTS_IN_FLIGHT: '64' },
@@ -131,6 +160,8 @@ async function main() {
   const c = clientsFor({ inventory: s.inventory.grpcPort, network: s.network.grpcPort, monitoring: s.monitoring.grpcPort });
   const before = Object.fromEntries(SERVICES.map((n) => [n, procStats(s[n].process.pid!)]));
   const ferretBefore = cluster.ferretPid ? procStats(cluster.ferretPid).cpuMs : undefined;
+  const natsBefore = cluster.natsPid ? procStats(cluster.natsPid).cpuMs : undefined;
+  const pgBefore = cluster.postgresDb ? postgresCpuMs() : undefined;
   let stopped = false;
   try {
     const sites = Array.from({ length: M }, (_, i) => `site${i + 1}`);
@@ -201,6 +232,13 @@ async function main() {
     console.log(`  ${'all services'.padEnd(13)} ${(total / N).toFixed(1).padStart(7)} ms/node`);
     if (cluster.ferretPid && ferretBefore !== undefined) {
       console.log(`  ${'FerretDB'.padEnd(13)} ${((procStats(cluster.ferretPid).cpuMs - ferretBefore) / N).toFixed(1).padStart(7)} ms/node`);
+    }
+    const pgAfter = pgBefore !== undefined ? postgresCpuMs() : undefined;
+    if (pgBefore !== undefined && pgAfter !== undefined) {
+      console.log(`  ${'PostgreSQL'.padEnd(13)} ${((pgAfter - pgBefore) / N).toFixed(1).padStart(7)} ms/node (the whole server)`);
+    }
+    if (cluster.natsPid && natsBefore !== undefined) {
+      console.log(`  ${'nats-server'.padEnd(13)} ${((procStats(cluster.natsPid).cpuMs - natsBefore) / N).toFixed(1).padStart(7)} ms/node`);
     }
     if (countsDir) {
       // PostgreSQL publishes a backend's table statistics within a second or so of its transaction.

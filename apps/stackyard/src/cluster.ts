@@ -26,6 +26,8 @@ export interface LocalCluster {
   readonly postgresDb?: string | undefined;
   /** The process id of a FerretDB started here (bench CPU figures). */
   readonly ferretPid?: number | undefined;
+  /** The process id of a nats-server started here (bench CPU figures). */
+  readonly natsPid?: number | undefined;
   /** The current process of each service (replaced by `restart`). */
   readonly services: Record<ServiceName, ServiceProcess>;
   /** SIGKILLs a service: no graceful shutdown, events in flight stay unacknowledged. */
@@ -45,6 +47,8 @@ export interface ClusterOptions {
   /** Extra environment for every service, then per service (e.g. lab latencies, faults). */
   readonly commonEnv?: Record<string, string>;
   readonly env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Extra node options for every service (e.g. `--cpu-prof`, which NODE_OPTIONS may not carry). */
+  readonly nodeArgs?: readonly string[];
   readonly say: (line: string) => void;
 }
 
@@ -91,6 +95,7 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
   try {
     mkdirSync(opts.logDir, { recursive: true });
     let natsUrl = opts.natsUrl;
+    let natsPid: number | undefined;
     if (!natsUrl) {
       opts.say('starting nats-server with JetStream (local, private data directory, one user per service)...');
       // Each service gets its own NATS user, allowed to publish only its own context's events.
@@ -98,6 +103,7 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
       const n = await startNatsServer({ authorization: natsUsersConfig((svc) => natsUsers.get(svc as ServiceName)!) });
       owned.push(n);
       natsUrl = n.url;
+      natsPid = n.process.pid;
     }
     let mongoUrl = opts.mongoUrl;
     let mongoBackend = 'external';
@@ -120,7 +126,7 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
       const parentEnv = process.env;
       const proc = spawn(
         process.execPath,
-        ['--conditions=@stackyard/source', '--import', 'tsx', '--import', './src/instrumentation.ts', 'src/main.ts'],
+        [...(opts.nodeArgs ?? []), '--conditions=@stackyard/source', '--import', 'tsx', '--import', './src/instrumentation.ts', 'src/main.ts'],
         {
           cwd: join(REPO_ROOT, 'services', name),
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -168,6 +174,7 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
       mongoBackend,
       postgresDb,
       ferretPid,
+      natsPid,
       services: procs,
       kill: (name) => terminate(procs[name].process, 'SIGKILL'),
       restart: async (name) => {

@@ -33,6 +33,13 @@ export class OutboxRelay {
      * process scans at once; the periodic scan only covers replicas that died for good.
      */
     private readonly scanMs = 30_000,
+    /**
+     * How long a published revision waits for its aggregate's next write, which marks it published
+     * in the same update that clears its `latest` flag (saves a row rewrite per revision); the relay
+     * marks it itself after that. 0 marks at once. A crash in between republishes it (JetStream's
+     * message-id dedup and the consumers' inbox absorb that).
+     */
+    private readonly markDelayMs = 10_000,
   ) {}
 
   add(store: AggregateStore<Document>): void {
@@ -81,7 +88,8 @@ export class OutboxRelay {
     for (const e of [...outbox].sort((a, b) => a.seq - b.seq)) {
       await this.publish({ id: e.id, subject: e.subject, headers: e.headers, payload: e.payload.buffer.subarray(0, e.payload.position) });
     }
-    await store.markPublished(id);
+    if (this.markDelayMs > 0) store.published(id);
+    else await store.markPublished(id);
     return outbox.length;
   }
 
@@ -96,6 +104,7 @@ export class OutboxRelay {
       n += await this.publishRevision(store, rev._id, rev.outbox);
       this.fresh.shift();
     }
+    if (this.markDelayMs > 0) for (const store of this.stores) await store.markPublishedBefore(this.markDelayMs);
     if (!scan && Date.now() - this.lastScan < this.scanMs) return n;
     this.lastScan = Date.now();
     for (const store of this.stores) {
@@ -106,9 +115,13 @@ export class OutboxRelay {
     return n;
   }
 
+  /** Stops flushing, then marks every revision it published (a graceful stop leaves none to republish). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
+    for (const store of this.stores) {
+      await store.markPublishedBefore(0).catch((e: unknown) => this.log.warn({ err: e }, 'outbox relay: marking published revisions failed; they will be published again'));
+    }
   }
 }

@@ -68,16 +68,44 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     expect(await store.update('a5', 2, { name: 'a', n: 3 }, { appliedKey: inboxKey('c2', 'evt-1') })).toEqual({ outcome: 'written', version: 3 });
   });
 
-  it('reads the newest revision even when the head hint lags behind (a crash between insert and head)', async () => {
+  it('reads the newest revision when a crash left the previous one flagged current too', async () => {
     await store.create('h1', { name: 'h', n: 1 });
     await store.update('h1', 1, { name: 'h', n: 2 });
     await store.update('h1', 2, { name: 'h', n: 3 });
-    await conn.db(store.collection.dbName).collection('things_heads').updateOne({ _id: 'h1' as never }, { $set: { version: 1 } });
+    // As if the process died between inserting h1@3 and clearing h1@2.
+    await store.collection.updateOne({ _id: 'h1@2' } as never, { $set: { latest: true, cur: 'h1' } });
     expect(await store.get('h1')).toEqual({ id: 'h1', version: 3, data: { name: 'h', n: 3 } });
-    // Another process (no versions of h1 in memory) starts from the lagging head hint.
-    const other = new AggregateStore<Thing>(conn.db(store.collection.dbName), 'things', 'thing');
-    expect(await other.get('h1')).toEqual({ id: 'h1', version: 3, data: { name: 'h', n: 3 } });
+    expect((await store.find({ 'data.name': 'h' })).map((r) => r.version)).toEqual([3]);
     await expect(store.update('h1', 2, { name: 'stale', n: 0 })).rejects.toBeInstanceOf(ConcurrencyError);
+  });
+
+  it('finds an aggregate whose revisions were written without cur (an older store), and sets it', async () => {
+    const col = store.collection;
+    const old = (v: number, latest: boolean) => ({ _id: `o1@${v}`, aggId: 'o1', version: v, data: { name: 'o', n: v }, latest, outbox: [], outboxDone: true, appliedKey: `o1@${v}`, updatedAt: new Date() });
+    await col.insertMany([old(1, false), old(2, false), old(3, true)] as never);
+    expect(await store.get('o1')).toEqual({ id: 'o1', version: 3, data: { name: 'o', n: 3 } });
+    expect(await col.findOne({ _id: 'o1@3' } as never)).toMatchObject({ cur: 'o1' });
+    await store.update('o1', 3, { name: 'o', n: 4 });
+    expect(await store.get('o1')).toEqual({ id: 'o1', version: 4, data: { name: 'o', n: 4 } });
+    expect(await col.findOne({ _id: 'o1@3' } as never)).not.toHaveProperty('cur');
+    // The start-up back-fill sets it on every latest revision lacking it.
+    await col.insertOne({ ...old(1, true), _id: 'o2@1', aggId: 'o2', appliedKey: 'o2@1' } as never);
+    expect(await store.backfillCurrent()).toBe(1);
+    expect(await col.findOne({ _id: 'o2@1' } as never)).toMatchObject({ cur: 'o2' });
+  });
+
+  it('recovers on a version conflict when a writer without cur (an older store) wrote past the current revision', async () => {
+    await store.create('r1', { name: 'r', n: 1 });
+    await store.update('r1', 1, { name: 'r', n: 2 });
+    // An older store writes r1@3 without cur and clears only latest on r1@2.
+    await store.collection.insertOne({ _id: 'r1@3', aggId: 'r1', version: 3, data: { name: 'r', n: 3 }, latest: true, outbox: [], outboxDone: true, appliedKey: 'r1@3', updatedAt: new Date() } as never);
+    await store.collection.updateOne({ _id: 'r1@2' } as never, { $set: { latest: false } });
+    expect((await store.get('r1'))?.version).toBe(2);
+    await expect(store.update('r1', 2, { name: 'r', n: 9 })).rejects.toBeInstanceOf(ConcurrencyError);
+    // The retry reads the newest revision and succeeds.
+    expect(await store.get('r1')).toEqual({ id: 'r1', version: 3, data: { name: 'r', n: 3 } });
+    expect(await store.update('r1', 3, { name: 'r', n: 4 })).toEqual({ outcome: 'written', version: 4 });
+    expect((await store.collection.find({ cur: 'r1' } as never).toArray()).map((d) => d._id)).toEqual(['r1@4']);
   });
 
   it('reads what another process wrote after this one last read or wrote the aggregate', async () => {
@@ -185,6 +213,27 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     expect((await store.pending(100)).find((d) => d.aggId === 'a7')).toBeUndefined();
     await relay.flush(true);
     expect(published).toHaveLength(3);
+  });
+
+  it('marks a published revision in the next write\'s update, or after the delay, or when the relay stops', async () => {
+    const outboxDone = async (rid: string) => ((await store.collection.findOne({ _id: rid } as never)) as { outboxDone: boolean } | null)?.outboxDone;
+    const relay = new OutboxRelay(async () => undefined, { warn: () => undefined }, 1000, 200, 30_000, 60_000);
+    relay.add(store as never);
+    await store.create('m1', { name: 'm', n: 0 }, { events: [registered('m1')] });
+    await store.create('m2', { name: 'm', n: 0 }, { events: [registered('m2')] });
+    await relay.flush();
+    // Published, not marked yet, and not published again by a scan of this process.
+    expect(await outboxDone('m1@1')).toBe(false);
+    expect((await store.pending(100)).map((d) => d._id)).not.toContain('m1@1');
+    // The next revision's write marks it in the update that clears latest.
+    await store.update('m1', 1, { name: 'm', n: 1 });
+    expect(await outboxDone('m1@1')).toBe(true);
+    expect(await outboxDone('m2@1')).toBe(false);
+    // Another process's scan still sees m2@1 as unpublished (it republishes it after a crash).
+    expect((await new AggregateStore<Thing>(conn.db(store.collection.dbName), 'things', 'thing').pending(1000)).map((d) => d._id)).toContain('m2@1');
+    await relay.stop();
+    expect(await outboxDone('m2@1')).toBe(true);
+    expect(await store.markPublishedBefore(0)).toBe(0);
   });
 
   it('keeps an event in the outbox when publishing fails, and publishes it on the next flush', async () => {

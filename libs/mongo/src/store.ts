@@ -26,6 +26,12 @@ export interface RevisionDoc<T> {
   data: T;
   /** True on the newest revision (best effort; reads also check versions). */
   latest: boolean;
+  /**
+   * The aggregate id while this is the newest revision, removed (with `latest`) when the next one is
+   * written: `get` is one equality lookup on it, which FerretDB pushes down to an index. Absent on
+   * revisions written before it existed (back-filled at start, and found by `get` anyway).
+   */
+  cur?: string;
   outbox: OutboxEntry[];
   outboxDone: boolean;
   /** Inbox: `<aggId>|<consumer>~<ce-id>` of the consumed event, or `<_id>` when none (unique). */
@@ -64,9 +70,6 @@ function outboxOf(events: readonly Envelope[]): OutboxEntry[] {
 
 const revId = (id: string, version: number) => `${id}@${version}`;
 
-/** Entries of an `AggregateStore`'s process-local head hints before they are dropped and rebuilt. */
-const KNOWN_MAX = 200_000;
-
 /** Whether an id can be stored at all: non-empty, at most 512 characters, no NUL. */
 export function isStorableId(id: string): boolean {
   return id.length > 0 && id.length <= 512 && !id.includes('\u0000');
@@ -84,26 +87,25 @@ export interface WrittenRevision {
  * every revision written (e.g. `{ site: (d) => d.host.siteId }`), each indexed with `latest`
  * (`idx_<key>`): FerretDB 1.24 pushes only top-level equality filters down to PostgreSQL, and
  * evaluates filters on nested fields (`data.host.siteId`) in Go after fetching every document.
- * Filter on the key itself (`find({ site })`). Revisions written before a key was added lack it and
- * are not matched by such filters.
+ * Filter on the key itself (`find({ site })`). An aggregate must keep an index field's value for its
+ * whole life (a site id, not a state): `find` relies on it to narrow its check for newer revisions.
+ * Revisions written before a key was added get it back-filled at start (`ensureIndexes`).
  */
 export interface StoreOptions<T> {
   readonly indexFields?: Readonly<Record<string, (data: T) => string | number | boolean | undefined>>;
 }
 
 /** Top-level keys of a revision that `indexFields` may not use. */
-const RESERVED_KEYS = new Set(['_id', 'aggId', 'version', 'data', 'latest', 'outbox', 'outboxDone', 'appliedKey', 'updatedAt']);
+const RESERVED_KEYS = new Set(['_id', 'aggId', 'version', 'data', 'latest', 'cur', 'outbox', 'outboxDone', 'appliedKey', 'updatedAt']);
 
 export class AggregateStore<T extends Document> {
   readonly collection: Collection<RevisionDoc<T>>;
-  /** `{_id: aggId, version}`: a hint to the newest revision, so reads are primary-key lookups. */
-  private readonly heads: Collection<{ _id: string; version: number }>;
   /**
-   * The newest version this process has seen of each aggregate (written or read): a process-local
-   * head hint, so `get` of an aggregate this process already knows skips the heads lookup. Bounded:
-   * cleared when it reaches `KNOWN_MAX` entries (then reads use the heads collection again).
+   * Revisions whose outbox the relay has published but whose `outboxDone` is not written yet, with
+   * when they were published: the next revision's write sets it in the update that clears
+   * `latest` (one row rewrite instead of two), and the relay marks what is left after a delay.
    */
-  private readonly known = new Map<string, number>();
+  private readonly unmarked = new Map<string, number>();
 
   constructor(
     db: Db,
@@ -116,7 +118,6 @@ export class AggregateStore<T extends Document> {
       if (RESERVED_KEYS.has(k) || k.startsWith('$') || k.includes('.')) throw new Error(`${name}: ${k} cannot be an index field`);
     }
     this.collection = db.collection<RevisionDoc<T>>(name);
-    this.heads = db.collection<{ _id: string; version: number }>(`${name}_heads`);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -124,10 +125,26 @@ export class AggregateStore<T extends Document> {
     await this.collection.createIndex({ appliedKey: 1 }, { unique: true, name: 'inbox_unique' });
     await this.collection.createIndex({ outboxDone: 1 }, { name: 'outbox_pending' });
     await this.collection.createIndex({ latest: 1, updatedAt: 1 }, { name: 'latest_updated' });
+    await this.collection.createIndex({ cur: 1 }, { name: 'current' });
+    await this.backfillCurrent();
     for (const k of Object.keys(this.options.indexFields ?? {})) {
       await this.collection.createIndex({ [k]: 1, latest: 1 } as never, { name: `idx_${k}` });
     }
     await this.backfillIndexFields();
+  }
+
+  /**
+   * Sets `cur` on revisions flagged latest that lack it (written before `cur` existed), so `get`
+   * finds them with one lookup. Returns how many were set.
+   */
+  async backfillCurrent(): Promise<number> {
+    let n = 0;
+    const missing = this.collection.find({ latest: true, cur: { $exists: false } } as Filter<RevisionDoc<T>>, { projection: { _id: 1, aggId: 1 } });
+    for await (const doc of missing) {
+      await this.collection.updateOne({ _id: doc._id, latest: true } as Filter<RevisionDoc<T>>, { $set: { cur: doc.aggId } } as never);
+      n++;
+    }
+    return n;
   }
 
   /**
@@ -163,9 +180,10 @@ export class AggregateStore<T extends Document> {
   }
 
   /**
-   * The newest revision, by primary-key lookups only (FerretDB filters other fields by scanning):
-   * start at the head hint, then walk forward while a newer revision exists (the head is updated
-   * after the revision is inserted, so it may lag by one after a crash or a race).
+   * The newest revision: one lookup of the revisions whose `cur` is the id (an index FerretDB pushes
+   * down). Two can carry it for a moment (the next revision is inserted before the previous one's
+   * `cur` is removed, or a crash came between the two): the higher version wins. An aggregate whose
+   * revisions predate `cur` is found by walking `<id>@1`, `<id>@2`... and gets its `cur` set.
    */
   get(id: string): Promise<Versioned<T> | null> {
     return withDbSpan('get', this.collection.collectionName, () => this.getRevision(id));
@@ -174,41 +192,22 @@ export class AggregateStore<T extends Document> {
   private async getRevision(id: string): Promise<Versioned<T> | null> {
     // Ids that no write accepts (NUL, oversized) cannot exist; some backends reject them in queries.
     if (!isStorableId(id)) return null;
-    const byId = (v: number) => this.collection.findOne({ _id: revId(id, v) } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
-    // A version this process wrote or read is as good a start as the head hint and saves its lookup
-    // (the forward walk below still finds what other processes wrote since).
-    const known = this.known.get(id);
-    let version: number;
-    let doc: RevisionDoc<T> | null;
-    if (known !== undefined) {
-      version = known;
-      doc = await byId(version);
-      if (!doc) {
-        // Revisions are never removed by this store; should one be, fall back to the head hint.
-        this.known.delete(id);
-        return this.getRevision(id);
-      }
-    } else {
-      // Revision 1 exists as long as the aggregate does (revisions are never removed; pruning would
-      // have to keep it): one lookup answers for an aggregate that does not exist yet, the first
-      // read of most saga steps. Creates write no head (a missing head means version 1).
+    const current = await this.collection.find({ cur: id } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } }).toArray();
+    let doc: RevisionDoc<T> | null = null;
+    for (const d of current) if (!doc || d.version > doc.version) doc = d;
+    if (!doc) {
+      // No revision carries `cur`: the aggregate does not exist (the common case of a first saga
+      // step), or was written by a version of this store without `cur` (e.g. during a rolling upgrade).
+      const byId = (v: number) => this.collection.findOne({ _id: revId(id, v) } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
       doc = await byId(1);
       if (!doc) return null;
-      version = 1;
-      const head = (await this.heads.findOne({ _id: id }))?.version ?? 1;
-      const atHead = head > 1 ? await byId(head) : null;
-      if (atHead) {
-        doc = atHead;
-        version = head;
+      for (;;) {
+        const next = await byId(doc.version + 1);
+        if (!next) break;
+        doc = next;
       }
+      await this.collection.updateOne({ _id: doc._id, latest: true } as Filter<RevisionDoc<T>>, { $set: { cur: id } } as never);
     }
-    for (;;) {
-      const next = await byId(version + 1);
-      if (!next) break;
-      doc = next;
-      version++;
-    }
-    this.remember(id, version);
     return { id: doc.aggId, version: doc.version, data: doc.data };
   }
 
@@ -235,18 +234,19 @@ export class AggregateStore<T extends Document> {
     const best = new Map<string, RevisionDoc<T>>();
     for (const d of docs) if ((best.get(d.aggId)?.version ?? 0) < d.version) best.set(d.aggId, d);
     if (docs.length > 0) {
+      // FerretDB does not push `$in` down: narrow the check by the filter's index fields (an
+      // aggregate keeps their values for life), or it reads every latest revision of the collection.
+      const narrow: Record<string, unknown> = {};
+      for (const k of Object.keys(this.options.indexFields ?? {})) {
+        const v = (filter as Record<string, unknown>)[k];
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') narrow[k] = v;
+      }
       const newer = await this.collection
-        .find({ aggId: { $in: [...best.keys()] }, latest: true } as Filter<RevisionDoc<T>>, { projection: { aggId: 1, version: 1 } })
+        .find({ ...narrow, aggId: { $in: [...best.keys()] }, latest: true } as Filter<RevisionDoc<T>>, { projection: { aggId: 1, version: 1 } })
         .toArray();
       for (const n of newer) if ((best.get(n.aggId)?.version ?? Infinity) < n.version) best.delete(n.aggId);
     }
     return docs.filter((d) => best.get(d.aggId) === d).map((d) => ({ id: d.aggId, version: d.version, data: d.data, updatedAt: d.updatedAt }));
-  }
-
-  private remember(id: string, version: number): void {
-    if ((this.known.get(id) ?? 0) >= version) return;
-    if (this.known.size >= KNOWN_MAX) this.known.clear();
-    this.known.set(id, version);
   }
 
   async wasApplied(id: string, key: string): Promise<boolean> {
@@ -297,6 +297,7 @@ export class AggregateStore<T extends Document> {
       version,
       data,
       latest: true,
+      cur: id,
       outbox,
       outboxDone: events.length === 0,
       appliedKey: opts.appliedKey ? `${id}|${opts.appliedKey}` : revId(id, version),
@@ -307,34 +308,75 @@ export class AggregateStore<T extends Document> {
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
       if (opts.appliedKey && (await this.wasApplied(id, opts.appliedKey))) return { outcome: 'duplicate' };
+      await this.repairCurrent(id);
       throw conflict();
     }
-    this.remember(id, version);
-    // No head for version 1: reads start there when there is none.
-    if (version > 1) {
-      await this.heads.updateOne({ _id: id }, { $max: { version } }, { upsert: true }).catch((e: unknown) => {
-        // A concurrent upsert of a new head: the other writer's head is as good as ours (a hint).
-        if (!isDuplicateKey(e)) throw e;
-      });
-    }
     if (expected > 0) {
-      await this.collection.updateOne({ _id: revId(id, expected) } as Filter<RevisionDoc<T>>, { $set: { latest: false } } as never);
+      const prev = revId(id, expected);
+      const published = this.unmarked.has(prev);
+      await this.collection.updateOne({ _id: prev } as Filter<RevisionDoc<T>>, {
+        $set: published ? { latest: false, outboxDone: true } : { latest: false },
+        $unset: { cur: '' },
+      } as never);
+      if (published) this.unmarked.delete(prev);
     }
     if (events.length) this.onWrite({ _id: doc._id, outbox: doc.outbox });
     return { outcome: 'written', version };
   }
 
-  /** Revisions whose outbox has not been published yet, oldest first (for the relay). */
+  /**
+   * After a version conflict: moves `cur` to the newest revision if a writer that does not maintain
+   * it (an older version of this store, during a rolling upgrade) wrote past the revision carrying
+   * it, so the caller's retry reads the newest state instead of conflicting for ever.
+   */
+  private async repairCurrent(id: string): Promise<void> {
+    const current = await this.collection.find({ cur: id } as Filter<RevisionDoc<T>>, { projection: { version: 1 } }).toArray();
+    let last = Math.max(0, ...current.map((d) => d.version));
+    const from = last;
+    while (await this.collection.findOne({ _id: revId(id, last + 1) } as Filter<RevisionDoc<T>>, { projection: { _id: 1 } })) last++;
+    if (last === from) return;
+    await this.collection.updateOne({ _id: revId(id, last) } as Filter<RevisionDoc<T>>, { $set: { cur: id } } as never);
+    for (const d of current) {
+      await this.collection.updateOne({ _id: revId(id, d.version) } as Filter<RevisionDoc<T>>, { $unset: { cur: '' } } as never);
+    }
+  }
+
+  /**
+   * Revisions whose outbox has not been published yet, oldest first (for the relay), leaving out
+   * those this process has published and not marked yet. Returns at most `limit`.
+   */
   async pending(limit: number): Promise<Pick<RevisionDoc<T>, '_id' | 'aggId' | 'version' | 'outbox'>[]> {
-    return this.collection
+    const rows = await this.collection
       .find({ outboxDone: false } as Filter<RevisionDoc<T>>, { projection: { _id: 1, aggId: 1, version: 1, outbox: 1 } })
       .sort({ updatedAt: 1, version: 1 })
-      .limit(limit)
+      .limit(limit + this.unmarked.size)
       .toArray();
+    return rows.filter((r) => !this.unmarked.has(r._id)).slice(0, limit);
   }
 
   /** Marks a revision's outbox as published (idempotent: every relay sets the same value). */
   async markPublished(revisionId: string): Promise<void> {
     await this.collection.updateOne({ _id: revisionId } as Filter<RevisionDoc<T>>, { $set: { outboxDone: true } } as never);
+    this.unmarked.delete(revisionId);
+  }
+
+  /**
+   * Records that a revision's outbox was published, to be marked by the next revision's write or
+   * by `markPublishedBefore` (the relay's delayed mark).
+   */
+  published(revisionId: string): void {
+    this.unmarked.set(revisionId, Date.now());
+  }
+
+  /** Marks the revisions published at least `ageMs` ago that no later write has marked. Returns how many. */
+  async markPublishedBefore(ageMs: number): Promise<number> {
+    const due = Date.now() - ageMs;
+    let n = 0;
+    for (const [id, at] of [...this.unmarked]) {
+      if (at > due) continue;
+      await this.markPublished(id);
+      n++;
+    }
+    return n;
   }
 }

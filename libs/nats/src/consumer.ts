@@ -25,6 +25,13 @@ export interface ConsumerSpec<T> {
   readonly ackWaitMs?: number;
   readonly concurrency?: number;
   /**
+   * Runs this consumer's handlers one at a time per event entity (`ce-subject`) with every other
+   * consumer sharing the same serializer, in this process: for projections fed by many consumers,
+   * whose concurrent writes to one aggregate would otherwise conflict and be re-run. Leave it out
+   * where a handler may wait long (a slow step must not hold back, e.g., an abort of its node).
+   */
+  readonly serializer?: KeyedSerializer;
+  /**
    * The server sends a heartbeat on an idle pull request this often; two missed ones make the client
    * re-issue its pull (e.g. to the new consumer leader after a cluster node died). Default 1000 ms.
    */
@@ -57,6 +64,30 @@ function settle(f: () => void): void {
 /** Redelivery backoff: 200 ms doubling to 30 s. */
 export function backoffMs(deliveryCount: number): number {
   return Math.min(30_000, 200 * 2 ** Math.max(0, deliveryCount - 1));
+}
+
+/** Runs functions one at a time per key, in call order; different keys run concurrently. */
+export class KeyedSerializer {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<R>(key: string, fn: () => Promise<R>): Promise<R> {
+    const prev = this.tails.get(key);
+    const next = prev ? prev.then(fn, fn) : fn();
+    const tail = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+
+  /** Keys with work queued or running (for tests and metrics). */
+  get size(): number {
+    return this.tails.size;
+  }
 }
 
 /**
@@ -181,7 +212,7 @@ export class EventConsumer<T> {
       const outcome = await withConsumerSpan(
         { subject: m.subject, eventId: env.id, eventType: env.type, consumer: this.spec.durable },
         header,
-        () => this.handleWithConflictRetry(env, ctx),
+        () => (this.spec.serializer ? this.spec.serializer.run(env.entityId, () => this.handleWithConflictRetry(env, ctx)) : this.handleWithConflictRetry(env, ctx)),
       );
       settle(() => m.ack());
       if (outcome === 'duplicate') log.info({}, 'duplicate event: already applied, acknowledged');

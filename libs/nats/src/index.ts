@@ -17,6 +17,7 @@ export {
 export { publisherFor } from './publisher';
 export {
   EventConsumer,
+  KeyedSerializer,
   backoffMs,
   type ConsumerSpec,
   type ConsumerMetrics,

@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import { startService, type RunningService } from '@stackyard/service';
+import { KeyedSerializer } from '@stackyard/nats';
 import type { Logger } from '@stackyard/telemetry';
 import { MonitoringService } from './application/monitoring';
 import { monitoringGrpc } from './adapters/grpc/handlers';
@@ -19,6 +20,7 @@ export function startMonitoring(config: MonitoringConfig, opts: { log?: Logger }
     (kit) => {
       const progress = new MongoProgressRepository(kit.store('progress', 'node progress', MongoProgressRepository.storeOptions));
       const svc = new MonitoringService(progress);
+      const perNode = new KeyedSerializer();
       registerDashboard(kit.ops.app, svc, shutdown.signal, kit.tokens);
       // Read at scrape time from the projection (so every replica reports the same): 0 for sites with none.
       new Gauge({
@@ -35,7 +37,11 @@ export function startMonitoring(config: MonitoringConfig, opts: { log?: Logger }
       });
       return {
         grpc: [monitoringGrpc(svc, kit.log, shutdown.signal)],
-        consumers: [...monitoringConsumers(svc), hostDeletedConsumer(new HostDeletedHandler(progress)), hostUpdatedConsumer(new HostUpdatedHandler(progress))],
+        // One node's facts arrive from many consumers at once: applied one at a time per node in
+        // this process, they do not conflict on its progress record (each conflict costs a re-run).
+        consumers: [...monitoringConsumers(svc), hostDeletedConsumer(new HostDeletedHandler(progress)), hostUpdatedConsumer(new HostUpdatedHandler(progress))].map(
+          (c) => ({ ...c, serializer: perNode }),
+        ),
         beforeStop: () => shutdown.abort(),
       };
     },

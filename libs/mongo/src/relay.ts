@@ -22,6 +22,7 @@ export class OutboxRelay {
   /** Revisions written by this process, published without a query. */
   private readonly fresh: { store: AggregateStore<Document>; rev: WrittenRevision }[] = [];
   private lastScan = 0;
+  private scans = 0;
 
   constructor(
     private readonly publish: Publish,
@@ -107,6 +108,10 @@ export class OutboxRelay {
     if (this.markDelayMs > 0) for (const store of this.stores) await store.markPublishedBefore(this.markDelayMs);
     if (!scan && Date.now() - this.lastScan < this.scanMs) return n;
     this.lastScan = Date.now();
+    // Superseded revisions still flagged latest: those this process failed to clear at every scan,
+    // all of them (a crash anywhere) at the first scan and every tenth (5 min by default).
+    const full = this.scans++ % 10 === 0;
+    for (const store of this.stores) await store.repairLatest(full);
     for (const store of this.stores) {
       const revisions = await store.pending(this.batch);
       for (const rev of revisions) n += await this.publishRevision(store, rev._id, rev.outbox);

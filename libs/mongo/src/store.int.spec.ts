@@ -79,6 +79,18 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     await expect(store.update('h1', 2, { name: 'stale', n: 0 })).rejects.toBeInstanceOf(ConcurrencyError);
   });
 
+  it('clears, in repairLatest, a superseded revision a crash left flagged, so listings stop returning it', async () => {
+    await store.create('k1', { name: 'before-crash', n: 1 });
+    await store.update('k1', 1, { name: 'after-crash', n: 2 });
+    await store.collection.updateOne({ _id: 'k1@1' } as never, { $set: { latest: true, cur: 'k1' } });
+    // Only the superseded revision matches: a listing returns it until the repair.
+    expect((await store.find({ 'data.name': 'before-crash' })).map((r) => r.version)).toEqual([1]);
+    expect(await store.repairLatest()).toBeGreaterThanOrEqual(1);
+    expect(await store.find({ 'data.name': 'before-crash' })).toEqual([]);
+    expect((await store.find({ 'data.name': 'after-crash' })).map((r) => r.version)).toEqual([2]);
+    expect(await store.collection.findOne({ _id: 'k1@1' } as never)).not.toHaveProperty('cur');
+  });
+
   it('finds an aggregate whose revisions were written without cur (an older store), and sets it', async () => {
     const col = store.collection;
     const old = (v: number, latest: boolean) => ({ _id: `o1@${v}`, aggId: 'o1', version: v, data: { name: 'o', n: v }, latest, outbox: [], outboxDone: true, appliedKey: `o1@${v}`, updatedAt: new Date() });

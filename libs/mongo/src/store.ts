@@ -93,6 +93,8 @@ export interface WrittenRevision {
  */
 export interface StoreOptions<T> {
   readonly indexFields?: Readonly<Record<string, (data: T) => string | number | boolean | undefined>>;
+  /** Where the store reports what it recovers from by itself (`startService` passes the service's logger). */
+  readonly log?: { warn(obj: object, msg: string): void };
 }
 
 /** Top-level keys of a revision that `indexFields` may not use. */
@@ -106,6 +108,8 @@ export class AggregateStore<T extends Document> {
    * `latest` (one row rewrite instead of two), and the relay marks what is left after a delay.
    */
   private readonly unmarked = new Map<string, number>();
+  /** Superseded revisions this process failed to clear `latest` on (retried by `repairLatest`). */
+  private readonly staleLatest = new Set<string>();
 
   constructor(
     db: Db,
@@ -213,8 +217,9 @@ export class AggregateStore<T extends Document> {
 
   /**
    * Newest revisions matching a filter on `data.*`, `updatedAt` or the `indexFields` keys (only
-   * these and `latest` are pushed down to PostgreSQL by FerretDB). A revision still flagged latest
-   * after a crash is dropped when a newer revision of its aggregate exists.
+   * these and `latest` are pushed down to PostgreSQL by FerretDB): one query. Of two revisions of
+   * an aggregate in the result the newer wins; a superseded revision that a crash left flagged is
+   * returned when only it matches, until `repairLatest` clears it (at start and every 5 min).
    */
   find(
     filter: Filter<RevisionDoc<T>> | Record<string, unknown>,
@@ -231,22 +236,41 @@ export class AggregateStore<T extends Document> {
     cur.sort(opts.sort ?? { aggId: 1 });
     if (opts.limit) cur.limit(opts.limit);
     const docs = await cur.toArray();
+    // Two revisions of an aggregate are flagged for a moment during a write (the next is inserted
+    // before the previous is cleared): the newer wins. A crash in that moment leaves the older one
+    // flagged until `repairLatest` (at start and every few minutes, by the relay) clears it.
     const best = new Map<string, RevisionDoc<T>>();
     for (const d of docs) if ((best.get(d.aggId)?.version ?? 0) < d.version) best.set(d.aggId, d);
-    if (docs.length > 0) {
-      // FerretDB does not push `$in` down: narrow the check by the filter's index fields (an
-      // aggregate keeps their values for life), or it reads every latest revision of the collection.
-      const narrow: Record<string, unknown> = {};
-      for (const k of Object.keys(this.options.indexFields ?? {})) {
-        const v = (filter as Record<string, unknown>)[k];
-        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') narrow[k] = v;
-      }
-      const newer = await this.collection
-        .find({ ...narrow, aggId: { $in: [...best.keys()] }, latest: true } as Filter<RevisionDoc<T>>, { projection: { aggId: 1, version: 1 } })
-        .toArray();
-      for (const n of newer) if ((best.get(n.aggId)?.version ?? Infinity) < n.version) best.delete(n.aggId);
-    }
     return docs.filter((d) => best.get(d.aggId) === d).map((d) => ({ id: d.aggId, version: d.version, data: d.data, updatedAt: d.updatedAt }));
+  }
+
+  /** Clears `latest` and `cur` on a revision that a newer one superseded. */
+  private async clearLatest(revisionId: string, extra: Record<string, unknown> = {}): Promise<void> {
+    await this.collection.updateOne({ _id: revisionId } as Filter<RevisionDoc<T>>, { $set: { latest: false, ...extra }, $unset: { cur: '' } } as never);
+  }
+
+  /**
+   * Clears `latest`/`cur` on superseded revisions: those whose clearing failed in this process
+   * and, when `full`, every one found flagged next to a newer revision of its aggregate (a crash
+   * between a write's insert and its update, in any process). Returns how many were cleared.
+   */
+  async repairLatest(full = true): Promise<number> {
+    let n = 0;
+    for (const id of [...this.staleLatest]) {
+      await this.clearLatest(id);
+      this.staleLatest.delete(id);
+      n++;
+    }
+    if (!full) return n;
+    const flagged = await this.collection.find({ latest: true } as Filter<RevisionDoc<T>>, { projection: { aggId: 1, version: 1 } }).toArray();
+    const newest = new Map<string, number>();
+    for (const d of flagged) newest.set(d.aggId, Math.max(newest.get(d.aggId) ?? 0, d.version));
+    for (const d of flagged) {
+      if (d.version >= newest.get(d.aggId)!) continue;
+      await this.clearLatest(revId(d.aggId, d.version));
+      n++;
+    }
+    return n;
   }
 
   async wasApplied(id: string, key: string): Promise<boolean> {
@@ -314,11 +338,15 @@ export class AggregateStore<T extends Document> {
     if (expected > 0) {
       const prev = revId(id, expected);
       const published = this.unmarked.has(prev);
-      await this.collection.updateOne({ _id: prev } as Filter<RevisionDoc<T>>, {
-        $set: published ? { latest: false, outboxDone: true } : { latest: false },
-        $unset: { cur: '' },
-      } as never);
-      if (published) this.unmarked.delete(prev);
+      try {
+        await this.clearLatest(prev, published ? { outboxDone: true } : {});
+        if (published) this.unmarked.delete(prev);
+      } catch (e) {
+        // The new revision is written (its insert was acknowledged): report the write, and clear
+        // the previous revision's flag at the relay's next scan (`repairLatest`).
+        this.staleLatest.add(prev);
+        this.options.log?.warn({ err: e, revision: prev }, 'clearing the latest flag of a superseded revision failed; retried at the next relay scan');
+      }
     }
     if (events.length) this.onWrite({ _id: doc._id, outbox: doc.outbox });
     return { outcome: 'written', version };

@@ -128,7 +128,7 @@ export async function startService(
           collection,
           kind,
           (rev) => relay.written(s as unknown as AggregateStore<Document>, rev),
-          options,
+          { log, ...options },
         );
         stores.push(s as unknown as AggregateStore<Document>);
         relay.add(s as unknown as AggregateStore<Document>);

@@ -8,7 +8,7 @@
  *
  *   node --conditions=@stackyard/source --import tsx bench/ironic.ts --nodes 100
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -83,9 +83,51 @@ async function plainLoop(req: ReturnType<typeof api>, uuid: string): Promise<voi
   if (end.provision_state !== 'active') throw new Error(`${uuid}: ${end.provision_state}: ${end.last_error}`);
 }
 
+/** Requests the API logged, by method and path shape (uuids and names folded), and their total. */
+function apiRequests(dataDir: string, from = 0): { total: number; byKind: Map<string, number> } {
+  const byKind = new Map<string, number>();
+  let total = 0;
+  let log = '';
+  try {
+    log = readFileSync(join(dataDir, 'ironic-api.log'), 'utf8');
+  } catch {
+    return { total, byKind };
+  }
+  let i = 0;
+  for (const m of log.matchAll(/"(GET|POST|PUT|PATCH|DELETE) (\/v1\/[^ ?"]*)/g)) {
+    if (i++ < from) continue;
+    const shape = m[2]!.replace(/\/nodes\/(?!detail\b)[^/]+/, '/nodes/{id}');
+    const k = `${m[1]} ${shape}`;
+    byKind.set(k, (byKind.get(k) ?? 0) + 1);
+    total++;
+  }
+  return { total, byKind };
+}
+
+/** CPU ms of every process in these process groups (Ironic's API and conductor, and their workers). */
+function groupCpuMs(pgids: readonly (number | undefined)[]): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (pgids.includes(Number(stat[2]))) ticks += Number(stat[11]) + Number(stat[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return (ticks * 1000) / 100;
+}
+
+function printRequests(label: string, r: { total: number; byKind: Map<string, number> }, n: number): void {
+  console.log(`${label}: ${r.total} API requests (${(r.total / n).toFixed(1)} per node)`);
+  for (const [k, v] of [...r.byKind].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  ${(v / n).toFixed(1).padStart(6)} per node  ${k}`);
+}
+
 async function main() {
   // 1. Baseline, on its own Ironic.
   let baseline: number;
+  let baselineIronicCpu = 0;
+  let baselineRequests: { total: number; byKind: Map<string, number> } = { total: 0, byKind: new Map() };
   {
     const ironic = await startIronic();
     try {
@@ -93,8 +135,12 @@ async function main() {
       const base = Array.from({ length: N }, (_, i) => ({ name: `base-${i}`, uuid: ironicNodeUuid(`base-${i}`) }));
       await enrolNodes(req, base);
       const t0 = Date.now();
+      const cpu0 = groupCpuMs([ironic.process.pid, ironic.conductor.pid]);
+      const req0 = apiRequests(ironic.dataDir).total;
       await Promise.all(base.map((n) => plainLoop(req, n.uuid)));
       baseline = (Date.now() - t0) / 1000;
+      baselineIronicCpu = groupCpuMs([ironic.process.pid, ironic.conductor.pid]) - cpu0;
+      baselineRequests = apiRequests(ironic.dataDir, req0);
       process.stderr.write(`baseline: ${N} nodes active in ${baseline.toFixed(1)} s\n`);
     } finally {
       await ironic.stop();
@@ -131,6 +177,8 @@ async function main() {
     const prov = new ProvisioningServiceClient(`127.0.0.1:${s.provisioning.grpcPort}`, insecure());
     try {
       await call(c.inventory, c.inventory.createSite, { id: site, displayName: site });
+      const cpu1 = groupCpuMs([ironic.process.pid, ironic.conductor.pid]);
+      const req1 = apiRequests(ironic.dataDir).total;
       const t1 = Date.now();
       await Promise.all(
         hosts.map((h, i) =>
@@ -146,21 +194,42 @@ async function main() {
         ),
       );
       const deadline = Date.now() + Number(values.timeout) * 1000;
+      const seenKeys = new Set<string>();
       let active = 0;
       let failed = 0;
+      // When each node was first seen in each provisioning state (ms from registration, 200 ms resolution).
+      const firstSeen = new Map<string, number[]>();
       for (;;) {
         const nodes = (await call(prov, prov.listNodes, { siteId: site, state: ProvisionState.PROVISION_STATE_UNSPECIFIED })).nodes;
+        const now = Date.now() - t1;
+        for (const n of nodes) {
+          const k = `${n.host?.hostId}|${ProvisionState[n.state]}`;
+          if (!seenKeys.has(k)) {
+            seenKeys.add(k);
+            firstSeen.set(ProvisionState[n.state] ?? String(n.state), [...(firstSeen.get(ProvisionState[n.state] ?? String(n.state)) ?? []), now]);
+          }
+        }
         active = nodes.filter((n) => n.state === ProvisionState.PROVISION_STATE_ACTIVE).length;
         failed = nodes.filter((n) => n.lastFailure).length;
         if (active + failed >= N || Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 200));
       }
       const stackyard = (Date.now() - t1) / 1000;
+      const stackyardIronicCpu = groupCpuMs([ironic.process.pid, ironic.conductor.pid]) - cpu1;
+      const r = apiRequests(ironic.dataDir, req1);
       console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
       console.log(`ironic bench: ${N} fake-hardware nodes, enroll -> active (manage, inspect, provide, deploy), polling every ${POLL} ms, Ironic 21.4 (Debian), ${cluster.mongoBackend}`);
       console.log(`baseline (plain HTTP loop, all nodes at once): ${baseline.toFixed(1)} s`);
       console.log(`stackyard (registered -> active through the saga): ${stackyard.toFixed(1)} s; ${active} active, ${failed} failed`);
       console.log(`overhead: ${(stackyard / baseline).toFixed(2)}x`);
+      console.log(`Ironic CPU (API + conductor): baseline ${(baselineIronicCpu / 1000).toFixed(1)} s, stackyard ${(stackyardIronicCpu / 1000).toFixed(1)} s`);
+      printRequests('baseline', baselineRequests, N);
+      printRequests('stackyard', r, N);
+      console.log('stackyard: first seen in each provisioning state, ms from registration (p50 / p99 over nodes; 200 ms resolution):');
+      const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+      for (const [state, xs] of [...firstSeen].sort((a, b) => pct(a[1], 50) - pct(b[1], 50))) {
+        console.log(`  ${state.replace('PROVISION_STATE_', '').toLowerCase().padEnd(16)} ${String(xs.length).padStart(4)} nodes  p50 ${pct(xs, 50).toFixed(0).padStart(6)}  p99 ${pct(xs, 99).toFixed(0).padStart(6)}`);
+      }
     } finally {
       prov.close();
       c.close();

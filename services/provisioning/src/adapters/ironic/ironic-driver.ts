@@ -72,10 +72,18 @@ export interface IronicNode {
   readonly last_error: string | null;
   readonly maintenance: boolean;
   readonly properties: Record<string, unknown>;
-  readonly instance_info: Record<string, unknown>;
-  readonly driver_info: Record<string, unknown>;
-  readonly extra: Record<string, unknown>;
+  /** Left out of the poller's list (`POLLED_FIELDS`): read a node by id for these. */
+  readonly instance_info?: Record<string, unknown>;
+  readonly driver_info?: Record<string, unknown>;
+  readonly extra?: Record<string, unknown>;
 }
+
+/**
+ * The node fields the poller asks for (`GET /v1/nodes?fields=`, API 1.8): what a wait reads, not
+ * the whole node (instance, driver and extra info, links...), which Ironic's single API worker
+ * would serialise for every node at every poll.
+ */
+export const POLLED_FIELDS = ['uuid', 'name', 'driver', 'provision_state', 'target_provision_state', 'power_state', 'target_power_state', 'last_error', 'maintenance', 'properties'] as const;
 
 interface IronicPort {
   readonly address: string;
@@ -194,7 +202,7 @@ export function factsFromProperties(properties: Record<string, unknown>, ports: 
 
 /**
  * Polls Ironic for every node the driver is waiting on with ONE list request per interval
- * (`GET /v1/nodes/detail`, paged), instead of one `GET /v1/nodes/{id}` per node: Kayobe's Ansible
+ * (`GET /v1/nodes?fields=<POLLED_FIELDS>`, paged), instead of one `GET /v1/nodes/{id}` per node: Kayobe's Ansible
  * loops (and a plain script) poll each node on its own, which saturates a single ironic-api with
  * hundreds of nodes (bench/ironic.ts). A node missing from the list is read on its own.
  */
@@ -234,7 +242,7 @@ class BatchPoller {
     if (waiting.size === 0) return;
     try {
       const seen = new Map<string, IronicNode>();
-      let path: string | undefined = '/nodes/detail?limit=1000';
+      let path: string | undefined = `/nodes?fields=${POLLED_FIELDS.join(',')}&limit=1000`;
       while (path) {
         const page: { nodes: IronicNode[]; next?: string } = await this.client.request('GET', path, { subject: `${waiting.size} waiting nodes` });
         for (const n of page.nodes) if (waiting.has(n.uuid)) seen.set(n.uuid, n);
@@ -249,6 +257,13 @@ class BatchPoller {
       for (const fs of waiting.values()) for (const f of fs) f(undefined, e);
     }
   }
+}
+
+/** Equal as JSON values, whatever the order of object keys. */
+function sameJson(a: unknown, b: unknown): boolean {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => [k, canon(x)])) : v;
+  return JSON.stringify(canon(a)) === JSON.stringify(canon(b));
 }
 
 export class IronicDriver implements BareMetalDriver {
@@ -467,7 +482,10 @@ export class IronicDriver implements BareMetalDriver {
 
   /** A node still in enroll gets the current BMC address and credentials (they may have been fixed). */
   private async patchBmc(node: NodeData, n: IronicNode, call: DriverCall): Promise<void> {
-    const ops: Record<string, unknown>[] = [{ op: 'replace', path: '/driver_info', value: this.driverInfo(node, call.credentials) }];
+    const info = this.driverInfo(node, call.credentials);
+    // Nothing to change (Ironic masks secrets in what it returns, so info carrying one is always sent).
+    if (n.driver === this.hardwareType && !JSON.stringify(info).includes('password') && sameJson(info, n.driver_info ?? {})) return;
+    const ops: Record<string, unknown>[] = [{ op: 'replace', path: '/driver_info', value: info }];
     if (n.driver !== this.hardwareType) ops.unshift({ op: 'replace', path: '/driver', value: this.hardwareType });
     await this.client.request('PATCH', `/nodes/${n.uuid}`, { body: ops, signal: call.signal, subject: this.label(node) });
   }

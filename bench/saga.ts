@@ -21,6 +21,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call } from '@stackyard/grpc';
 import { clientsFor, followSite, startLocalCluster, SERVICES, type LocalCluster } from '@stackyard/cli';
+import { startNatsServer } from '@stackyard/devinfra';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { NodeState, type NodeProgress } from '@stackyard/proto/monitoring/v1/monitoring';
 import type { CommandCount, CommandCountsFile } from '@stackyard/mongo';
 
@@ -138,9 +141,39 @@ function printCounts(title: string, counts: Counts, n: number, cols: [string, st
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** After an incomplete run: what FerretDB's PostgreSQL sessions are doing (lock waits show here). */
+function printPostgresActivity(db: string): void {
+  const sql = `SELECT count(*), state, coalesce(wait_event_type, '-'), coalesce(wait_event, '-'), left(regexp_replace(query, '\\s+', ' ', 'g'), 140) FROM pg_stat_activity WHERE datname = '${db}' GROUP BY 2, 3, 4, 5 ORDER BY 1 DESC`;
+  const out = execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-AtF', ' | ', '-c', sql], { encoding: 'utf8' });
+  console.log(`PostgreSQL sessions of ${db} (count | state | wait type | wait event | query):`);
+  for (const line of out.split('\n').filter(Boolean).slice(0, 25)) console.log(`  ${line}`);
+}
+
+/** After an incomplete run: every durable consumer's backlog, to show where the saga stopped. */
+async function printBacklog(url: string): Promise<void> {
+  const nc = await connect({ servers: url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    console.log('consumers with work left (pending = not yet delivered, ack pending = delivered, not acknowledged):');
+    for await (const st of jsm.streams.list()) {
+      for await (const ci of jsm.consumers.list(st.config.name)) {
+        if (ci.num_pending || ci.num_ack_pending || ci.num_redelivered) {
+          console.log(`  ${st.config.name}/${ci.name}: pending ${ci.num_pending}, ack pending ${ci.num_ack_pending}, redelivered ${ci.num_redelivered}, waiting pulls ${ci.num_waiting}`);
+        }
+      }
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
 async function main() {
   const countsDir = values['count-commands'] ? mkdtempSync(join(tmpdir(), 'stackyard-bench-counts-')) : undefined;
+  // The bench's own nats-server (no users), so that an incomplete run can show every consumer's
+  // backlog (printed below); the services' per-user permissions are tested elsewhere.
+  const nats = await startNatsServer({});
   const cluster: LocalCluster = await startLocalCluster({
+    natsUrl: nats.url,
     dbPrefix: `bench_${Date.now()}`,
     logDir: mkdtempSync(join(tmpdir(), 'stackyard-bench-')),
     commonEnv: {
@@ -160,7 +193,8 @@ async function main() {
   const c = clientsFor({ inventory: s.inventory.grpcPort, network: s.network.grpcPort, monitoring: s.monitoring.grpcPort });
   const before = Object.fromEntries(SERVICES.map((n) => [n, procStats(s[n].process.pid!)]));
   const ferretBefore = cluster.ferretPid ? procStats(cluster.ferretPid).cpuMs : undefined;
-  const natsBefore = cluster.natsPid ? procStats(cluster.natsPid).cpuMs : undefined;
+  const natsPid = nats.process.pid;
+  const natsBefore = natsPid ? procStats(natsPid).cpuMs : undefined;
   const pgBefore = cluster.postgresDb ? postgresCpuMs() : undefined;
   let stopped = false;
   try {
@@ -237,8 +271,12 @@ async function main() {
     if (pgBefore !== undefined && pgAfter !== undefined) {
       console.log(`  ${'PostgreSQL'.padEnd(13)} ${((pgAfter - pgBefore) / N).toFixed(1).padStart(7)} ms/node (the whole server)`);
     }
-    if (cluster.natsPid && natsBefore !== undefined) {
-      console.log(`  ${'nats-server'.padEnd(13)} ${((procStats(cluster.natsPid).cpuMs - natsBefore) / N).toFixed(1).padStart(7)} ms/node`);
+    if (natsPid && natsBefore !== undefined) {
+      console.log(`  ${'nats-server'.padEnd(13)} ${((procStats(natsPid).cpuMs - natsBefore) / N).toFixed(1).padStart(7)} ms/node`);
+    }
+    if (ready.length < N) {
+      await printBacklog(nats.url);
+      if (cluster.postgresDb) printPostgresActivity(cluster.postgresDb);
     }
     if (countsDir) {
       // PostgreSQL publishes a backend's table statistics within a second or so of its transaction.
@@ -258,6 +296,7 @@ async function main() {
       c.close();
       await cluster.stop();
     }
+    await nats.stop();
     if (countsDir) rmSync(countsDir, { recursive: true, force: true });
   }
 }

@@ -2,6 +2,7 @@ export { connectMongo, redactUrl, isDuplicateKey, type MongoConnection } from '.
 export {
   AggregateStore,
   inboxKey,
+  LISTING_BATCH,
   isStorableId,
   type AggregateDoc,
   type OutboxEntry,

@@ -70,6 +70,14 @@ function outboxOf(events: readonly Envelope[]): OutboxEntry[] {
 
 const revId = (id: string, version: number) => `${id}@${version}`;
 
+/**
+ * `batchSize` for listings read whole (`toArray`): every document in the first reply, so no cursor
+ * stays open between batches. FerretDB on PostgreSQL holds a pool connection per open cursor;
+ * dozens of concurrent multi-batch listings took every connection of its pool (50) and hung every
+ * service (bench/saga.ts at 1,000 nodes, docs/performance.md).
+ */
+export const LISTING_BATCH = 100_000;
+
 /** Whether an id can be stored at all: non-empty, at most 512 characters, no NUL. */
 export function isStorableId(id: string): boolean {
   return id.length > 0 && id.length <= 512 && !id.includes('\u0000');
@@ -143,8 +151,10 @@ export class AggregateStore<T extends Document> {
    */
   async backfillCurrent(): Promise<number> {
     let n = 0;
-    const missing = this.collection.find({ latest: true, cur: { $exists: false } } as Filter<RevisionDoc<T>>, { projection: { _id: 1, aggId: 1 } });
-    for await (const doc of missing) {
+    const missing = await this.collection
+      .find({ latest: true, cur: { $exists: false } } as Filter<RevisionDoc<T>>, { projection: { _id: 1, aggId: 1 }, batchSize: LISTING_BATCH })
+      .toArray();
+    for (const doc of missing) {
       await this.collection.updateOne({ _id: doc._id, latest: true } as Filter<RevisionDoc<T>>, { $set: { cur: doc.aggId } } as never);
       n++;
     }
@@ -160,10 +170,10 @@ export class AggregateStore<T extends Document> {
   async backfillIndexFields(): Promise<number> {
     let n = 0;
     for (const [k, f] of Object.entries(this.options.indexFields ?? {})) {
-      const missing = this.collection.find({ latest: true, [k]: { $exists: false } } as Filter<RevisionDoc<T>>, {
-        projection: { _id: 1, data: 1 },
-      });
-      for await (const doc of missing) {
+      const missing = await this.collection
+        .find({ latest: true, [k]: { $exists: false } } as Filter<RevisionDoc<T>>, { projection: { _id: 1, data: 1 }, batchSize: LISTING_BATCH })
+        .toArray();
+      for (const doc of missing) {
         const v = f(doc.data);
         if (v === undefined) continue;
         await this.collection.updateOne({ _id: doc._id } as Filter<RevisionDoc<T>>, { $set: { [k]: v } } as never);
@@ -232,7 +242,7 @@ export class AggregateStore<T extends Document> {
     filter: Filter<RevisionDoc<T>> | Record<string, unknown>,
     opts: { limit?: number; sort?: Record<string, 1 | -1> },
   ): Promise<(Versioned<T> & { updatedAt: Date })[]> {
-    const cur = this.collection.find({ ...filter, latest: true } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
+    const cur = this.collection.find({ ...filter, latest: true } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 }, batchSize: LISTING_BATCH });
     cur.sort(opts.sort ?? { aggId: 1 });
     if (opts.limit) cur.limit(opts.limit);
     const docs = await cur.toArray();
@@ -262,7 +272,7 @@ export class AggregateStore<T extends Document> {
       n++;
     }
     if (!full) return n;
-    const flagged = await this.collection.find({ latest: true } as Filter<RevisionDoc<T>>, { projection: { aggId: 1, version: 1 } }).toArray();
+    const flagged = await this.collection.find({ latest: true } as Filter<RevisionDoc<T>>, { projection: { aggId: 1, version: 1 }, batchSize: LISTING_BATCH }).toArray();
     const newest = new Map<string, number>();
     for (const d of flagged) newest.set(d.aggId, Math.max(newest.get(d.aggId) ?? 0, d.version));
     for (const d of flagged) {
@@ -375,7 +385,7 @@ export class AggregateStore<T extends Document> {
    */
   async pending(limit: number): Promise<Pick<RevisionDoc<T>, '_id' | 'aggId' | 'version' | 'outbox'>[]> {
     const rows = await this.collection
-      .find({ outboxDone: false } as Filter<RevisionDoc<T>>, { projection: { _id: 1, aggId: 1, version: 1, outbox: 1 } })
+      .find({ outboxDone: false } as Filter<RevisionDoc<T>>, { projection: { _id: 1, aggId: 1, version: 1, outbox: 1 }, batchSize: LISTING_BATCH })
       .sort({ updatedAt: 1, version: 1 })
       .limit(limit + this.unmarked.size)
       .toArray();

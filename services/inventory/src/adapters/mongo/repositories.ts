@@ -1,7 +1,7 @@
 import type { Collection, Document } from 'mongodb';
 import { AlreadyExistsError, ConcurrencyError } from '@stackyard/errors';
 import type { Envelope } from '@stackyard/events';
-import type { AggregateStore, StoreOptions } from '@stackyard/mongo';
+import { LISTING_BATCH, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
 import type { Host } from '@stackyard/proto/inventory/v1/inventory';
 import type { HostRepository, ImportRepository, SiteRecordRepository, SiteRepository, StoredHost, StoredRecord, Write } from '../../application/ports';
 import { HOST_STATES, lifecycleOf, type HostLifecycle } from '../../domain/host';
@@ -89,7 +89,7 @@ export class MongoHostRepository implements HostRepository {
     while (out.length < limit) {
       const want = limit - out.length + 4;
       const q = { $and: [...base, ...(cursor ? [{ aggId: { $gt: cursor } }] : [])] };
-      const batch = await coll.find(q, { projection: { outbox: 0 } }).sort({ aggId: 1, version: -1 }).limit(want).toArray();
+      const batch = await coll.find(q, { projection: { outbox: 0 }, batchSize: want }).sort({ aggId: 1, version: -1 }).limit(want).toArray();
       if (batch.length === 0) break;
       const newest = new Map<string, { aggId: string; version: number; data: HostDoc }>();
       for (const d of batch) {
@@ -97,7 +97,7 @@ export class MongoHostRepository implements HostRepository {
         if (!cur || cur.version < (d['version'] as number)) newest.set(d['aggId'] as string, d as never);
       }
       const successors = new Set(
-        (await coll.find({ _id: { $in: [...newest.values()].map((d) => `${d.aggId}@${d.version + 1}`) } } as never, { projection: { aggId: 1 } }).toArray()).map(
+        (await coll.find({ _id: { $in: [...newest.values()].map((d) => `${d.aggId}@${d.version + 1}`) } } as never, { projection: { aggId: 1 }, batchSize: LISTING_BATCH }).toArray()).map(
           (d) => d['aggId'] as string,
         ),
       );

@@ -1,6 +1,6 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { Envelope } from '@stackyard/events';
-import { isDuplicateKey, type AggregateDoc, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
+import { isDuplicateKey, LISTING_BATCH, type AggregateDoc, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
 import type {
   AllocationRecord,
   AllocationRepository,
@@ -58,6 +58,7 @@ export class MongoAllocationRepository implements AllocationRepository {
   private readonly cache = new Map<string, { at: number; taken: Set<number>; byHost: Map<string, number> }>();
   /** `<siteId>/<network>/<address>` of this replica's claims in flight. */
   private readonly claiming = new Set<string>();
+  private readonly loading = new Map<string, Promise<{ at: number; taken: Set<number>; byHost: Map<string, number> }>>();
 
   constructor(
     db: Db,
@@ -74,9 +75,22 @@ export class MongoAllocationRepository implements AllocationRepository {
     const key = `${siteId}/${network}`;
     const c = this.cache.get(key);
     if (c && Date.now() - c.at < this.refreshMs) return c;
-    const rows = await this.col.find({ siteId, network }, { projection: { _id: 0, address: 1, hostId: 1 } }).toArray();
+    // One reload per network at a time: when the view expired, every allocation in flight (64 at
+    // 1,000 nodes) asked for the same listing at once, and that many multi-batch cursors held every
+    // connection of FerretDB's PostgreSQL pool, which hung the services (docs/performance.md).
+    let loading = this.loading.get(key);
+    if (!loading) {
+      loading = this.load(siteId, network).finally(() => this.loading.delete(key));
+      this.loading.set(key, loading);
+    }
+    return loading;
+  }
+  private async load(siteId: string, network: string) {
+    const rows = await this.col.find({ siteId, network }, { projection: { _id: 0, address: 1, hostId: 1 }, batchSize: LISTING_BATCH }).toArray();
     const fresh = { at: Date.now(), taken: new Set(rows.map((r) => r.address)), byHost: new Map(rows.map((r) => [r.hostId, r.address])) };
-    this.cache.set(key, fresh);
+    // A claim made while the listing ran may be missing from it: a later claim of that address
+    // fails on the unique index and picks another (the index decides, the view only saves inserts).
+    this.cache.set(`${siteId}/${network}`, fresh);
     return fresh;
   }
   async forHost(siteId: string, network: string, hostId: string) {
@@ -135,10 +149,10 @@ export class MongoAllocationRepository implements AllocationRepository {
     return n;
   }
   async listHost(hostId: string) {
-    return this.col.find({ hostId }, { projection: { _id: 0, createdAt: 0 } }).toArray();
+    return this.col.find({ hostId }, { projection: { _id: 0, createdAt: 0 }, batchSize: LISTING_BATCH }).toArray();
   }
   async listSite(siteId: string) {
-    return this.col.find({ siteId }, { projection: { _id: 0, createdAt: 0 }, sort: { network: 1, address: 1 } }).toArray();
+    return this.col.find({ siteId }, { projection: { _id: 0, createdAt: 0 }, sort: { network: 1, address: 1 }, batchSize: LISTING_BATCH }).toArray();
   }
   async remove(a: AllocationRecord) {
     await this.col.deleteOne({ siteId: a.siteId, network: a.network, hostId: a.hostId, address: a.address });

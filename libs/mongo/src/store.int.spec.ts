@@ -92,18 +92,31 @@ describe('AggregateStore on a MongoDB-wire server', () => {
   });
 
   it('finds an aggregate whose revisions were written without cur (an older store), and sets it', async () => {
-    const col = store.collection;
+    // A store started on a collection that already had revisions looks for such aggregates.
+    const upgraded = new AggregateStore<Thing>(conn.db(store.collection.dbName), 'things', 'thing');
+    await upgraded.ensureIndexes();
+    const col = upgraded.collection;
     const old = (v: number, latest: boolean) => ({ _id: `o1@${v}`, aggId: 'o1', version: v, data: { name: 'o', n: v }, latest, outbox: [], outboxDone: true, appliedKey: `o1@${v}`, updatedAt: new Date() });
     await col.insertMany([old(1, false), old(2, false), old(3, true)] as never);
-    expect(await store.get('o1')).toEqual({ id: 'o1', version: 3, data: { name: 'o', n: 3 } });
+    expect(await upgraded.get('o1')).toEqual({ id: 'o1', version: 3, data: { name: 'o', n: 3 } });
     expect(await col.findOne({ _id: 'o1@3' } as never)).toMatchObject({ cur: 'o1' });
-    await store.update('o1', 3, { name: 'o', n: 4 });
-    expect(await store.get('o1')).toEqual({ id: 'o1', version: 4, data: { name: 'o', n: 4 } });
+    await upgraded.update('o1', 3, { name: 'o', n: 4 });
+    expect(await upgraded.get('o1')).toEqual({ id: 'o1', version: 4, data: { name: 'o', n: 4 } });
     expect(await col.findOne({ _id: 'o1@3' } as never)).not.toHaveProperty('cur');
     // The start-up back-fill sets it on every latest revision lacking it.
     await col.insertOne({ ...old(1, true), _id: 'o2@1', aggId: 'o2', appliedKey: 'o2@1' } as never);
-    expect(await store.backfillCurrent()).toBe(1);
+    expect(await upgraded.backfillCurrent()).toBe(1);
     expect(await col.findOne({ _id: 'o2@1' } as never)).toMatchObject({ cur: 'o2' });
+  });
+
+  it('does not look for aggregates without cur in a collection that was empty at start, until a repair back-fills them', async () => {
+    const fresh = new AggregateStore<Thing>(conn.db(uniquePrefix('store_fresh')), 'things', 'thing');
+    await fresh.ensureIndexes();
+    expect(await fresh.get('nothing')).toBeNull();
+    await fresh.collection.insertOne({ _id: 'q1@1', aggId: 'q1', version: 1, data: { name: 'q', n: 1 }, latest: true, outbox: [], outboxDone: true, appliedKey: 'q1@1', updatedAt: new Date() } as never);
+    expect(await fresh.get('q1')).toBeNull();
+    expect(await fresh.repairLatest()).toBe(1);
+    expect(await fresh.get('q1')).toEqual({ id: 'q1', version: 1, data: { name: 'q', n: 1 } });
   });
 
   it('recovers on a version conflict when a writer without cur (an older store) wrote past the current revision', async () => {

@@ -78,6 +78,9 @@ const revId = (id: string, version: number) => `${id}@${version}`;
  */
 export const LISTING_BATCH = 100_000;
 
+/** How long after start aggregates written without `cur` are still looked for (see `legacyFallback`). */
+const LEGACY_WINDOW_MS = 5 * 60_000;
+
 /** Whether an id can be stored at all: non-empty, at most 512 characters, no NUL. */
 export function isStorableId(id: string): boolean {
   return id.length > 0 && id.length <= 512 && !id.includes('\u0000');
@@ -116,6 +119,13 @@ export class AggregateStore<T extends Document> {
    * `latest` (one row rewrite instead of two), and the relay marks what is left after a delay.
    */
   private readonly unmarked = new Map<string, number>();
+  /**
+   * Whether `get` looks for an aggregate without `cur` (written by an older store) when no revision
+   * carries it: on unless the collection was empty at start, off once `repairLatest` finds none
+   * `LEGACY_WINDOW_MS` after start (old replicas of a rolling upgrade are gone by then).
+   */
+  private legacyFallback = true;
+  private startedAt = Date.now();
   /** Superseded revisions this process failed to clear `latest` on (retried by `repairLatest`). */
   private readonly staleLatest = new Set<string>();
 
@@ -138,6 +148,11 @@ export class AggregateStore<T extends Document> {
     await this.collection.createIndex({ outboxDone: 1 }, { name: 'outbox_pending' });
     await this.collection.createIndex({ latest: 1, updatedAt: 1 }, { name: 'latest_updated' });
     await this.collection.createIndex({ cur: 1 }, { name: 'current' });
+    // A collection with no revisions yet was never written by a store without `cur`: `get` needs no
+    // fallback for such aggregates (a miss is then one lookup instead of two).
+    const empty = (await this.collection.findOne({}, { projection: { _id: 1 } })) === null;
+    this.legacyFallback = !empty;
+    this.startedAt = Date.now();
     await this.backfillCurrent();
     for (const k of Object.keys(this.options.indexFields ?? {})) {
       await this.collection.createIndex({ [k]: 1, latest: 1 } as never, { name: `idx_${k}` });
@@ -212,6 +227,7 @@ export class AggregateStore<T extends Document> {
     if (!doc) {
       // No revision carries `cur`: the aggregate does not exist (the common case of a first saga
       // step), or was written by a version of this store without `cur` (e.g. during a rolling upgrade).
+      if (!this.legacyFallback) return null;
       const byId = (v: number) => this.collection.findOne({ _id: revId(id, v) } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 } });
       doc = await byId(1);
       if (!doc) return null;
@@ -272,6 +288,11 @@ export class AggregateStore<T extends Document> {
       n++;
     }
     if (!full) return n;
+    // Aggregates an older writer (a rolling upgrade) left without `cur`; once a check at least
+    // LEGACY_WINDOW_MS after start finds none, `get` stops looking for them.
+    const legacy = await this.backfillCurrent();
+    if (legacy === 0 && Date.now() - this.startedAt >= LEGACY_WINDOW_MS) this.legacyFallback = false;
+    n += legacy;
     const flagged = await this.collection.find({ latest: true } as Filter<RevisionDoc<T>>, { projection: { aggId: 1, version: 1 }, batchSize: LISTING_BATCH }).toArray();
     const newest = new Map<string, number>();
     for (const d of flagged) newest.set(d.aggId, Math.max(newest.get(d.aggId) ?? 0, d.version));

@@ -526,7 +526,12 @@ export class IronicDriver implements BareMetalDriver {
    */
   private async waitWhile(node: NodeData, busy: readonly string[], timeoutMs: number, what: string, call: DriverCall): Promise<IronicNode> {
     const deadline = Date.now() + timeoutMs;
-    let n = await this.mustGet(node, call);
+    // The first read too comes from the shared poll (one list request per interval for every
+    // waiting node) rather than a GET per node right after its verb: Ironic's API is the
+    // bottleneck at scale, and a verb's state change is rarely done within milliseconds.
+    const first = await this.poller.next(ironicUuid(node), call.signal);
+    if (!first) throw new StepFailedError('NodeNotEnrolled', `${this.label(node)} is not known to Ironic at ${this.client.endpoint}: enroll it first`, false);
+    let n = first;
     for (;;) {
       if (!busy.includes(n.provision_state)) return n;
       if (Date.now() >= deadline) {

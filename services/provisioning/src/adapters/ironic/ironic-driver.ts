@@ -521,8 +521,8 @@ export class IronicDriver implements BareMetalDriver {
   }
 
   /**
-   * Reads the node now, then at every poll of the shared poller (every pollIntervalMs, one list
-   * request for all waiting nodes) until its provision state leaves `busy`.
+   * Reads the node at every poll of the shared poller (every pollIntervalMs, one list request for
+   * all waiting nodes), the first one included, until its provision state leaves `busy`.
    */
   private async waitWhile(node: NodeData, busy: readonly string[], timeoutMs: number, what: string, call: DriverCall): Promise<IronicNode> {
     const deadline = Date.now() + timeoutMs;

@@ -126,6 +126,9 @@ describe('network: Kayobe attributes, Kolla host variables and network-allocatio
     expect((await call(p.clients.network, p.clients.network.validateSite, { siteId: site })).issues.filter((i) => i.severity === Severity.SEVERITY_ERROR)).toEqual([]);
   });
 
+  /** Each host's address per network, from the test below (the export must agree with them). */
+  let allocated: Record<string, Record<string, string>> = {};
+
   it('pre-seeds an address, and a host reaching ready has it and Kolla host variables in its config and event', async () => {
     const seeded = await call(p.clients.network, p.clients.network.importAllocations, { siteId: site, yaml: 'provision_oc_ips:\n  cmp-01: 10.0.0.50\n', requestId: 'seed-1' });
     expect([seeded.imported, seeded.unchanged]).toEqual([1, 0]);
@@ -136,11 +139,16 @@ describe('network: Kayobe attributes, Kolla host variables and network-allocatio
     await ready(`${site}-cmp-02`);
 
     const cfg = (await call(p.clients.network, p.clients.network.getHostNetworkConfig, { hostId: `${site}-cmp-01` })).config!;
-    expect(cfg.allocations.map((a) => [a.network, a.address])).toEqual([
-      ['ext', '10.3.0.10'],
-      ['internal', '10.1.0.10'],
-      ['provision_oc', '10.0.0.50'],
-    ]);
+    const cfg2 = (await call(p.clients.network, p.clients.network.getHostNetworkConfig, { hostId: `${site}-cmp-02` })).config!;
+    // The two hosts are configured concurrently: which one takes a pool's first address is not
+    // fixed, but they take its first two, and cmp-01 keeps its pre-seeded provisioning address.
+    const byNet = (c: typeof cfg) => Object.fromEntries(c.allocations.map((a) => [a.network, a.address]));
+    allocated = { 'cmp-01': byNet(cfg), 'cmp-02': byNet(cfg2) };
+    expect(cfg.allocations.map((a) => a.network)).toEqual(['ext', 'internal', 'provision_oc']);
+    expect(allocated['cmp-01']!['provision_oc']).toBe('10.0.0.50');
+    expect(allocated['cmp-02']!['provision_oc']).toBe('10.0.0.10');
+    expect([allocated['cmp-01']!['ext'], allocated['cmp-02']!['ext']].sort()).toEqual(['10.3.0.10', '10.3.0.11']);
+    expect([allocated['cmp-01']!['internal'], allocated['cmp-02']!['internal']].sort()).toEqual(['10.1.0.10', '10.1.0.11']);
     const kolla = {
       vars: {
         network_interface: 'eno2.101',
@@ -163,8 +171,20 @@ describe('network: Kayobe attributes, Kolla host variables and network-allocatio
 
   it("exports the two hosts' allocations as network-allocation.yml", async () => {
     const r = await call(p.clients.network, p.clients.network.exportAllocations, { siteId: site });
+    const a = allocated;
     expect(r.yaml).toBe(
-      ['ext_ips:', '  cmp-01: 10.3.0.10', '  cmp-02: 10.3.0.11', 'internal_ips:', '  cmp-01: 10.1.0.10', '  cmp-02: 10.1.0.11', 'provision_oc_ips:', '  cmp-01: 10.0.0.50', '  cmp-02: 10.0.0.10', ''].join('\n'),
+      [
+        'ext_ips:',
+        `  cmp-01: ${a['cmp-01']!['ext']}`,
+        `  cmp-02: ${a['cmp-02']!['ext']}`,
+        'internal_ips:',
+        `  cmp-01: ${a['cmp-01']!['internal']}`,
+        `  cmp-02: ${a['cmp-02']!['internal']}`,
+        'provision_oc_ips:',
+        '  cmp-01: 10.0.0.50',
+        '  cmp-02: 10.0.0.10',
+        '',
+      ].join('\n'),
     );
   });
 

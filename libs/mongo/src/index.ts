@@ -3,6 +3,8 @@ export {
   AggregateStore,
   inboxKey,
   LISTING_BATCH,
+  SITE_KEY,
+  HOST_SITE_KEY,
   isStorableId,
   type AggregateDoc,
   type OutboxEntry,

@@ -98,15 +98,21 @@ export interface WrittenRevision {
  * every revision written (e.g. `{ site: (d) => d.host.siteId }`), each indexed with `latest`
  * (`idx_<key>`): FerretDB 1.24 pushes only top-level equality filters down to PostgreSQL, and
  * evaluates filters on nested fields (`data.host.siteId`) in Go after fetching every document.
- * Filter on the key itself (`find({ site })`). An aggregate must keep an index field's value for its
- * whole life (a site id, not a state): `find` relies on it to narrow its check for newer revisions.
- * Revisions written before a key was added get it back-filled at start (`ensureIndexes`).
+ * Filter on the key itself (`find({ site })`). Revisions written before a key was added get it
+ * back-filled at start (`ensureIndexes`).
  */
 export interface StoreOptions<T> {
   readonly indexFields?: Readonly<Record<string, (data: T) => string | number | boolean | undefined>>;
   /** Where the store reports what it recovers from by itself (`startService` passes the service's logger). */
   readonly log?: { warn(obj: object, msg: string): void };
 }
+
+/**
+ * The `site` index field of aggregates that carry their site id (`data.siteId`) or their host's
+ * (`data.host.siteId`): site listings filter on `{ site }`, which FerretDB pushes down.
+ */
+export const SITE_KEY: StoreOptions<{ siteId?: string }> = { indexFields: { site: (d) => d.siteId } };
+export const HOST_SITE_KEY: StoreOptions<{ host?: { siteId?: string } }> = { indexFields: { site: (d) => d.host?.siteId } };
 
 /** Top-level keys of a revision that `indexFields` may not use. */
 const RESERVED_KEYS = new Set(['_id', 'aggId', 'version', 'data', 'latest', 'cur', 'outbox', 'outboxDone', 'appliedKey', 'updatedAt']);
@@ -164,16 +170,8 @@ export class AggregateStore<T extends Document> {
    * Sets `cur` on revisions flagged latest that lack it (written before `cur` existed), so `get`
    * finds them with one lookup. Returns how many were set.
    */
-  async backfillCurrent(): Promise<number> {
-    let n = 0;
-    const missing = await this.collection
-      .find({ latest: true, cur: { $exists: false } } as Filter<RevisionDoc<T>>, { projection: { _id: 1, aggId: 1 }, batchSize: LISTING_BATCH })
-      .toArray();
-    for (const doc of missing) {
-      await this.collection.updateOne({ _id: doc._id, latest: true } as Filter<RevisionDoc<T>>, { $set: { cur: doc.aggId } } as never);
-      n++;
-    }
-    return n;
+  backfillCurrent(): Promise<number> {
+    return this.backfill('cur', (doc) => doc.aggId);
   }
 
   /**
@@ -184,16 +182,21 @@ export class AggregateStore<T extends Document> {
    */
   async backfillIndexFields(): Promise<number> {
     let n = 0;
-    for (const [k, f] of Object.entries(this.options.indexFields ?? {})) {
-      const missing = await this.collection
-        .find({ latest: true, [k]: { $exists: false } } as Filter<RevisionDoc<T>>, { projection: { _id: 1, data: 1 }, batchSize: LISTING_BATCH })
-        .toArray();
-      for (const doc of missing) {
-        const v = f(doc.data);
-        if (v === undefined) continue;
-        await this.collection.updateOne({ _id: doc._id } as Filter<RevisionDoc<T>>, { $set: { [k]: v } } as never);
-        n++;
-      }
+    for (const [k, f] of Object.entries(this.options.indexFields ?? {})) n += await this.backfill(k, (doc) => f(doc.data));
+    return n;
+  }
+
+  /** Sets top-level `key` to `valueOf(revision)` on revisions flagged latest that lack it (skipping undefined values). */
+  private async backfill(key: string, valueOf: (doc: RevisionDoc<T>) => string | number | boolean | undefined): Promise<number> {
+    const missing = await this.collection
+      .find({ latest: true, [key]: { $exists: false } } as Filter<RevisionDoc<T>>, { projection: { outbox: 0 }, batchSize: LISTING_BATCH })
+      .toArray();
+    let n = 0;
+    for (const doc of missing) {
+      const v = valueOf(doc);
+      if (v === undefined) continue;
+      await this.collection.updateOne({ _id: doc._id, latest: true } as Filter<RevisionDoc<T>>, { $set: { [key]: v } } as never);
+      n++;
     }
     return n;
   }
@@ -288,20 +291,26 @@ export class AggregateStore<T extends Document> {
       n++;
     }
     if (!full) return n;
-    // Aggregates an older writer (a rolling upgrade) left without `cur`; once a check at least
-    // LEGACY_WINDOW_MS after start finds none, `get` stops looking for them.
-    const legacy = await this.backfillCurrent();
-    if (legacy === 0 && Date.now() - this.startedAt >= LEGACY_WINDOW_MS) this.legacyFallback = false;
-    n += legacy;
-    const flagged = await this.collection.find({ latest: true } as Filter<RevisionDoc<T>>, { projection: { aggId: 1, version: 1 }, batchSize: LISTING_BATCH }).toArray();
+    // One scan of the flagged revisions: older ones are cleared; the newest of an aggregate that
+    // lacks `cur` (an older writer's, in a rolling upgrade) gets it. Once a scan at least
+    // LEGACY_WINDOW_MS after start finds none of those, `get` stops looking for them.
+    const flagged = await this.collection
+      .find({ latest: true } as Filter<RevisionDoc<T>>, { projection: { aggId: 1, version: 1, cur: 1 }, batchSize: LISTING_BATCH })
+      .toArray();
     const newest = new Map<string, number>();
     for (const d of flagged) newest.set(d.aggId, Math.max(newest.get(d.aggId) ?? 0, d.version));
+    let legacy = 0;
     for (const d of flagged) {
-      if (d.version >= newest.get(d.aggId)!) continue;
-      await this.clearLatest(revId(d.aggId, d.version));
-      n++;
+      if (d.version < newest.get(d.aggId)!) {
+        await this.clearLatest(revId(d.aggId, d.version));
+        n++;
+      } else if (d.cur === undefined) {
+        await this.collection.updateOne({ _id: d._id, latest: true } as Filter<RevisionDoc<T>>, { $set: { cur: d.aggId } } as never);
+        legacy++;
+      }
     }
-    return n;
+    if (legacy === 0 && Date.now() - this.startedAt >= LEGACY_WINDOW_MS) this.legacyFallback = false;
+    return n + legacy;
   }
 
   async wasApplied(id: string, key: string): Promise<boolean> {
@@ -424,18 +433,21 @@ export class AggregateStore<T extends Document> {
    * by `markPublishedBefore` (the relay's delayed mark).
    */
   published(revisionId: string): void {
+    // Re-inserted so the map stays in publication order (`markPublishedBefore` stops at the first
+    // revision not yet due).
+    this.unmarked.delete(revisionId);
     this.unmarked.set(revisionId, Date.now());
   }
 
   /** Marks the revisions published at least `ageMs` ago that no later write has marked. Returns how many. */
   async markPublishedBefore(ageMs: number): Promise<number> {
     const due = Date.now() - ageMs;
-    let n = 0;
-    for (const [id, at] of [...this.unmarked]) {
-      if (at > due) continue;
-      await this.markPublished(id);
-      n++;
+    const ids: string[] = [];
+    for (const [id, at] of this.unmarked) {
+      if (at > due) break;
+      ids.push(id);
     }
-    return n;
+    for (const id of ids) await this.markPublished(id);
+    return ids.length;
   }
 }

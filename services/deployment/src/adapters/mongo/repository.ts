@@ -1,5 +1,5 @@
 import type { Envelope } from '@stackyard/events';
-import type { AggregateStore, StoreOptions } from '@stackyard/mongo';
+import { HOST_SITE_KEY, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
 import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type {
   HostConfigurationRecord,
@@ -19,11 +19,9 @@ type SiteDoc = SiteDeploymentData & Record<string, unknown>;
 type ControllerDoc = { host: HostRef } & Record<string, unknown>;
 type RolloutDoc = SiteRolloutData & Record<string, unknown>;
 
-/** Store options of the collections keyed by a host: `site` (top-level, indexed) is the host's site id, which FerretDB can push down. */
-export const BY_HOST_SITE: StoreOptions<{ host: HostRef }> = { indexFields: { site: (d) => d.host?.siteId } };
 
 export class MongoNodeDeploymentRepository implements NodeDeploymentRepository {
-  static readonly storeOptions = BY_HOST_SITE as StoreOptions<Doc>;
+  static readonly storeOptions = HOST_SITE_KEY as StoreOptions<Doc>;
   constructor(private readonly store: AggregateStore<Doc>) {}
   get(hostId: string) {
     return this.store.get(hostId);
@@ -58,7 +56,7 @@ export class MongoSiteDeploymentRepository implements SiteDeploymentRepository {
 
 /** `site_controllers`: one aggregate per registered controller host id (from HostRegistered). */
 export class MongoSiteControllerRepository implements SiteControllerRepository {
-  static readonly storeOptions = BY_HOST_SITE as StoreOptions<ControllerDoc>;
+  static readonly storeOptions = HOST_SITE_KEY as StoreOptions<ControllerDoc>;
   constructor(private readonly store: AggregateStore<ControllerDoc>) {}
   async record(host: HostRef, appliedKey: string): Promise<'applied' | 'duplicate'> {
     if (await this.store.get(host.hostId)) return 'duplicate';

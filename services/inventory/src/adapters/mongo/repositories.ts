@@ -1,7 +1,7 @@
 import type { Collection, Document } from 'mongodb';
 import { AlreadyExistsError, ConcurrencyError } from '@stackyard/errors';
 import type { Envelope } from '@stackyard/events';
-import { LISTING_BATCH, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
+import { LISTING_BATCH, SITE_KEY, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
 import type { Host } from '@stackyard/proto/inventory/v1/inventory';
 import type { HostRepository, ImportRepository, SiteRecordRepository, SiteRepository, StoredHost, StoredRecord, Write } from '../../application/ports';
 import { HOST_STATES, lifecycleOf, type HostLifecycle } from '../../domain/host';
@@ -9,12 +9,6 @@ import { matches, type HostFilter } from '../../domain/listing';
 import type { ImportRecord } from '../../domain/kayobe/import-record';
 import type { SiteData } from '../../domain/site';
 
-/**
- * Store options of the collections whose aggregates belong to a site: `site` (top-level, indexed) is
- * `data.siteId`, which FerretDB pushes down to PostgreSQL (a filter on `data.siteId` it evaluates in
- * Go over every document). Site listings filter on `site`.
- */
-export const BY_SITE: StoreOptions<{ siteId?: string }> = { indexFields: { site: (d) => d.siteId } };
 
 export class MongoSiteRepository implements SiteRepository {
   constructor(private readonly store: AggregateStore<SiteData & Record<string, unknown>>) {}
@@ -52,7 +46,7 @@ function fromDoc(d: HostDoc, version: number): StoredHost {
 }
 
 export class MongoHostRepository implements HostRepository {
-  static readonly storeOptions = BY_SITE as StoreOptions<HostDoc>;
+  static readonly storeOptions = SITE_KEY as StoreOptions<HostDoc>;
   constructor(private readonly store: AggregateStore<HostDoc>) {}
   async get(id: string): Promise<StoredHost | null> {
     const r = await this.store.get(id);
@@ -119,7 +113,7 @@ export class MongoHostRepository implements HostRepository {
 
 /** Import documents: one aggregate per import; inserting version 1 commits the import. */
 export class MongoImportRepository implements ImportRepository {
-  static readonly storeOptions = BY_SITE as StoreOptions<ImportRecord & Record<string, unknown>>;
+  static readonly storeOptions = SITE_KEY as StoreOptions<ImportRecord & Record<string, unknown>>;
   constructor(private readonly store: AggregateStore<ImportRecord & Record<string, unknown>>) {}
   get(id: string) {
     return this.store.get(id);
@@ -157,7 +151,7 @@ export class MongoImportRepository implements ImportRepository {
 export type RecordDoc<T> = T & { deleted: boolean } & Record<string, unknown>;
 
 export class MongoRecordRepository<T extends { readonly id: string; readonly siteId: string }> implements SiteRecordRepository<T> {
-  static readonly storeOptions = BY_SITE;
+  static readonly storeOptions = SITE_KEY;
   constructor(private readonly store: AggregateStore<RecordDoc<T>>) {}
   private stored(r: { data: RecordDoc<T>; version: number }): StoredRecord<T> {
     const { deleted, ...data } = r.data;

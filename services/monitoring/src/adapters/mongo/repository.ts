@@ -1,6 +1,6 @@
 import type { Filter } from 'mongodb';
 import type { Envelope } from '@stackyard/events';
-import type { AggregateDoc, AggregateStore, StoreOptions } from '@stackyard/mongo';
+import { HOST_SITE_KEY, type AggregateDoc, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
 import type { ProgressRepository, Write } from '../../application/ports';
 import type { ProgressData } from '../../domain/progress';
 
@@ -8,7 +8,7 @@ type Doc = ProgressData & Record<string, unknown>;
 
 export class MongoProgressRepository implements ProgressRepository {
   /** `site` (top-level, indexed): the host's site id, which FerretDB can push down (`data.host.siteId` it filters in Go). */
-  static readonly storeOptions: StoreOptions<Doc> = { indexFields: { site: (d) => d.host?.siteId } };
+  static readonly storeOptions: StoreOptions<Doc> = HOST_SITE_KEY;
   constructor(private readonly store: AggregateStore<Doc>) {}
   get(hostId: string) {
     return this.store.get(hostId);

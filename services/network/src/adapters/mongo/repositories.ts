@@ -1,6 +1,6 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { Envelope } from '@stackyard/events';
-import { isDuplicateKey, LISTING_BATCH, type AggregateDoc, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
+import { HOST_SITE_KEY, isDuplicateKey, LISTING_BATCH, SITE_KEY, type AggregateDoc, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
 import type {
   AllocationRecord,
   AllocationRepository,
@@ -15,7 +15,7 @@ type NetDoc = NetworkData & Record<string, unknown>;
 
 export class MongoNetworkRepository implements NetworkRepository {
   /** `site` (top-level, indexed): the network's site id, which FerretDB can push down. */
-  static readonly storeOptions: StoreOptions<NetDoc> = { indexFields: { site: (d) => d.siteId } };
+  static readonly storeOptions: StoreOptions<NetDoc> = SITE_KEY;
   constructor(private readonly store: AggregateStore<NetDoc>) {}
   get(siteId: string, name: string) {
     return this.store.get(networkId(siteId, name));
@@ -164,7 +164,7 @@ type CfgDoc = HostConfigData & Record<string, unknown>;
 
 export class MongoHostConfigRepository implements HostConfigRepository {
   /** `site` (top-level, indexed): the host's site id, which FerretDB can push down. */
-  static readonly storeOptions: StoreOptions<CfgDoc> = { indexFields: { site: (d) => d.host?.siteId } };
+  static readonly storeOptions: StoreOptions<CfgDoc> = HOST_SITE_KEY;
   constructor(private readonly store: AggregateStore<CfgDoc>) {}
   get(hostId: string) {
     return this.store.get(hostId);

@@ -1,6 +1,6 @@
 import type { Filter } from 'mongodb';
 import type { Envelope } from '@stackyard/events';
-import type { AggregateDoc, AggregateStore, StoreOptions } from '@stackyard/mongo';
+import { HOST_SITE_KEY, type AggregateDoc, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
 import type { NodeRepository, Write } from '../../application/ports';
 import type { NodeData } from '../../domain/node';
 
@@ -8,7 +8,7 @@ type Doc = NodeData & Record<string, unknown>;
 
 export class MongoNodeRepository implements NodeRepository {
   /** `site` (top-level, indexed): the host's site id, which FerretDB can push down (`data.host.siteId` it filters in Go). */
-  static readonly storeOptions: StoreOptions<Doc> = { indexFields: { site: (d) => d.host?.siteId } };
+  static readonly storeOptions: StoreOptions<Doc> = HOST_SITE_KEY;
   constructor(private readonly store: AggregateStore<Doc>) {}
   get(id: string) {
     return this.store.get(id);

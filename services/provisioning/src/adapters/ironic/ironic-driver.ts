@@ -418,8 +418,12 @@ export class IronicDriver implements BareMetalDriver {
 
   private async mustGet(node: NodeData, call: DriverCall): Promise<IronicNode> {
     const n = await this.get(node, call);
-    if (!n) throw new StepFailedError('NodeNotEnrolled', `${this.label(node)} is not known to Ironic at ${this.client.endpoint}: enroll it first`, false);
+    if (!n) throw this.notEnrolled(node);
     return n;
+  }
+
+  private notEnrolled(node: NodeData): StepFailedError {
+    return new StepFailedError('NodeNotEnrolled', `${this.label(node)} is not known to Ironic at ${this.client.endpoint}: enroll it first`, false);
   }
 
   private driverInfo(node: NodeData, creds: BmcCredentials | undefined): Record<string, unknown> {
@@ -530,7 +534,7 @@ export class IronicDriver implements BareMetalDriver {
     // waiting node) rather than a GET per node right after its verb: Ironic's API is the
     // bottleneck at scale, and a verb's state change is rarely done within milliseconds.
     const first = await this.poller.next(ironicUuid(node), call.signal);
-    if (!first) throw new StepFailedError('NodeNotEnrolled', `${this.label(node)} is not known to Ironic at ${this.client.endpoint}: enroll it first`, false);
+    if (!first) throw this.notEnrolled(node);
     let n = first;
     for (;;) {
       if (!busy.includes(n.provision_state)) return n;

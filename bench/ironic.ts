@@ -1,33 +1,42 @@
 /**
  * Stackyard's overhead on real Ironic (issue 9): N fake-hardware nodes taken from enroll to active
- * (manage, inspect, provide, deploy with a config drive) twice, each run on a fresh private Ironic:
+ * (manage, inspect, provide, deploy with a config drive) by two orchestrators, each run on a fresh
+ * private Ironic, in `--rounds` alternating rounds (default 3):
  *   1. baseline: a plain loop of HTTP calls per node, all nodes at once, polling every --poll-ms;
  *   2. Stackyard: the five services (embedded cluster, ironic driver, same polling), hosts
- *      registered through the inventory API, until provisioning reports every node active.
- * Prints both wall times and their ratio. Not a test: it prints figures.
+ *      registered through the inventory API, until provisioning has published NodeProvisioned
+ *      for every node (followed on NATS: the bench polls nothing on Stackyard's side).
+ * Prints every round's wall times and the ratio of the medians, Ironic's and Stackyard's CPU, the
+ * API requests by kind and where each node's time went between Ironic's transitions (from
+ * Ironic's own logs). Not a test: it prints figures.
  *
- *   node --conditions=@stackyard/source --import tsx bench/ironic.ts --nodes 100
+ *   node --conditions=@stackyard/source --import tsx bench/ironic.ts --nodes 100 [--rounds 3]
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, insecure } from '@stackyard/grpc';
-import { startIronic } from '@stackyard/devinfra';
-import { clientsFor, startLocalCluster } from '@stackyard/cli';
+import { startIronic, startNatsServer } from '@stackyard/devinfra';
+import { Events } from '@stackyard/events';
+import { connect } from '@nats-io/transport-node';
+import { clientsFor, SERVICES, startLocalCluster } from '@stackyard/cli';
 import { ironicNodeUuid } from '@stackyard/provisioning';
 import { ProvisionState } from '@stackyard/proto/provisioning/v1/provisioning';
 import { ProvisioningServiceClient } from '@stackyard/proto/provisioning/v1/provisioning_service';
+import { groupCpuMs, pct, postgresCpuMs, procStats } from './lib';
 
 const { values } = parseArgs({
   options: {
     nodes: { type: 'string', default: '100' },
     'poll-ms': { type: 'string', default: '500' },
     timeout: { type: 'string', default: '900' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const N = Number(values.nodes);
 const POLL = Number(values['poll-ms']);
+const ROUNDS = Number(values.rounds);
 const IMAGE = 'http://images.bench.invalid/os/deployment_image.qcow2';
 
 type IronicNode = { uuid: string; provision_state: string; last_error: string | null };
@@ -84,76 +93,140 @@ async function plainLoop(req: ReturnType<typeof api>, uuid: string): Promise<voi
 }
 
 /** Requests the API logged, by method and path shape (uuids and names folded), and their total. */
-function apiRequests(dataDir: string, from = 0): { total: number; byKind: Map<string, number> } {
+type Requests = { total: number; byKind: Map<string, number>; secondsByKind: Map<string, number> };
+function apiRequests(dataDir: string, from = 0): Requests {
   const byKind = new Map<string, number>();
+  const secondsByKind = new Map<string, number>();
   let total = 0;
   let log = '';
   try {
     log = readFileSync(join(dataDir, 'ironic-api.log'), 'utf8');
   } catch {
-    return { total, byKind };
+    return { total, byKind, secondsByKind };
   }
   let i = 0;
-  for (const m of log.matchAll(/"(GET|POST|PUT|PATCH|DELETE) (\/v1\/[^ ?"]*)/g)) {
+  for (const m of log.matchAll(/"(GET|POST|PUT|PATCH|DELETE) (\/v1\/[^ ?"]*)[^"]*" status: \d+ +len: \d+ time: ([\d.]+)/g)) {
     if (i++ < from) continue;
     const shape = m[2]!.replace(/\/nodes\/(?!detail\b)[^/]+/, '/nodes/{id}');
     const k = `${m[1]} ${shape}`;
     byKind.set(k, (byKind.get(k) ?? 0) + 1);
+    secondsByKind.set(k, (secondsByKind.get(k) ?? 0) + Number(m[3]));
     total++;
   }
-  return { total, byKind };
+  return { total, byKind, secondsByKind };
 }
 
-/** CPU ms of every process in these process groups (Ironic's API and conductor, and their workers). */
-function groupCpuMs(pgids: readonly (number | undefined)[]): number {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+/**
+ * Where each node's time went, from Ironic's own logs: when each provision verb reached the API
+ * (the k-th `PUT /states/provision` of a node arrived) and when the conductor moved the node into the state
+ * that verb waits for. Gaps between consecutive milestones alternate between Ironic's work (verb ->
+ * state) and the orchestrator's reaction (state -> next verb: polling, and for Stackyard the saga's
+ * hops). Times are ms from `t0`.
+ */
+const MILESTONES = ['PUT manage', 'manageable', 'PUT inspect', 'inspected', 'PUT provide', 'available', 'PUT active', 'active'] as const;
+function milestones(dataDir: string, t0: number): Map<string, number[]> {
+  const at = (line: string) => new Date(line.slice(0, 23).replace(' ', 'T')).getTime() - t0;
+  const nodes = new Map<string, number[]>();
+  const of = (uuid: string) => nodes.get(uuid) ?? (nodes.set(uuid, []).get(uuid) as number[]);
+  const read = (f: string) => {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (pgids.includes(Number(stat[2]))) ticks += Number(stat[11]) + Number(stat[12]);
+      return readFileSync(join(dataDir, f), 'utf8').split('\n');
     } catch {
-      // exited meanwhile
+      return [];
     }
+  };
+  const puts = new Map<string, number>();
+  for (const line of read('ironic-api.log')) {
+    // Logged when the response went out: the request arrived `time` seconds earlier.
+    const m = /"PUT \/v1\/nodes\/([^/]+)\/states\/provision [^"]*" status: \d+ +len: \d+ time: ([\d.]+)/.exec(line);
+    if (!m || at(line) < 0) continue;
+    const k = puts.get(m[1]!) ?? 0;
+    puts.set(m[1]!, k + 1);
+    if (k < 4) of(m[1]!)[[0, 2, 4, 6][k]!] = at(line) - Number(m[2]) * 1000;
   }
-  return (ticks * 1000) / 100;
+  for (const line of read('ironic-conductor.log')) {
+    const m = /Node (\S+) moved to provision state "([^"]+)" from state "([^"]+)"/.exec(line);
+    if (!m || at(line) < 0) continue;
+    const [, uuid, to, from] = m;
+    const i = to === 'manageable' ? (from === 'verifying' ? 1 : from === 'inspecting' || from === 'inspect wait' ? 3 : -1) : to === 'available' ? 5 : to === 'active' ? 7 : -1;
+    if (i >= 0) of(uuid!)[i] = at(line);
+  }
+  return nodes;
 }
 
-function printRequests(label: string, r: { total: number; byKind: Map<string, number> }, n: number): void {
+function printMilestones(label: string, nodes: Map<string, number[]>): void {
+  const row = (name: string, xs: number[]) => console.log(`  ${name.padEnd(28)} p50 ${pct(xs, 50).toFixed(0).padStart(6)}  p99 ${pct(xs, 99).toFixed(0).padStart(6)} ms`);
+  console.log(`${label}: time per stage from Ironic's logs (${nodes.size} nodes)`);
+  const all = [...nodes.values()];
+  row(`start -> ${MILESTONES[0]}`, all.map((m) => m[0]!).filter((x) => x !== undefined));
+  for (let i = 1; i < MILESTONES.length; i++) {
+    const xs = all.filter((m) => m[i] !== undefined && m[i - 1] !== undefined).map((m) => m[i]! - m[i - 1]!);
+    row(`${MILESTONES[i - 1]} -> ${MILESTONES[i]}`, xs);
+  }
+}
+
+function printRequests(label: string, r: Requests, n: number): void {
   console.log(`${label}: ${r.total} API requests (${(r.total / n).toFixed(1)} per node)`);
-  for (const [k, v] of [...r.byKind].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  ${(v / n).toFixed(1).padStart(6)} per node  ${k}`);
+  for (const [k, v] of [...r.byKind].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+    const ms = ((r.secondsByKind.get(k) ?? 0) * 1000) / v;
+    console.log(`  ${(v / n).toFixed(1).padStart(6)} per node  ${k.padEnd(40)} ${ms.toFixed(0).padStart(5)} ms each (API's own time)`);
+  }
 }
 
-async function main() {
-  // 1. Baseline, on its own Ironic.
-  let baseline: number;
-  let baselineIronicCpu = 0;
-  let baselineRequests: { total: number; byKind: Map<string, number> } = { total: 0, byKind: new Map() };
-  {
-    const ironic = await startIronic();
-    try {
-      const req = api(ironic.url);
-      const base = Array.from({ length: N }, (_, i) => ({ name: `base-${i}`, uuid: ironicNodeUuid(`base-${i}`) }));
-      await enrolNodes(req, base);
-      const t0 = Date.now();
-      const cpu0 = groupCpuMs([ironic.process.pid, ironic.conductor.pid]);
-      const req0 = apiRequests(ironic.dataDir).total;
-      await Promise.all(base.map((n) => plainLoop(req, n.uuid)));
-      baseline = (Date.now() - t0) / 1000;
-      baselineIronicCpu = groupCpuMs([ironic.process.pid, ironic.conductor.pid]) - cpu0;
-      baselineRequests = apiRequests(ironic.dataDir, req0);
-      process.stderr.write(`baseline: ${N} nodes active in ${baseline.toFixed(1)} s\n`);
-    } finally {
-      await ironic.stop();
-    }
+interface BaselineRun {
+  readonly seconds: number;
+  readonly ironicCpuMs: number;
+  readonly requests: Requests;
+  readonly stages: Map<string, number[]>;
+}
+
+/** The plain loop for every node at once, on its own fresh Ironic. */
+async function runBaseline(): Promise<BaselineRun> {
+  const ironic = await startIronic();
+  try {
+    const req = api(ironic.url);
+    const base = Array.from({ length: N }, (_, i) => ({ name: `base-${i}`, uuid: ironicNodeUuid(`base-${i}`) }));
+    await enrolNodes(req, base);
+    const t0 = Date.now();
+    const cpu0 = groupCpuMs([ironic.process.pid, ironic.conductor.pid]);
+    const req0 = apiRequests(ironic.dataDir).total;
+    await Promise.all(base.map((n) => plainLoop(req, n.uuid)));
+    const seconds = (Date.now() - t0) / 1000;
+    const run = {
+      seconds,
+      ironicCpuMs: groupCpuMs([ironic.process.pid, ironic.conductor.pid]) - cpu0,
+      requests: apiRequests(ironic.dataDir, req0),
+      stages: milestones(ironic.dataDir, t0),
+    };
+    process.stderr.write(`baseline: ${N} nodes active in ${seconds.toFixed(1)} s\n`);
+    return run;
+  } finally {
+    await ironic.stop();
   }
-  // 2. Stackyard, on a fresh Ironic.
+}
+
+interface StackyardRun extends BaselineRun {
+  readonly active: number;
+  readonly failed: number;
+  readonly ownCpuMs: number;
+  readonly withPostgres: boolean;
+  readonly mongoBackend: string;
+  /** Provisioning event -> host -> ms from registration when it was first published. */
+  readonly published: Map<string, Map<string, number>>;
+}
+
+/** The five services on a fresh Ironic (and their own NATS and FerretDB), registered -> active. */
+async function runStackyard(): Promise<StackyardRun> {
   const ironic = await startIronic();
   const req = api(ironic.url);
   try {
     const site = 'bench';
     const hosts = Array.from({ length: N }, (_, i) => ({ name: `sy-${i}`, uuid: ironicNodeUuid(`${site}-sy-${i}`) }));
     await enrolNodes(req, hosts);
+    const nats = await startNatsServer({});
+    const bus = await connect({ servers: nats.url });
     const cluster = await startLocalCluster({
+      natsUrl: nats.url,
       dbPrefix: `bench_ironic_${Date.now()}`,
       logDir: mkdtempSync(join(tmpdir(), 'stackyard-bench-ironic-')),
       commonEnv: { LOG_LEVEL: 'warn' },
@@ -178,7 +251,13 @@ async function main() {
     try {
       await call(c.inventory, c.inventory.createSite, { id: site, displayName: site });
       const cpu1 = groupCpuMs([ironic.process.pid, ironic.conductor.pid]);
+      const ownPids = [...SERVICES.map((n) => s[n].process.pid), cluster.ferretPid, nats.process.pid].filter((p): p is number => p !== undefined);
+      const own1 = ownPids.map((p) => procStats(p).cpuMs);
+      const pg1 = postgresCpuMs();
       const req1 = apiRequests(ironic.dataDir).total;
+      // Every provisioning fact as it is published (a core subscription on the stream's subjects:
+      // nothing polled, so the bench adds no load to the services it measures).
+      const sub = bus.subscribe(`stackyard.${site}.provisioning.node.*.*`);
       const t1 = Date.now();
       await Promise.all(
         hosts.map((h, i) =>
@@ -194,49 +273,92 @@ async function main() {
         ),
       );
       const deadline = Date.now() + Number(values.timeout) * 1000;
-      const seenKeys = new Set<string>();
-      let active = 0;
+      const published = new Map<string, Map<string, number>>();
+      const ended = new Set<string>();
       let failed = 0;
-      // When each node was first seen in each provisioning state (ms from registration, 200 ms resolution).
-      const firstSeen = new Map<string, number[]>();
-      for (;;) {
-        const nodes = (await call(prov, prov.listNodes, { siteId: site, state: ProvisionState.PROVISION_STATE_UNSPECIFIED })).nodes;
-        const now = Date.now() - t1;
-        for (const n of nodes) {
-          const k = `${n.host?.hostId}|${ProvisionState[n.state]}`;
-          if (!seenKeys.has(k)) {
-            seenKeys.add(k);
-            firstSeen.set(ProvisionState[n.state] ?? String(n.state), [...(firstSeen.get(ProvisionState[n.state] ?? String(n.state)) ?? []), now]);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        void (async () => {
+          for await (const m of sub) {
+            const [, , , , host, event] = m.subject.split('.');
+            const seen = published.get(event!) ?? (published.set(event!, new Map()).get(event!) as Map<string, number>);
+            if (!seen.has(host!)) seen.set(host!, Date.now() - t1);
+            if (event === Events.NodeProvisioned.event || event === Events.ProvisioningFailed.event) {
+              if (event === Events.ProvisioningFailed.event && !ended.has(host!)) failed++;
+              ended.add(host!);
+              if (ended.size >= N) break;
+            }
           }
-        }
-        active = nodes.filter((n) => n.state === ProvisionState.PROVISION_STATE_ACTIVE).length;
-        failed = nodes.filter((n) => n.lastFailure).length;
-        if (active + failed >= N || Date.now() > deadline) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const stackyard = (Date.now() - t1) / 1000;
-      const stackyardIronicCpu = groupCpuMs([ironic.process.pid, ironic.conductor.pid]) - cpu1;
-      const r = apiRequests(ironic.dataDir, req1);
-      console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
-      console.log(`ironic bench: ${N} fake-hardware nodes, enroll -> active (manage, inspect, provide, deploy), polling every ${POLL} ms, Ironic 21.4 (Debian), ${cluster.mongoBackend}`);
-      console.log(`baseline (plain HTTP loop, all nodes at once): ${baseline.toFixed(1)} s`);
-      console.log(`stackyard (registered -> active through the saga): ${stackyard.toFixed(1)} s; ${active} active, ${failed} failed`);
-      console.log(`overhead: ${(stackyard / baseline).toFixed(2)}x`);
-      console.log(`Ironic CPU (API + conductor): baseline ${(baselineIronicCpu / 1000).toFixed(1)} s, stackyard ${(stackyardIronicCpu / 1000).toFixed(1)} s`);
-      printRequests('baseline', baselineRequests, N);
-      printRequests('stackyard', r, N);
-      console.log('stackyard: first seen in each provisioning state, ms from registration (p50 / p99 over nodes; 200 ms resolution):');
-      const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
-      for (const [state, xs] of [...firstSeen].sort((a, b) => pct(a[1], 50) - pct(b[1], 50))) {
-        console.log(`  ${state.replace('PROVISION_STATE_', '').toLowerCase().padEnd(16)} ${String(xs.length).padStart(4)} nodes  p50 ${pct(xs, 50).toFixed(0).padStart(6)}  p99 ${pct(xs, 99).toFixed(0).padStart(6)}`);
-      }
+          clearTimeout(timer);
+          resolve();
+        })();
+      });
+      const seconds = (Date.now() - t1) / 1000;
+      const ironicCpuMs = groupCpuMs([ironic.process.pid, ironic.conductor.pid]) - cpu1;
+      const pg2 = postgresCpuMs();
+      const ownCpuMs = ownPids.reduce((t, p, i) => t + procStats(p).cpuMs - own1[i]!, 0) + (pg2 ?? 0) - (pg1 ?? 0);
+      sub.unsubscribe();
+      // Cross-check with what provisioning serves.
+      const nodes = (await call(prov, prov.listNodes, { siteId: site, state: ProvisionState.PROVISION_STATE_UNSPECIFIED })).nodes;
+      const run: StackyardRun = {
+        seconds,
+        ironicCpuMs,
+        requests: apiRequests(ironic.dataDir, req1),
+        stages: milestones(ironic.dataDir, t1),
+        active: nodes.filter((n) => n.state === ProvisionState.PROVISION_STATE_ACTIVE).length,
+        failed,
+        ownCpuMs,
+        withPostgres: pg1 !== undefined && pg2 !== undefined,
+        mongoBackend: cluster.mongoBackend,
+        published,
+      };
+      process.stderr.write(`stackyard: ${run.active} nodes active in ${seconds.toFixed(1)} s\n`);
+      return run;
     } finally {
       prov.close();
       c.close();
       await cluster.stop();
+      await bus.close();
+      await nats.stop();
     }
   } finally {
     await ironic.stop();
+  }
+}
+
+/**
+ * `--rounds` alternating rounds (baseline, then Stackyard, each on a fresh Ironic): the ratio of
+ * the medians is the overhead, and every round's figures are printed so that the noise shows.
+ * The detailed tables are those of the round whose Stackyard time is the median.
+ */
+async function main() {
+  const rounds: { baseline: BaselineRun; stackyard: StackyardRun }[] = [];
+  for (let r = 0; r < ROUNDS; r++) rounds.push({ baseline: await runBaseline(), stackyard: await runStackyard() });
+  const median = (xs: number[]) => pct(xs, 50);
+  const b = median(rounds.map((r) => r.baseline.seconds));
+  const sy = median(rounds.map((r) => r.stackyard.seconds));
+  const mid = [...rounds].sort((x, y) => x.stackyard.seconds - y.stackyard.seconds)[Math.floor((rounds.length - 1) / 2)]!;
+  const run = mid.stackyard;
+  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+  console.log(`ironic bench: ${N} fake-hardware nodes, enroll -> active (manage, inspect, provide, deploy), polling every ${POLL} ms, Ironic 21.4 (Debian), ${run.mongoBackend}, ${ROUNDS} round(s)`);
+  for (const [i, r] of rounds.entries()) {
+    console.log(
+      `  round ${i + 1}: baseline ${r.baseline.seconds.toFixed(1)} s, stackyard ${r.stackyard.seconds.toFixed(1)} s (${r.stackyard.active} active, ${r.stackyard.failed} failed), ratio ${(r.stackyard.seconds / r.baseline.seconds).toFixed(2)}x`,
+    );
+  }
+  console.log(`baseline (plain HTTP loop, all nodes at once): ${b.toFixed(1)} s (median)`);
+  console.log(`stackyard (registered -> active through the saga): ${sy.toFixed(1)} s (median)`);
+  console.log(`overhead: ${(sy / b).toFixed(2)}x (ratio of the medians)`);
+  console.log(`Ironic CPU (API + conductor): baseline ${(mid.baseline.ironicCpuMs / 1000).toFixed(1)} s, stackyard ${(run.ironicCpuMs / 1000).toFixed(1)} s`);
+  console.log(`Stackyard's own CPU (services, FerretDB, nats-server${run.withPostgres ? ', PostgreSQL' : ''}): ${(run.ownCpuMs / 1000).toFixed(1)} s (${(run.ownCpuMs / N).toFixed(0)} ms per node)`);
+  printRequests('baseline', mid.baseline.requests, N);
+  printRequests('stackyard', run.requests, N);
+  printMilestones('baseline', mid.baseline.stages);
+  printMilestones('stackyard', run.stages);
+  console.log('stackyard: each provisioning fact published, ms from registration (p50 / p99 over nodes):');
+  for (const [event, hosts] of [...run.published].sort((x, y) => pct([...x[1].values()], 50) - pct([...y[1].values()], 50))) {
+    const xs = [...hosts.values()];
+    console.log(`  ${event.padEnd(20)} ${String(xs.length).padStart(4)} nodes  p50 ${pct(xs, 50).toFixed(0).padStart(6)}  p99 ${pct(xs, 99).toFixed(0).padStart(6)}`);
   }
 }
 

@@ -26,6 +26,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { NodeState, type NodeProgress } from '@stackyard/proto/monitoring/v1/monitoring';
 import type { CommandCount, CommandCountsFile } from '@stackyard/mongo';
+import { pct, postgresCpuMs, procStats } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -39,40 +40,6 @@ const { values } = parseArgs({
 });
 const N = Number(values.nodes);
 const M = Number(values.sites);
-
-function procStats(pid: number): { cpuMs: number; peakRssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuMs: (ticks * 1000) / 100, peakRssMb: hwm / 1024 };
-}
-
-/**
- * CPU ms of the local PostgreSQL server: the postmaster, its live children (backends, FerretDB's
- * connections among them) and, through the postmaster's cutime/cstime, the children it has reaped.
- * Undefined when no postmaster is visible (another machine, or no permission).
- */
-function postgresCpuMs(): number | undefined {
-  try {
-    const pids = execFileSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-    let ticks = 0;
-    for (const pid of pids) {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(stat[11]) + Number(stat[12]);
-      if (stat[1] === '1' || !pids.includes(Number(stat[1]))) ticks += Number(stat[13]) + Number(stat[14]); // the postmaster: reaped children
-    }
-    return pids.length ? (ticks * 1000) / 100 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function pct(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
 
 type Counts = Map<string, CommandCount>; // "<service> <collection> <command>"
 

@@ -145,6 +145,47 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     await expect(other.update('p1', 3, { name: 'stale', n: 0 })).rejects.toBeInstanceOf(ConcurrencyError);
   });
 
+  describe('cached reads (cacheLatest)', () => {
+    const cachingStore = (max: number) => new AggregateStore<Thing & { at?: Date; gone?: string }>(conn.db(store.collection.dbName), 'things', 'thing', () => undefined, { cacheLatest: max });
+
+    it('answers get(id, { cached }) from what this process wrote, as a fresh copy equal to what a query returns', async () => {
+      const cache = cachingStore(10);
+      const at = new Date('2026-11-26T05:00:00Z');
+      await cache.create('c1', { name: 'c', n: 1, at, gone: undefined });
+      await store.collection.deleteMany({ aggId: 'c1' }); // behind its back: only memory can answer now
+      const hit = await cache.get('c1', { cached: true });
+      expect(hit).toEqual({ id: 'c1', version: 1, data: { name: 'c', n: 1, at } });
+      expect('gone' in hit!.data).toBe(false); // undefined is dropped, as in a stored revision
+      hit!.data.n = 99;
+      expect((await cache.get('c1', { cached: true }))?.data.n).toBe(1);
+      expect(await cache.get('c1')).toBeNull(); // an uncached get always asks the database
+    });
+
+    it('a stale cached revision makes the write that follows conflict, and the retry reads afresh', async () => {
+      const cache = cachingStore(10);
+      await cache.create('c2', { name: 'c', n: 1 });
+      await store.update('c2', 1, { name: 'other process', n: 2 });
+      const stale = await cache.get('c2', { cached: true });
+      expect(stale?.version).toBe(1);
+      await expect(cache.update('c2', stale!.version, { name: 'stale', n: 0 })).rejects.toBeInstanceOf(ConcurrencyError);
+      expect(await cache.get('c2', { cached: true })).toEqual({ id: 'c2', version: 2, data: { name: 'other process', n: 2 } });
+      expect(await store.get('c2')).toEqual({ id: 'c2', version: 2, data: { name: 'other process', n: 2 } });
+    });
+
+    it('forgets the least recently used aggregates beyond its size, and caches nothing without the option', async () => {
+      const cache = cachingStore(2);
+      for (const id of ['c3', 'c4', 'c5']) await cache.create(id, { name: id, n: 1 });
+      await store.update('c3', 1, { name: 'newer', n: 2 });
+      await store.update('c5', 1, { name: 'newer', n: 2 });
+      expect((await cache.get('c3', { cached: true }))?.version).toBe(2); // evicted: read from the database
+      expect((await cache.get('c5', { cached: true }))?.version).toBe(1); // still remembered
+      const none = cachingStore(0);
+      await none.create('c6', { name: 'c', n: 1 });
+      await store.update('c6', 1, { name: 'x', n: 2 });
+      expect((await none.get('c6', { cached: true }))?.version).toBe(2);
+    });
+  });
+
   it('lists only the newest revision of each aggregate', async () => {
     await store.create('l1', { name: 'list', n: 1 });
     await store.update('l1', 1, { name: 'list', n: 2 });

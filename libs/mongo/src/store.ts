@@ -1,4 +1,4 @@
-import { Binary, type Collection, type Db, type Document, type Filter } from 'mongodb';
+import { Binary, BSON, type Collection, type Db, type Document, type Filter } from 'mongodb';
 import { AlreadyExistsError, ConcurrencyError, ValidationError } from '@stackyard/errors';
 import { toWire, type Envelope, type WireEvent } from '@stackyard/events';
 import { injectTraceHeaders, withDbSpan } from '@stackyard/telemetry';
@@ -105,6 +105,17 @@ export interface StoreOptions<T> {
   readonly indexFields?: Readonly<Record<string, (data: T) => string | number | boolean | undefined>>;
   /** Where the store reports what it recovers from by itself (`startService` passes the service's logger). */
   readonly log?: { warn(obj: object, msg: string): void };
+  /**
+   * How many aggregates' latest revisions (as this process last wrote or read them) `get(id,
+   * { cached: true })` may answer from memory instead of a query (least recently used first out).
+   * A cached revision can be stale only if another process wrote the aggregate since; the write
+   * that follows then conflicts (its revision id exists) and the caller's retry reads afresh. So
+   * ask for cached reads only where the write is the step's only effect (projections): a step
+   * that calls out (a driver, another system) would act on stale state before the conflict. And a
+   * decision not to write (ignore an event, not found) taken on a cached read is not confirmed by
+   * anything: take it on a fresh read.
+   */
+  readonly cacheLatest?: number;
 }
 
 /**
@@ -134,6 +145,8 @@ export class AggregateStore<T extends Document> {
   private startedAt = Date.now();
   /** Superseded revisions this process failed to clear `latest` on (retried by `repairLatest`). */
   private readonly staleLatest = new Set<string>();
+  /** Latest revisions this process wrote or read, as BSON (see `StoreOptions.cacheLatest`), oldest use first. */
+  private readonly recent = new Map<string, { version: number; bson: Uint8Array }>();
 
   constructor(
     db: Db,
@@ -217,8 +230,34 @@ export class AggregateStore<T extends Document> {
    * `cur` is removed, or a crash came between the two): the higher version wins. An aggregate whose
    * revisions predate `cur` is found by walking `<id>@1`, `<id>@2`... and gets its `cur` set.
    */
-  get(id: string): Promise<Versioned<T> | null> {
-    return withDbSpan('get', this.collection.collectionName, () => this.getRevision(id));
+  /**
+   * The aggregate's latest revision, or null. `cached`: from this process's memory when it wrote or
+   * read the aggregate lately (`StoreOptions.cacheLatest`; only where a stale answer is caught by the
+   * write that follows).
+   */
+  get(id: string, opts: { cached?: boolean } = {}): Promise<Versioned<T> | null> {
+    if (opts.cached) {
+      const hit = this.recent.get(id);
+      if (hit) {
+        this.recent.delete(id);
+        this.recent.set(id, hit);
+        return Promise.resolve({ id, version: hit.version, data: BSON.deserialize(hit.bson) as T });
+      }
+    }
+    return withDbSpan('get', this.collection.collectionName, async () => {
+      const r = await this.getRevision(id);
+      if (r) this.remember(id, r.version, r.data);
+      return r;
+    });
+  }
+
+  /** Keeps a revision for cached reads: as BSON, so a hit is a fresh copy, equal to what a query returns. */
+  private remember(id: string, version: number, data: T): void {
+    const max = this.options.cacheLatest ?? 0;
+    if (max <= 0) return;
+    this.recent.delete(id);
+    this.recent.set(id, { version, bson: BSON.serialize(data, { ignoreUndefined: true }) });
+    if (this.recent.size > max) this.recent.delete(this.recent.keys().next().value as string);
   }
 
   private async getRevision(id: string): Promise<Versioned<T> | null> {
@@ -370,11 +409,13 @@ export class AggregateStore<T extends Document> {
     try {
       await this.collection.insertOne(doc as never);
     } catch (e) {
+      this.recent.delete(id);
       if (!isDuplicateKey(e)) throw e;
       if (opts.appliedKey && (await this.wasApplied(id, opts.appliedKey))) return { outcome: 'duplicate' };
       await this.repairCurrent(id);
       throw conflict();
     }
+    this.remember(id, version, data);
     if (expected > 0) {
       const prev = revId(id, expected);
       const published = this.unmarked.has(prev);

@@ -6,6 +6,7 @@ import type { HostDeleted, HostUpdated } from '@stackyard/proto/inventory/v1/eve
 import type { RegisterHostInput, UpdateHostInput } from '../domain/host';
 import type { ConfigFile } from '../domain/kayobe/config';
 import { InMemoryFeed, InMemoryHosts, InMemoryImports, InMemorySites } from './in-memory.test-support';
+import type { StoredHost } from './ports';
 import { InventoryService, type WatchItem } from './inventory';
 import { KayobeImportService, type ImportRequest } from './kayobe-import';
 
@@ -129,6 +130,25 @@ describe('DeleteHost and the saga end', () => {
     const again = await svc.registerHost(REG);
     expect(again).toMatchObject({ version: 3, state: HostState.HOST_STATE_REGISTERED });
     expect(hosts.eventsOfType(Events.HostRegistered.type)).toHaveLength(1);
+  });
+
+  it('a fact is ignored only on a fresh read: a stale cached tombstone (another replica revived the host) is read again', async () => {
+    class StaleCache extends InMemoryHosts {
+      stale = new Map<string, StoredHost>();
+      override async get(id: string, opts: { cached?: boolean } = {}) {
+        return (opts.cached ? this.stale.get(id) : undefined) ?? super.get(id);
+      }
+    }
+    const stale = new StaleCache();
+    const s2 = new InventoryService(new InMemorySites(), stale, feed);
+    await s2.createSite('dc1', '');
+    await s2.recordHost({ ...REG, bmc: undefined });
+    await s2.deleteHost('dc1-ctl-01', 1);
+    stale.stale.set('dc1-ctl-01', (await stale.get('dc1-ctl-01'))!); // what this replica last saw: deleted
+    await s2.registerHost(REG); // on another replica, as far as the cache knows
+    const r = ready();
+    expect(await s2.recordSagaEnd(r, 'ready', `inventory-on-node-ready~${r.id}`)).toEqual({ outcome: 'written', version: 4 });
+    expect((await s2.getHost('dc1-ctl-01')).state).toBe(HostState.HOST_STATE_READY);
   });
 
   it('names id and version; the saga end of an unknown host is ignored', async () => {

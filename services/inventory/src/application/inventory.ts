@@ -184,8 +184,9 @@ export class InventoryService {
   }
 
   /** The stored host and whether its saga started, or null (also for a deleted host). */
-  async findHost(id: string): Promise<StoredHost | null> {
-    const h = await this.hosts.get(id);
+  /** `cached`: for the event projections below (see HostRepository.get). */
+  async findHost(id: string, opts: { cached?: boolean } = {}): Promise<StoredHost | null> {
+    const h = await this.hosts.get(id, opts);
     return h && h.state !== 'deleted' ? h : null;
   }
 
@@ -218,7 +219,8 @@ export class InventoryService {
   async recordHardware(event: Envelope<NodeInspected>, appliedKey: string): Promise<Write> {
     const ref = event.data.host;
     if (!ref) throw new ValidationError('host', 'NodeInspected without host');
-    const h = await this.live(ref.hostId);
+    // A cached read is confirmed by the write (it conflicts if stale); "not found" is confirmed by a fresh read.
+    const h = (await this.findHost(ref.hostId, { cached: true })) ?? (await this.live(ref.hostId));
     const hardware = event.data.hardware;
     if (!hardware) throw new ValidationError('hardware', 'NodeInspected without hardware facts');
     const next = withHardware(h.data, hardware);
@@ -240,10 +242,14 @@ export class InventoryService {
   async recordSagaEnd(event: Envelope<NodeReady | NodeDeprovisioned>, fact: 'ready' | 'aborted', appliedKey: string): Promise<Write | 'ignored'> {
     const ref = event.data.host;
     if (!ref) throw new ValidationError('host', `${event.type} without host`);
-    const h = await this.findHost(ref.hostId);
-    if (!h) return 'ignored';
-    const state = sagaEnded(h.state, fact);
-    if (!state) return 'ignored';
+    // A cached read is confirmed by the write (it conflicts if stale); ignoring the fact by a fresh read.
+    const decide = async (cached: boolean) => {
+      const h = await this.findHost(ref.hostId, { cached });
+      return { h, state: h ? sagaEnded(h.state, fact) : undefined };
+    };
+    let { h, state } = await decide(true);
+    if (!h || !state) ({ h, state } = await decide(false));
+    if (!h || !state) return 'ignored';
     const updated = newEvent({
       type: Events.HostUpdated,
       site: h.data.siteId,

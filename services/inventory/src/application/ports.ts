@@ -26,8 +26,11 @@ export interface StoredHost {
 }
 
 export interface HostRepository {
-  /** The newest revision, tombstones included. */
-  get(id: string): Promise<StoredHost | null>;
+  /**
+   * The newest revision, tombstones included. `cached`: this replica's last known revision may
+   * answer (event projections only: their write conflicts if another replica wrote since).
+   */
+  get(id: string, opts?: { cached?: boolean }): Promise<StoredHost | null>;
   /** Creates the host at version 1 (AlreadyExistsError if it exists, even as a tombstone). */
   create(host: Host, events: readonly Envelope[], state: HostLifecycle): Promise<void>;
   /** Writes the next revision (ConcurrencyError if not at `expectedVersion`; `duplicate` if `appliedKey` was applied). */

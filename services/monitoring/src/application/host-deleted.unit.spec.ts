@@ -59,6 +59,24 @@ describe('monitoring on HostDeleted', () => {
     expect(p.data.deleted).toBeUndefined();
   });
 
+  it('a fact is dropped for a deleted node only on a fresh read: a stale cached tombstone (another replica saw the host registered again) is read again', async () => {
+    class StaleCache extends Repo {
+      stale: Awaited<ReturnType<Repo['get']>> = null;
+      override async get(id: string, opts: { cached?: boolean } = {}) {
+        return (opts.cached ? this.stale : null) ?? super.get(id);
+      }
+    }
+    const repo = new StaleCache();
+    const svc = new MonitoringService(repo);
+    await svc.record(registered(), host, { kind: 'step', step: 'registered', at: 1 }, 'k1');
+    const e = deleted();
+    await new HostDeletedHandler(repo).onHostDeleted(e, `monitoring-on-inventory-deleted~${e.id}`);
+    repo.stale = await repo.get(host.hostId);
+    await svc.record(registered(), host, { kind: 'step', step: 'registered', at: 10 }, 'k2');
+    expect(await svc.record(registered(), host, { kind: 'step', step: 'enrolled', at: 11 }, 'k3')).toBe('applied');
+    expect((await svc.get(host.hostId)).data.steps).toMatchObject({ registered: 10, enrolled: 11 });
+  });
+
   it('a host with no projection (recorded only) is ignored', async () => {
     const { repo, handler } = world();
     expect(await handler.onHostDeleted(deleted('dc1-never'), 'k')).toBe('ignored');

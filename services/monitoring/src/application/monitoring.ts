@@ -18,7 +18,9 @@ export class MonitoringService {
   /** Applies one saga fact to the node's projection; publishes NodeReady when it becomes ready. */
   async record(env: Envelope, host: HostRef | undefined, fact: Fact, appliedKey: string): Promise<'applied' | 'duplicate'> {
     if (!host) throw new ValidationError('host', `${env.type} without host`);
-    const cur = await this.progress.get(host.hostId);
+    // A cached read is confirmed by the write (it conflicts if stale); a deleted node by a fresh read.
+    let cur = await this.progress.get(host.hostId, { cached: true });
+    if (cur?.data.deleted) cur = await this.progress.get(host.hostId);
     // A deleted host's node: only a new registration brings it back (afresh); other facts change nothing.
     const revived = cur?.data.deleted === true && fact.kind === 'step' && fact.step === 'registered';
     if (cur?.data.deleted && !revived) return 'duplicate';

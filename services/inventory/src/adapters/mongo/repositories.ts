@@ -46,10 +46,11 @@ function fromDoc(d: HostDoc, version: number): StoredHost {
 }
 
 export class MongoHostRepository implements HostRepository {
-  static readonly storeOptions = SITE_KEY as StoreOptions<HostDoc>;
+  /** `site` for site listings; the latest revisions of up to 20,000 hosts remembered for the event projections' cached reads. */
+  static readonly storeOptions = { ...SITE_KEY, cacheLatest: 20_000 } as StoreOptions<HostDoc>;
   constructor(private readonly store: AggregateStore<HostDoc>) {}
-  async get(id: string): Promise<StoredHost | null> {
-    const r = await this.store.get(id);
+  async get(id: string, opts: { cached?: boolean } = {}): Promise<StoredHost | null> {
+    const r = await this.store.get(id, opts);
     return r ? fromDoc(r.data, r.version) : null;
   }
   async create(host: Host, events: readonly Envelope[], state: HostLifecycle): Promise<void> {

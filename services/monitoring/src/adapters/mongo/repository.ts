@@ -7,11 +7,15 @@ import type { ProgressData } from '../../domain/progress';
 type Doc = ProgressData & Record<string, unknown>;
 
 export class MongoProgressRepository implements ProgressRepository {
-  /** `site` (top-level, indexed): the host's site id, which FerretDB can push down (`data.host.siteId` it filters in Go). */
-  static readonly storeOptions: StoreOptions<Doc> = HOST_SITE_KEY;
+  /**
+   * `site` (top-level, indexed): the host's site id, which FerretDB can push down (`data.host.siteId`
+   * it filters in Go). The projection remembers the latest progress of up to 20,000 nodes for
+   * `get(id, { cached: true })`: applying a fact is a pure write (a stale read conflicts there).
+   */
+  static readonly storeOptions: StoreOptions<Doc> = { ...HOST_SITE_KEY, cacheLatest: 20_000 };
   constructor(private readonly store: AggregateStore<Doc>) {}
-  get(hostId: string) {
-    return this.store.get(hostId);
+  get(hostId: string, opts: { cached?: boolean } = {}) {
+    return this.store.get(hostId, opts);
   }
   save(p: ProgressData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
     return this.store.save(p.host.hostId, version, { ...p }, { events, appliedKey });

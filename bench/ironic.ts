@@ -105,12 +105,13 @@ function apiRequests(dataDir: string, from = 0): Requests {
     return { total, byKind, secondsByKind };
   }
   let i = 0;
-  for (const m of log.matchAll(/"(GET|POST|PUT|PATCH|DELETE) (\/v1\/[^ ?"]*)[^"]*" status: \d+ +len: \d+ time: ([\d.]+)/g)) {
+  for (const m of log.matchAll(/"(GET|POST|PUT|PATCH|DELETE) (\/v1\/[^ ?"]*)[^"]*" status: (\d+) +len: \d+ time: ([\d.]+)/g)) {
     if (i++ < from) continue;
     const shape = m[2]!.replace(/\/nodes\/(?!detail\b)[^/]+/, '/nodes/{id}');
-    const k = `${m[1]} ${shape}`;
+    // Refusals (e.g. 409 NodeLocked, retried) counted apart from the successful requests of a kind.
+    const k = `${m[1]} ${shape}${Number(m[3]) >= 400 ? ` -> ${m[3]}` : ''}`;
     byKind.set(k, (byKind.get(k) ?? 0) + 1);
-    secondsByKind.set(k, (secondsByKind.get(k) ?? 0) + Number(m[3]));
+    secondsByKind.set(k, (secondsByKind.get(k) ?? 0) + Number(m[4]));
     total++;
   }
   return { total, byKind, secondsByKind };
@@ -138,7 +139,8 @@ function milestones(dataDir: string, t0: number): Map<string, number[]> {
   const puts = new Map<string, number>();
   for (const line of read('ironic-api.log')) {
     // Logged when the response went out: the request arrived `time` seconds earlier.
-    const m = /"PUT \/v1\/nodes\/([^/]+)\/states\/provision [^"]*" status: \d+ +len: \d+ time: ([\d.]+)/.exec(line);
+    // Accepted verbs only (a refused one, e.g. 409 NodeLocked, is retried).
+    const m = /"PUT \/v1\/nodes\/([^/]+)\/states\/provision [^"]*" status: 2\d\d +len: \d+ time: ([\d.]+)/.exec(line);
     if (!m || at(line) < 0) continue;
     const k = puts.get(m[1]!) ?? 0;
     puts.set(m[1]!, k + 1);
@@ -167,7 +169,7 @@ function printMilestones(label: string, nodes: Map<string, number[]>): void {
 
 function printRequests(label: string, r: Requests, n: number): void {
   console.log(`${label}: ${r.total} API requests (${(r.total / n).toFixed(1)} per node)`);
-  for (const [k, v] of [...r.byKind].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+  for (const [k, v] of [...r.byKind].sort((a, b) => b[1] - a[1]).slice(0, 10)) {
     const ms = ((r.secondsByKind.get(k) ?? 0) * 1000) / v;
     console.log(`  ${(v / n).toFixed(1).padStart(6)} per node  ${k.padEnd(40)} ${ms.toFixed(0).padStart(5)} ms each (API's own time)`);
   }

@@ -5,7 +5,7 @@
  * so that a missing record means "HostRegistered not consumed yet"; an event about an older version of
  * the inventory host than the recorded one changes nothing.
  */
-import { ValidationError } from '@stackyard/errors';
+import { ConcurrencyError, ValidationError } from '@stackyard/errors';
 import type { Envelope } from '@stackyard/events';
 import type { HostRegistered, HostUpdated } from '@stackyard/proto/inventory/v1/events';
 import type { Host } from '@stackyard/proto/inventory/v1/inventory';
@@ -31,9 +31,17 @@ export class HostConfigurations {
   }
 
   private async record(h: Host, appliedKey: string): Promise<'applied' | 'duplicate' | 'ignored'> {
+    const r: HostConfigurationRecord = { hostId: h.id, siteId: h.siteId, hostVersion: h.version, ...(h.configuration ? { configuration: h.configuration } : {}) };
+    // Create first: a host's first record is the common case (a lookup that misses saved); a host
+    // recorded before conflicts, and is then read and compared.
+    try {
+      const w = await this.repo.save(r, undefined, appliedKey);
+      return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+    } catch (e) {
+      if (!(e instanceof ConcurrencyError)) throw e;
+    }
     const existing = await this.repo.get(h.id);
     if (existing && existing.data.hostVersion >= h.version) return 'ignored';
-    const r: HostConfigurationRecord = { hostId: h.id, siteId: h.siteId, hostVersion: h.version, ...(h.configuration ? { configuration: h.configuration } : {}) };
     const w = await this.repo.save(r, existing?.version, appliedKey);
     return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
   }

@@ -143,7 +143,7 @@ describe('HostConfigurations (HostRegistered, HostUpdated) and HostPrep', () => 
     const changed = host({ version: 3, configuration: { ...IMPORTED, registryMirrors: ['https://mirror.example.com'] } });
     expect(await configs.onHostUpdated(updated(host({ version: 2 }), ['labels']), { appliedKey: 'u~1' })).toBe('ignored');
     expect(await configs.onHostUpdated(updated(changed, ['configuration']), { appliedKey: 'u~2' })).toBe('applied');
-    expect(await configs.onHostUpdated(updated(changed, ['configuration']), { appliedKey: 'u~2' })).toBe('ignored');
+    expect(await configs.onHostUpdated(updated(changed, ['configuration']), { appliedKey: 'u~2' })).toBe('duplicate'); // the same event (inbox key) again
     expect(await configs.onHostRegistered(registered(host({ version: 2 })), { appliedKey: 'c~3' })).toBe('ignored');
     expect((await repo.get('dc1-controller0'))?.data).toMatchObject({ hostVersion: 3, configuration: { registryMirrors: ['https://mirror.example.com'] } });
     expect(repo.store.writes).toBe(2);

@@ -1,4 +1,5 @@
 import type { Envelope } from '@stackyard/events';
+import { ConcurrencyError } from '@stackyard/errors';
 import { HOST_SITE_KEY, type AggregateStore, type StoreOptions } from '@stackyard/mongo';
 import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import type {
@@ -58,10 +59,15 @@ export class MongoSiteDeploymentRepository implements SiteDeploymentRepository {
 export class MongoSiteControllerRepository implements SiteControllerRepository {
   static readonly storeOptions = HOST_SITE_KEY as StoreOptions<ControllerDoc>;
   constructor(private readonly store: AggregateStore<ControllerDoc>) {}
+  /** Create first (one insert where a lookup and an insert were): a host recorded before is a conflict, i.e. `duplicate`. */
   async record(host: HostRef, appliedKey: string): Promise<'applied' | 'duplicate'> {
-    if (await this.store.get(host.hostId)) return 'duplicate';
-    const w = await this.store.save(host.hostId, undefined, { host }, { appliedKey });
-    return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+    try {
+      const w = await this.store.create(host.hostId, { host }, { appliedKey });
+      return w.outcome === 'duplicate' ? 'duplicate' : 'applied';
+    } catch (e) {
+      if (e instanceof ConcurrencyError) return 'duplicate';
+      throw e;
+    }
   }
   async listBySite(siteId: string): Promise<HostRef[]> {
     const docs = await this.store.find({ site: siteId }, { sort: { aggId: 1 } });

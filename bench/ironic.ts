@@ -10,10 +10,10 @@
  * API requests by kind and where each node's time went between Ironic's transitions (from
  * Ironic's own logs). Not a test: it prints figures.
  *
- *   node --conditions=@stackyard/source --import tsx bench/ironic.ts --nodes 100 [--rounds 3]
+ *   node --conditions=@stackyard/source --import tsx bench/ironic.ts --nodes 100 [--rounds 3] [--stackyard-nice 10]
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpus, setPriority, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, insecure } from '@stackyard/grpc';
@@ -32,11 +32,15 @@ const { values } = parseArgs({
     'poll-ms': { type: 'string', default: '500' },
     timeout: { type: 'string', default: '900' },
     rounds: { type: 'string', default: '3' },
+    // Lower Stackyard's CPU priority (its services, FerretDB, nats-server) by this niceness: Ironic
+    // as if on cores of its own, as in a deployment where it runs on another host (0: equal footing).
+    'stackyard-nice': { type: 'string', default: '0' },
   },
 });
 const N = Number(values.nodes);
 const POLL = Number(values['poll-ms']);
 const ROUNDS = Number(values.rounds);
+const NICE = Number(values['stackyard-nice']);
 const IMAGE = 'http://images.bench.invalid/os/deployment_image.qcow2';
 
 type IronicNode = { uuid: string; provision_state: string; last_error: string | null };
@@ -255,6 +259,7 @@ async function runStackyard(): Promise<StackyardRun> {
       const cpu1 = groupCpuMs([ironic.process.pid, ironic.conductor.pid]);
       const ownPids = [...SERVICES.map((n) => s[n].process.pid), cluster.ferretPid, nats.process.pid].filter((p): p is number => p !== undefined);
       const own1 = ownPids.map((p) => procStats(p).cpuMs);
+      if (NICE) for (const p of ownPids) for (const t of readdirSync(`/proc/${p}/task`)) setPriority(Number(t), NICE); // every thread
       const pg1 = postgresCpuMs();
       const req1 = apiRequests(ironic.dataDir).total;
       // Every provisioning fact as it is published (a core subscription on the stream's subjects:
@@ -342,7 +347,7 @@ async function main() {
   const mid = [...rounds].sort((x, y) => x.stackyard.seconds - y.stackyard.seconds)[Math.floor((rounds.length - 1) / 2)]!;
   const run = mid.stackyard;
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
-  console.log(`ironic bench: ${N} fake-hardware nodes, enroll -> active (manage, inspect, provide, deploy), polling every ${POLL} ms, Ironic 21.4 (Debian), ${run.mongoBackend}, ${ROUNDS} round(s)`);
+  console.log(`ironic bench: ${N} fake-hardware nodes, enroll -> active (manage, inspect, provide, deploy), polling every ${POLL} ms, Ironic 21.4 (Debian), ${run.mongoBackend}, ${ROUNDS} round(s)${NICE ? `, Stackyard at niceness ${NICE}` : ''}`);
   for (const [i, r] of rounds.entries()) {
     console.log(
       `  round ${i + 1}: baseline ${r.baseline.seconds.toFixed(1)} s, stackyard ${r.stackyard.seconds.toFixed(1)} s (${r.stackyard.active} active, ${r.stackyard.failed} failed), ratio ${(r.stackyard.seconds / r.baseline.seconds).toFixed(2)}x`,

@@ -40,7 +40,7 @@ export class OutboxRelay {
      * marks it itself after that. 0 marks at once. A crash in between republishes it (JetStream's
      * message-id dedup and the consumers' inbox absorb that).
      */
-    private readonly markDelayMs = 10_000,
+    private readonly markDelayMs = 30_000,
   ) {}
 
   add(store: AggregateStore<Document>): void {

@@ -208,7 +208,7 @@ export class AggregateStore<T extends Document> {
     for (const doc of missing) {
       const v = valueOf(doc);
       if (v === undefined) continue;
-      await this.collection.updateOne({ _id: doc._id, latest: true } as Filter<RevisionDoc<T>>, { $set: { [key]: v } } as never);
+      await this.setOnLatest(doc._id, key, v);
       n++;
     }
     return n;
@@ -224,12 +224,6 @@ export class AggregateStore<T extends Document> {
     return out;
   }
 
-  /**
-   * The newest revision: one lookup of the revisions whose `cur` is the id (an index FerretDB pushes
-   * down). Two can carry it for a moment (the next revision is inserted before the previous one's
-   * `cur` is removed, or a crash came between the two): the higher version wins. An aggregate whose
-   * revisions predate `cur` is found by walking `<id>@1`, `<id>@2`... and gets its `cur` set.
-   */
   /**
    * The aggregate's latest revision, or null. `cached`: from this process's memory when it wrote or
    * read the aggregate lately (`StoreOptions.cacheLatest`; only where a stale answer is caught by the
@@ -260,6 +254,12 @@ export class AggregateStore<T extends Document> {
     if (this.recent.size > max) this.recent.delete(this.recent.keys().next().value as string);
   }
 
+  /**
+   * The newest revision: one lookup of the revisions whose `cur` is the id (an index FerretDB pushes
+   * down). Two can carry it for a moment (the next revision is inserted before the previous one's
+   * `cur` is removed, or a crash came between the two): the higher version wins. An aggregate whose
+   * revisions predate `cur` is found by walking `<id>@1`, `<id>@2`... and gets its `cur` set.
+   */
   private async getRevision(id: string): Promise<Versioned<T> | null> {
     // Ids that no write accepts (NUL, oversized) cannot exist; some backends reject them in queries.
     if (!isStorableId(id)) return null;
@@ -278,7 +278,7 @@ export class AggregateStore<T extends Document> {
         if (!next) break;
         doc = next;
       }
-      await this.collection.updateOne({ _id: doc._id, latest: true } as Filter<RevisionDoc<T>>, { $set: { cur: id } } as never);
+      await this.setOnLatest(doc._id, 'cur', id);
     }
     return { id: doc.aggId, version: doc.version, data: doc.data };
   }
@@ -310,6 +310,11 @@ export class AggregateStore<T extends Document> {
     const best = new Map<string, RevisionDoc<T>>();
     for (const d of docs) if ((best.get(d.aggId)?.version ?? 0) < d.version) best.set(d.aggId, d);
     return docs.filter((d) => best.get(d.aggId) === d).map((d) => ({ id: d.aggId, version: d.version, data: d.data, updatedAt: d.updatedAt }));
+  }
+
+  /** Sets a top-level key on a revision if it is still flagged latest (back-fills of `cur` and index fields). */
+  private async setOnLatest(revisionId: string, key: string, value: string | number | boolean): Promise<void> {
+    await this.collection.updateOne({ _id: revisionId, latest: true } as Filter<RevisionDoc<T>>, { $set: { [key]: value } } as never);
   }
 
   /** Clears `latest` and `cur` on a revision that a newer one superseded. */
@@ -344,7 +349,7 @@ export class AggregateStore<T extends Document> {
         await this.clearLatest(revId(d.aggId, d.version));
         n++;
       } else if (d.cur === undefined) {
-        await this.collection.updateOne({ _id: d._id, latest: true } as Filter<RevisionDoc<T>>, { $set: { cur: d.aggId } } as never);
+        await this.setOnLatest(d._id, 'cur', d.aggId);
         legacy++;
       }
     }

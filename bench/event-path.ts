@@ -12,6 +12,7 @@ import { startNatsServer } from '@stackyard/devinfra';
 import { Events, newEvent, toWire, uuidv7 } from '@stackyard/events';
 import { connectBus, ensureStreams, EventConsumer, publisherFor } from '@stackyard/nats';
 import { createLogger } from '@stackyard/telemetry';
+import { pct } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -22,11 +23,6 @@ const { values } = parseArgs({
 });
 const N = Number(values.events);
 const RATES = values.rates.split(',').map(Number);
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
 
 async function main() {
   const nats = await startNatsServer();

@@ -23,6 +23,8 @@ export class OutboxRelay {
   private readonly fresh: { store: AggregateStore<Document>; rev: WrittenRevision }[] = [];
   private lastScan = 0;
   private scans = 0;
+  /** A scan found a full batch: the next flush goes on scanning at once, not at the next `scanMs`. */
+  private scanUnfinished = false;
 
   constructor(
     private readonly publish: Publish,
@@ -106,16 +108,21 @@ export class OutboxRelay {
       this.fresh.shift();
     }
     if (this.markDelayMs > 0) for (const store of this.stores) await store.markPublishedBefore(this.markDelayMs);
-    if (!scan && Date.now() - this.lastScan < this.scanMs) return n;
-    this.lastScan = Date.now();
-    // Superseded revisions still flagged latest: those this process failed to clear at every scan,
-    // all of them (a crash anywhere) at the first scan and every tenth (5 min by default).
-    const full = this.scans++ % 10 === 0;
-    for (const store of this.stores) await store.repairLatest(full);
+    const continuing = this.scanUnfinished;
+    this.scanUnfinished = false;
+    if (!scan && !continuing && Date.now() - this.lastScan < this.scanMs) return n;
+    if (!continuing) {
+      this.lastScan = Date.now();
+      // Superseded revisions still flagged latest: those this process failed to clear at every scan,
+      // all of them (a crash anywhere) at the first scan and every tenth (5 min by default).
+      const full = this.scans++ % 10 === 0;
+      for (const store of this.stores) await store.repairLatest(full);
+    }
     for (const store of this.stores) {
       const revisions = await store.pending(this.batch);
       for (const rev of revisions) n += await this.publishRevision(store, rev._id, rev.outbox);
-      if (revisions.length === this.batch) this.again = true;
+      // More may be waiting (e.g. what a killed replica left): the scan goes on in the next flush.
+      if (revisions.length === this.batch) this.again = this.scanUnfinished = true;
     }
     return n;
   }

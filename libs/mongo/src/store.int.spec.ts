@@ -302,6 +302,27 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     expect(await store.markPublishedBefore(0)).toBe(0);
   });
 
+  it('goes on scanning while a scan finds a full batch: what a killed process left is published at once, not one batch per scan interval', async () => {
+    const db = conn.db(uniquePrefix('relay_scan'));
+    const crashed = new AggregateStore<Thing>(db, 'things', 'thing'); // wrote, never published
+    await crashed.ensureIndexes();
+    const ids = ['s1', 's2', 's3', 's4', 's5'];
+    for (const id of ids) await crashed.create(id, { name: id, n: 0 }, { events: [registered(id)] });
+    const restarted = new AggregateStore<Thing>(db, 'things', 'thing');
+    const published = new Set<string>();
+    const relay = new OutboxRelay(async (e) => void published.add(e.subject.split('.')[4]!), { warn: () => undefined }, 1000, 2, 30_000, 60_000);
+    relay.add(restarted as never);
+    relay.start();
+    try {
+      const deadline = Date.now() + 5000; // far less than the 30 s scan interval
+      while (published.size < ids.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect([...published].sort()).toEqual(ids);
+    } finally {
+      await relay.stop();
+    }
+    expect(await restarted.pending(10)).toEqual([]);
+  });
+
   it('keeps an event in the outbox when publishing fails, and publishes it on the next flush', async () => {
     const e = registered('a8');
     await store.create('a8', { name: 'a', n: 0 }, { events: [e] });

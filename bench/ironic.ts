@@ -41,6 +41,12 @@ const N = Number(values.nodes);
 const POLL = Number(values['poll-ms']);
 const ROUNDS = Number(values.rounds);
 const NICE = Number(values['stackyard-nice']);
+for (const [flag, v, min, max] of [['--nodes', N, 1, 100_000], ['--poll-ms', POLL, 10, 600_000], ['--rounds', ROUNDS, 1, 100], ['--stackyard-nice', NICE, 0, 19]] as const) {
+  if (!Number.isInteger(v) || v < min || v > max) {
+    console.error(`bench/ironic: ${flag} must be an integer from ${min} to ${max}`);
+    process.exit(2);
+  }
+}
 const IMAGE = 'http://images.bench.invalid/os/deployment_image.qcow2';
 
 type IronicNode = { uuid: string; provision_state: string; last_error: string | null };

@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { freePort, REPO_ROOT, startFerretDb, startNatsServer, type LocalServer } from '@stackyard/devinfra';
+import { ferretGogc, freePort, REPO_ROOT, startFerretDb, startNatsServer, type LocalServer } from '@stackyard/devinfra';
 import { natsUsersConfig } from '@stackyard/nats';
 
 export const SERVICES = ['inventory', 'provisioning', 'network', 'deployment', 'monitoring'] as const;
@@ -114,7 +114,7 @@ export async function startLocalCluster(opts: ClusterOptions): Promise<LocalClus
       opts.say(`started FerretDB on ${f.backend === 'postgresql' ? 'the local PostgreSQL (a private database)' : 'SQLite (a private directory)'}: MongoDB wire protocol`);
       owned.push(f);
       mongoUrl = f.url;
-      mongoBackend = `FerretDB on ${f.backend}`;
+      mongoBackend = `FerretDB on ${f.backend} (GOGC ${ferretGogc()})`;
       postgresDb = f.postgresDb;
       ferretPid = f.process.pid;
     }

@@ -202,6 +202,21 @@ export async function defaultFerretBackend(): Promise<FerretBackend> {
 }
 
 /**
+ * FerretDB's Go garbage collector target (`GOGC`): 1000 unless `STACKYARD_FERRETDB_GOGC` says
+ * otherwise. With Go's default (100) FerretDB spent over half its CPU in the runtime, mostly
+ * collecting the garbage of decoding every document it reads and writes (perf at 1,000 nodes:
+ * 18 % of the machine's CPU); at 1000 its heap peaks around 300 MB instead of ~100 MB and its CPU
+ * per saga node drops by a third (docs/performance.md, session 16).
+ */
+export function ferretGogc(): string {
+  // eslint-disable-next-line n/no-process-env -- a switch for benchmarks comparing collector settings
+  const v = process.env['STACKYARD_FERRETDB_GOGC'];
+  if (v === undefined || v === '') return '1000';
+  if (v !== 'off' && !/^[1-9][0-9]*$/.test(v)) throw new Error(`STACKYARD_FERRETDB_GOGC must be a positive integer or "off", got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
  * Starts FerretDB (binary built by scripts/setup.sh, pinned FERRETDB_VERSION) on a private
  * PostgreSQL database (created, and dropped on stop) or a private SQLite directory.
  */
@@ -231,10 +246,12 @@ export async function startFerretDb(opts: StartOptions & { bin?: string; backend
     // eslint-disable-next-line n/no-process-env -- a switch for benchmarks comparing with and without
     if (process.env['STACKYARD_FERRETDB_CUSTOM_PLANS'] !== '0') await psql(`ALTER DATABASE ${pgDb} SET plan_cache_mode = force_custom_plan`);
   }
+  // eslint-disable-next-line n/no-process-env -- the child inherits the environment, with its collector setting
+  const env = { ...process.env, GOGC: ferretGogc() };
   const proc = spawn(
     bin,
     [...storage, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=-', '--telemetry=disable', `--state-dir=${dataDir}`, '--log-level=warn'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], env },
   );
   proc.stderr?.on('data', (b: Buffer) => opts.log?.(b.toString()));
   await waitForPort(port, 20_000, 'ferretdb', proc);

@@ -292,6 +292,13 @@ describe.skipIf(!HAVE_IRONIC)(`IronicDriver against Debian's Ironic (${HAVE_IRON
     await d.deprovision(n, c);
     expect((await ironicNode(n)).provision_state).toBe('enroll');
 
+    // Enrolled again with a corrected BMC address: the node exists (create answers 409), so its
+    // driver_info is replaced before manage is retried.
+    const moved = await freePort();
+    const again = { ...n, bmcAddress: `http://127.0.0.1:${moved}/redfish/v1/Systems/1` };
+    expect((await failure(d.enroll(again, c))).reason).toBe('BmcVerifyFailed');
+    expect((await ironicNode(n))['driver_info']).toMatchObject({ redfish_address: `http://127.0.0.1:${moved}` });
+
     // No credential reference: said plainly (Ironic itself would fail with "'NoneType' object has no attribute 'encode'").
     const e2 = await failure(d.enroll(node('bmc-nocreds-01', { bmcAddress: `http://127.0.0.1:${closed}` }), call()));
     expect([e2.reason, e2.retryable]).toEqual(['BmcCredentialsMissing', false]);

@@ -292,8 +292,8 @@ describe.skipIf(!HAVE_IRONIC)(`IronicDriver against Debian's Ironic (${HAVE_IRON
     await d.deprovision(n, c);
     expect((await ironicNode(n)).provision_state).toBe('enroll');
 
-    // Enrolled again with a corrected BMC address: the node exists (create answers 409), so its
-    // driver_info is replaced before manage is retried.
+    // Enrolled again with a corrected BMC address: the node exists, so its driver_info is replaced
+    // before manage is retried.
     const moved = await freePort();
     const again = { ...n, bmcAddress: `http://127.0.0.1:${moved}/redfish/v1/Systems/1` };
     expect((await failure(d.enroll(again, c))).reason).toBe('BmcVerifyFailed');

@@ -10,8 +10,7 @@ import { networkData } from './config-drive';
  * The `ironic` bare-metal driver: drives a node through OpenStack Ironic's provision states the way
  * Kayobe drives Bifrost's Ironic (reference/kayobe.md §6.4-6.6): create + manage (verify the BMC),
  * inspect, provide + deploy with a config drive, undeploy + power off. Every call is idempotent: it
- * reads the node's provision state first (enroll creates the node first and reads it when Ironic
- * says it exists) and only does what is still missing.
+ * reads the node's provision state first and only does what is still missing.
  *
  * Node identity: the Ironic node's UUID is the host id when that is a UUID, else a name-based
  * (v5) UUID derived from the host id, so the same host always maps to the same Ironic node; the
@@ -294,10 +293,13 @@ export class IronicDriver implements BareMetalDriver {
 
   enroll(node: NodeData, call: DriverCall): Promise<void> {
     return this.guarded(call, async () => {
-      // Created first, read only when it exists: a lookup that misses before every create was one
-      // more request per node in the registration burst, when Ironic's API is busiest (bench/ironic.ts).
-      const { node: n, created } = await this.create(node, call);
-      if (!created && n.provision_state === 'enroll') await this.patchBmc(node, n, call);
+      // Read first, not created first: nodes are often in Ironic before Stackyard enrols them
+      // (Bifrost enrols Kayobe's servers.yml; bench/ironic.ts does the same), and a create that
+      // answers 409 costs a conductor round trip where the read is the API's alone (tried in
+      // session 16: 1.0 POST -> 409 per node, 648 ms each, and a slower registration burst).
+      let n = await this.get(node, call);
+      if (!n) n = await this.create(node, call);
+      else if (n.provision_state === 'enroll') await this.patchBmc(node, n, call);
       if (n.provision_state === 'enroll' || n.provision_state === 'verifying') await this.manage(node, n, call);
       // Every other state is past enrolment: nothing to do.
     });
@@ -458,14 +460,10 @@ export class IronicDriver implements BareMetalDriver {
     }
   }
 
-  /**
-   * Creates the Ironic node, or finds it when it exists (`created` false): enrolled before (a
-   * redelivery, a re-run) or meanwhile by a concurrent delivery. A name taken by another node fails.
-   */
-  private async create(node: NodeData, call: DriverCall): Promise<{ node: IronicNode; created: boolean }> {
+  private async create(node: NodeData, call: DriverCall): Promise<IronicNode> {
     const uuid = ironicUuid(node);
     try {
-      const made = await this.client.request<IronicNode>('POST', '/nodes', {
+      return await this.client.request<IronicNode>('POST', '/nodes', {
         body: {
           uuid,
           name: node.host.name,
@@ -476,12 +474,11 @@ export class IronicDriver implements BareMetalDriver {
         signal: call.signal,
         subject: this.label(node),
       });
-      return { node: made, created: true };
     } catch (e) {
       if (!(e instanceof IronicApiError) || e.status !== 409) throw e;
-      // This node exists (same UUID): fine. Another node has the name: not.
+      // Created meanwhile by a concurrent delivery (same UUID): fine. Another node has the name: not.
       const again = await this.get(node, call);
-      if (again) return { node: again, created: false };
+      if (again) return again;
       const other = await this.client.find<IronicNode>(`/nodes/${encodeURIComponent(node.host.name)}`, { signal: call.signal, subject: this.label(node) });
       throw new StepFailedError(
         'NodeNameConflict',

@@ -205,8 +205,8 @@ export async function defaultFerretBackend(): Promise<FerretBackend> {
  * FerretDB's Go garbage collector target (`GOGC`): 1000 unless `STACKYARD_FERRETDB_GOGC` says
  * otherwise. With Go's default (100) FerretDB spent over half its CPU in the runtime, mostly
  * collecting the garbage of decoding every document it reads and writes (perf at 1,000 nodes:
- * 18 % of the machine's CPU); at 1000 its heap peaks around 300 MB instead of ~100 MB and its CPU
- * per saga node drops by a third (docs/performance.md, session 16).
+ * 18 % of the machine's CPU); at 1000 its resident memory stayed at 110-300 MB during a 1,000-node
+ * run and its CPU per saga node drops by a third (docs/performance.md, session 16).
  */
 export function ferretGogc(): string {
   // eslint-disable-next-line n/no-process-env -- a switch for benchmarks comparing collector settings

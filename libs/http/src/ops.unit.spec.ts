@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createOpsServer } from './index';
+import { createOpsServer, EVENT_LOOP_SAMPLE_MS } from './index';
 
 describe('createOpsServer close', () => {
   it('Given a request that never completes, then close() destroys its connection after the grace period instead of waiting for ever', async () => {
@@ -16,5 +16,24 @@ describe('createOpsServer close', () => {
     await new Promise((r) => setTimeout(r, 100));
     await ops.close(200);
     expect(await answered).toBe('error ECONNRESET');
+  });
+});
+
+describe('createOpsServer metrics', () => {
+  it('Given a blocked event loop, then /metrics reports the delay, sampled every EVENT_LOOP_SAMPLE_MS (not every 10 ms)', async () => {
+    const ops = createOpsServer('test', []);
+    await new Promise((r) => setTimeout(r, EVENT_LOOP_SAMPLE_MS * 3));
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      /* the loop is blocked */
+    }
+    await new Promise((r) => setTimeout(r, EVENT_LOOP_SAMPLE_MS * 2));
+    const res = await ops.app.inject({ method: 'GET', url: '/metrics' });
+    const metric = (name: string) => Number(new RegExp(`^nodejs_eventloop_lag_${name}_seconds\\{service="test"\\} (\\S+)$`, 'm').exec(res.body)?.[1]);
+    // A sample is the time between two wake-ups of the sampling timer: the block shows in the
+    // largest, and the smallest is one sampling interval (about 0.01 s at prom-client's default).
+    expect(metric('max')).toBeGreaterThan(0.3);
+    expect(metric('min')).toBeGreaterThan((EVENT_LOOP_SAMPLE_MS * 0.9) / 1000);
+    await ops.close();
   });
 });

@@ -10,7 +10,10 @@
  * API requests by kind and where each node's time went between Ironic's transitions (from
  * Ironic's own logs). Not a test: it prints figures.
  *
- *   node --conditions=@stackyard/source --import tsx bench/ironic.ts --nodes 100 [--rounds 3] [--stackyard-nice 10]
+ *   node --conditions=@stackyard/source --import tsx bench/ironic.ts --nodes 100 [--rounds 3] [--stackyard-nice 10] [--cpu-prof DIR]
+ *
+ * `--cpu-prof DIR` writes a V8 CPU profile of each service of every Stackyard round into DIR
+ * (summarise them with `node --import tsx bench/profile.ts DIR`).
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, setPriority, tmpdir, totalmem } from 'node:os';
@@ -18,7 +21,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, insecure } from '@stackyard/grpc';
 import { startIronic, startNatsServer } from '@stackyard/devinfra';
-import { Events } from '@stackyard/events';
+import { Events, fromWire, type Envelope } from '@stackyard/events';
+import type { ProvisioningFailed } from '@stackyard/proto/provisioning/v1/events';
 import { connect } from '@nats-io/transport-node';
 import { clientsFor, SERVICES, startLocalCluster } from '@stackyard/cli';
 import { ironicNodeUuid } from '@stackyard/provisioning';
@@ -35,6 +39,7 @@ const { values } = parseArgs({
     // Lower Stackyard's CPU priority (its services, FerretDB, nats-server) by this niceness: Ironic
     // as if on cores of its own, as in a deployment where it runs on another host (0: equal footing).
     'stackyard-nice': { type: 'string', default: '0' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const N = Number(values.nodes);
@@ -221,6 +226,8 @@ interface StackyardRun extends BaselineRun {
   readonly active: number;
   readonly failed: number;
   readonly ownCpuMs: number;
+  /** The same, by process (each service, FerretDB, nats-server, PostgreSQL). */
+  readonly ownCpuByProcess: readonly (readonly [string, number])[];
   readonly withPostgres: boolean;
   readonly mongoBackend: string;
   /** Provisioning event -> host -> ms from registration when it was first published. */
@@ -244,6 +251,7 @@ async function runStackyard(): Promise<StackyardRun> {
       dbPrefix: `bench_ironic_${Date.now()}`,
       logDir: mkdtempSync(join(tmpdir(), 'stackyard-bench-ironic-')),
       commonEnv: { LOG_LEVEL: 'warn' },
+      ...(values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] } : {}),
       env: {
         provisioning: {
           IRONIC_URL: ironic.url,
@@ -265,7 +273,11 @@ async function runStackyard(): Promise<StackyardRun> {
     try {
       await call(c.inventory, c.inventory.createSite, { id: site, displayName: site });
       const cpu1 = groupCpuMs([ironic.process.pid, ironic.conductor.pid]);
-      const ownPids = [...SERVICES.map((n) => s[n].process.pid), cluster.ferretPid, nats.process.pid].filter((p): p is number => p !== undefined);
+      const owned: [string, number][] = [];
+      for (const [name, pid] of [...SERVICES.map((n): [string, number | undefined] => [n, s[n].process.pid]), ['FerretDB', cluster.ferretPid], ['nats-server', nats.process.pid]] as const) {
+        if (pid !== undefined) owned.push([name, pid]);
+      }
+      const ownPids = owned.map(([, p]) => p);
       const own1 = ownPids.map((p) => procStats(p).cpuMs);
       if (NICE) for (const p of ownPids) for (const t of readdirSync(`/proc/${p}/task`)) setPriority(Number(t), NICE); // every thread
       const pg1 = postgresCpuMs();
@@ -300,7 +312,11 @@ async function runStackyard(): Promise<StackyardRun> {
             const seen = published.get(event!) ?? (published.set(event!, new Map()).get(event!) as Map<string, number>);
             if (!seen.has(host!)) seen.set(host!, Date.now() - t1);
             if (event === Events.NodeProvisioned.event || event === Events.ProvisioningFailed.event) {
-              if (event === Events.ProvisioningFailed.event && !ended.has(host!)) failed++;
+              if (event === Events.ProvisioningFailed.event && !ended.has(host!)) {
+                failed++;
+                const f = (fromWire(m.subject, (k) => m.headers?.get(k) || undefined, m.data) as Envelope<ProvisioningFailed>).data.failure;
+                process.stderr.write(`stackyard: ${host} failed at ${f?.step}: ${f?.reason}: ${f?.message}\n`);
+              }
               ended.add(host!);
               if (ended.size >= N) break;
             }
@@ -312,7 +328,11 @@ async function runStackyard(): Promise<StackyardRun> {
       const seconds = (Date.now() - t1) / 1000;
       const ironicCpuMs = groupCpuMs([ironic.process.pid, ironic.conductor.pid]) - cpu1;
       const pg2 = postgresCpuMs();
-      const ownCpuMs = ownPids.reduce((t, p, i) => t + procStats(p).cpuMs - own1[i]!, 0) + (pg2 ?? 0) - (pg1 ?? 0);
+      const ownCpuByProcess = [
+        ...owned.map(([name, p], i) => [name, procStats(p).cpuMs - own1[i]!] as const),
+        ...(pg1 !== undefined && pg2 !== undefined ? [['PostgreSQL', pg2 - pg1] as const] : []),
+      ];
+      const ownCpuMs = ownCpuByProcess.reduce((t, [, ms]) => t + ms, 0);
       sub.unsubscribe();
       // Cross-check with what provisioning serves.
       const nodes = (await call(prov, prov.listNodes, { siteId: site, state: ProvisionState.PROVISION_STATE_UNSPECIFIED })).nodes;
@@ -324,6 +344,7 @@ async function runStackyard(): Promise<StackyardRun> {
         active: nodes.filter((n) => n.state === ProvisionState.PROVISION_STATE_ACTIVE).length,
         failed,
         ownCpuMs,
+        ownCpuByProcess,
         withPostgres: pg1 !== undefined && pg2 !== undefined,
         mongoBackend: cluster.mongoBackend,
         published,
@@ -368,6 +389,7 @@ async function main() {
   console.log(`overhead: ${(sy / b).toFixed(2)}x (ratio of the medians)`);
   console.log(`Ironic CPU (API + conductor): baseline ${(mid.baseline.ironicCpuMs / 1000).toFixed(1)} s, stackyard ${(run.ironicCpuMs / 1000).toFixed(1)} s`);
   console.log(`Stackyard's own CPU (services, FerretDB, nats-server${run.withPostgres ? ', PostgreSQL' : ''}): ${(run.ownCpuMs / 1000).toFixed(1)} s (${(run.ownCpuMs / N).toFixed(0)} ms per node)`);
+  console.log(`  by process: ${run.ownCpuByProcess.map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
   printRequests('baseline', mid.baseline.requests, N);
   printRequests('stackyard', run.requests, N);
   printMilestones('baseline', mid.baseline.stages);

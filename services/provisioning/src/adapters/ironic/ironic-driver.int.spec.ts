@@ -404,4 +404,36 @@ c.commit()`;
     await driver().enroll(n, call());
     expect((await ironicNode(n))['uuid']).toBe(id);
   });
+
+  it('IRN-10 Given 12 nodes already in Ironic (as Bifrost enrols them), when all are enrolled at once, then their first reads are list requests, not a GET each; a lone node is read with a GET', async () => {
+    const nodes = Array.from({ length: 12 }, (_, i) => node(`batch-${i}`));
+    for (const n of nodes) await api('/nodes', { method: 'POST', body: { uuid: ironicUuid(n), name: n.host.name, driver: 'fake-hardware' } });
+    const log = join(ironic.dataDir, 'ironic-api.log');
+    const requests = () => readFileSync(log, 'utf8').split('\n');
+    // The API logs a request after answering it: give the last lines time to reach the file.
+    const settled = async () => {
+      for (let n = -1, i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (requests().length === n) break;
+        n = requests().length;
+      }
+      return requests();
+    };
+    const before = requests().length;
+    const d = driver({ pollIntervalMs: 5000 }); // waits poll every 5 s: the first reads are not waits
+    await Promise.all(nodes.map((n) => d.enroll(n, call())));
+    const during = (await settled()).slice(before);
+    const gets = (uuid: string) => during.filter((l) => l.includes(`"GET /v1/nodes/${uuid} `)).length;
+    expect(nodes.map((n) => gets(ironicUuid(n)))).toEqual(nodes.map(() => 0));
+    expect(during.filter((l) => /"GET \/v1\/nodes\?fields=/.test(l)).length, during.join('\n')).toBeGreaterThanOrEqual(1);
+    for (const n of nodes) expect((await ironicNode(n)).provision_state).toBe('manageable');
+
+    // One node alone: one GET, no list of every node in Ironic.
+    const lone = node('batch-lone');
+    const at = requests().length;
+    await d.enroll(lone, call());
+    const after = (await settled()).slice(at);
+    expect(after.filter((l) => l.includes(`"GET /v1/nodes/${ironicUuid(lone)} `)).length, after.join('\n')).toBeGreaterThanOrEqual(1);
+    expect(after.filter((l) => /"GET \/v1\/nodes\?fields=/.test(l))).toHaveLength(0);
+  });
 });

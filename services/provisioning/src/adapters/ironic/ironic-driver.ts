@@ -72,9 +72,10 @@ export interface IronicNode {
   readonly last_error: string | null;
   readonly maintenance: boolean;
   readonly properties: Record<string, unknown>;
+  /** In the poller's list (`POLLED_FIELDS`), secrets masked by Ironic; the enroll step compares it. */
+  readonly driver_info?: Record<string, unknown>;
   /** Left out of the poller's list (`POLLED_FIELDS`): read a node by id for these. */
   readonly instance_info?: Record<string, unknown>;
-  readonly driver_info?: Record<string, unknown>;
   readonly extra?: Record<string, unknown>;
 }
 
@@ -83,7 +84,7 @@ export interface IronicNode {
  * the whole node (instance, driver and extra info, links...), which Ironic's single API worker
  * would serialise for every node at every poll.
  */
-export const POLLED_FIELDS = ['uuid', 'name', 'driver', 'provision_state', 'target_provision_state', 'power_state', 'target_power_state', 'last_error', 'maintenance', 'properties'] as const;
+export const POLLED_FIELDS = ['uuid', 'name', 'driver', 'driver_info', 'provision_state', 'target_provision_state', 'power_state', 'target_power_state', 'last_error', 'maintenance', 'properties'] as const;
 
 interface IronicPort {
   readonly address: string;
@@ -205,52 +206,76 @@ export function factsFromProperties(properties: Record<string, unknown>, ports: 
  * (`GET /v1/nodes?fields=<POLLED_FIELDS>`, paged), instead of one `GET /v1/nodes/{id}` per node: Kayobe's Ansible
  * loops (and a plain script) poll each node on its own, which saturates a single ironic-api with
  * hundreds of nodes (bench/ironic.ts). A node missing from the list is read on its own.
+ *
+ * Every step's first read of its node comes from here too (`first`), batched apart within
+ * `FIRST_READ_MS` instead of waiting for the next interval: a burst of step starts (100 hosts
+ * registered at once) costs a few list requests where it cost a `GET` per node in an API already
+ * busy with the first nodes' verbs. With only a few nodes to read (`SMALL_BATCH`), each is read on
+ * its own: a list of a large Ironic would cost more than those `GET`s.
  */
+const FIRST_READ_MS = 200;
+const SMALL_BATCH = 3;
+
+type Waiter = (n: IronicNode | undefined, e?: unknown) => void;
+
+/** Nodes waiting for one read, and the timer that will read them. */
+class ReadBatch {
+  readonly waiters = new Map<string, Waiter[]>();
+  timer: NodeJS.Timeout | undefined;
+}
+
 class BatchPoller {
-  private readonly waiters = new Map<string, ((n: IronicNode | undefined, e?: unknown) => void)[]>();
-  private timer: NodeJS.Timeout | undefined;
+  /** Waits for a state change: read every interval. */
+  private readonly polls = new ReadBatch();
+  /** Steps' first reads: read within FIRST_READ_MS. */
+  private readonly firstReads = new ReadBatch();
 
   constructor(
     private readonly client: IronicClient,
     private readonly intervalMs: number,
   ) {}
 
-  /** The node as of the next poll. */
-  next(uuid: string, signal: AbortSignal): Promise<IronicNode | undefined> {
+  /** The node as of the next poll; `first`: a step's first read, batched within FIRST_READ_MS instead. */
+  next(uuid: string, signal: AbortSignal, first = false): Promise<IronicNode | undefined> {
+    const batch = first ? this.firstReads : this.polls;
     return new Promise((resolve, reject) => {
-      const done = (n: IronicNode | undefined, e?: unknown) => {
+      const done: Waiter = (n, e) => {
         signal.removeEventListener('abort', onAbort);
         if (e) reject(e);
         else resolve(n);
       };
       const onAbort = () => {
-        const list = this.waiters.get(uuid);
-        if (list) this.waiters.set(uuid, list.filter((f) => f !== done));
+        const list = batch.waiters.get(uuid);
+        if (list) batch.waiters.set(uuid, list.filter((f) => f !== done));
         reject(new StepFailedError('Timeout', `Ironic node ${uuid}: the step's deadline passed while waiting`, true));
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.set(uuid, [...(this.waiters.get(uuid) ?? []), done]);
-      this.timer ??= setTimeout(() => void this.tick(), this.intervalMs);
+      batch.waiters.set(uuid, [...(batch.waiters.get(uuid) ?? []), done]);
+      batch.timer ??= setTimeout(() => void this.read(batch), first ? Math.min(FIRST_READ_MS, this.intervalMs) : this.intervalMs);
     });
   }
 
-  private async tick(): Promise<void> {
-    const waiting = new Map(this.waiters);
-    this.waiters.clear();
-    this.timer = undefined;
+  /** One list request for the batch (paged), or a GET per node when only a few wait. */
+  private async read(batch: ReadBatch): Promise<void> {
+    const waiting = new Map(batch.waiters);
+    batch.waiters.clear();
+    batch.timer = undefined;
     if (waiting.size === 0) return;
     try {
       const seen = new Map<string, IronicNode>();
-      let path: string | undefined = `/nodes?fields=${POLLED_FIELDS.join(',')}&limit=1000`;
+      // Every page read: a node not in the list did not exist when it was read (no GET to confirm).
+      let complete = false;
+      let path: string | undefined = waiting.size > SMALL_BATCH ? `/nodes?fields=${POLLED_FIELDS.join(',')}&limit=1000` : undefined;
       while (path) {
         const page: { nodes: IronicNode[]; next?: string } = await this.client.request('GET', path, { subject: `${waiting.size} waiting nodes` });
         for (const n of page.nodes) if (waiting.has(n.uuid)) seen.set(n.uuid, n);
         path = page.next ? page.next.replace(/^.*\/v1/, '') : undefined;
+        complete = path === undefined;
         if (seen.size === waiting.size) break;
       }
       for (const [uuid, fs] of waiting) {
-        const n = seen.get(uuid) ?? (await this.client.find<IronicNode>(`/nodes/${uuid}`, {}));
+        const n = seen.get(uuid) ?? (complete ? undefined : await this.client.find<IronicNode>(`/nodes/${uuid}`, {}));
         for (const f of fs) f(n);
       }
     } catch (e) {
@@ -416,8 +441,9 @@ export class IronicDriver implements BareMetalDriver {
     return `node "${node.host.name}" (${ironicUuid(node)})`;
   }
 
+  /** The node now (a step's first read, through the poller: see BatchPoller), or undefined. */
   private get(node: NodeData, call: DriverCall): Promise<IronicNode | undefined> {
-    return this.client.find<IronicNode>(`/nodes/${ironicUuid(node)}`, { signal: call.signal, subject: this.label(node) });
+    return this.poller.next(ironicUuid(node), call.signal, true);
   }
 
   private async mustGet(node: NodeData, call: DriverCall): Promise<IronicNode> {

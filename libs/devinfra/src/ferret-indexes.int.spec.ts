@@ -1,17 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { defaultFerretBackend, startFerretDb, type LocalServer } from './index';
+import { defaultFerretBackend, psql, startFerretDb, type LocalServer } from './index';
 
-function psql(pgDb: string, sql: string): string {
-  const r = spawnSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', pgDb, '-v', 'ON_ERROR_STOP=1', '-Atc', sql], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** The PostgreSQL indexes of one FerretDB database (a schema of the private PostgreSQL database). */
-function pgIndexes(pgDb: string, schema: string): { name: string; method: string; expr: string; unique: boolean }[] {
-  return psql(pgDb, `SELECT indexdef FROM pg_indexes WHERE schemaname = '${schema}' AND tablename NOT LIKE '\\_ferretdb%'`)
+/**
+ * The PostgreSQL indexes of one FerretDB collection (a table `<collection>_<hash>` in the schema
+ * of its database, in the private PostgreSQL database).
+ */
+async function pgIndexes(pgDb: string, schema: string, collection: string): Promise<{ name: string; method: string; expr: string; unique: boolean }[]> {
+  return (await psql(`SELECT indexdef FROM pg_indexes WHERE schemaname = '${schema}' AND tablename LIKE '${collection}\\_%'`, pgDb))
     .split('\n')
     .filter(Boolean)
     .map((def) => ({
@@ -46,7 +42,7 @@ describe('FerretDB on PostgreSQL: GIN twins of its btree indexes', () => {
     await c.createIndex({ aggId: 1, version: -1 }, { unique: true, name: 'agg_version' });
     await c.createIndex({ site: 1, latest: 1 }, { name: 'idx_site' });
     await c.createIndex({ cur: 1 }, { name: 'current' });
-    const idx = pgIndexes(ferret!.postgresDb!, 'gin_test');
+    const idx = await pgIndexes(ferret!.postgresDb!, 'gin_test', 'revisions');
     const has = (method: string, field: string, unique = false) => idx.some((i) => i.method === method && i.unique === unique && i.expr.startsWith(`((_jsonb -> '${field}'::text))`));
     // _id: FerretDB's own unique btree, and its twin.
     expect(has('btree', '_id', true)).toBe(true);
@@ -83,9 +79,9 @@ describe('FerretDB on PostgreSQL: GIN twins of its btree indexes', () => {
     // What the trigger is for: once PostgreSQL has statistics (autovacuum's ANALYZE), an equality
     // filter is a scan of the GIN twin, not a sequential scan of the table.
     await c.insertMany(Array.from({ length: 3000 }, (_, i) => ({ _id: `x${i}@1`, aggId: `x${i}`, version: 1, site: `s${i % 7}`, cur: `x${i}`, latest: true })));
-    psql(ferret!.postgresDb!, 'ANALYZE');
+    await psql('ANALYZE', ferret!.postgresDb!);
     const plan = JSON.stringify(await client.db('gin_test').command({ explain: { find: 'enforced', filter: { aggId: 'x17' } } }));
-    const twin = pgIndexes(ferret!.postgresDb!, 'gin_test').find((i) => i.method === 'gin' && i.expr.includes("'aggId'") && plan.includes(`"Index Name":"${i.name}"`));
+    const twin = (await pgIndexes(ferret!.postgresDb!, 'gin_test', 'enforced')).find((i) => i.method === 'gin' && i.expr.includes("'aggId'") && plan.includes(`"Index Name":"${i.name}"`));
     expect(twin, plan).toBeDefined();
     expect(plan).toContain('Bitmap Index Scan');
     expect((await c.find({ aggId: 'x17' }).toArray()).map((d) => d._id)).toEqual(['x17@1']);

@@ -143,13 +143,16 @@ export function reachable(port: number, host = '127.0.0.1', timeoutMs = 500): Pr
   });
 }
 
-function psql(sql: string, db = 'postgres'): Promise<void> {
+/** Runs SQL on the local PostgreSQL as its superuser; resolves with psql's unaligned, tuples-only output. */
+export function psql(sql: string, db = 'postgres'): Promise<string> {
   return new Promise((res, rej) => {
-    const p = spawn('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
     let err = '';
+    p.stdout?.on('data', (b: Buffer) => (out += b.toString()));
     p.stderr?.on('data', (b: Buffer) => (err += b.toString()));
     p.once('error', rej);
-    p.once('exit', (code) => (code === 0 ? res() : rej(new Error(`psql failed (${code}): ${err.trim()}`))));
+    p.once('exit', (code) => (code === 0 ? res(out) : rej(new Error(`psql failed (${code}): ${err.trim()}`))));
   });
 }
 

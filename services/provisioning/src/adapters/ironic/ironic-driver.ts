@@ -205,7 +205,7 @@ export function factsFromProperties(properties: Record<string, unknown>, ports: 
  * Polls Ironic for every node the driver is waiting on with ONE list request per interval
  * (`GET /v1/nodes?fields=<POLLED_FIELDS>`, paged), instead of one `GET /v1/nodes/{id}` per node: Kayobe's Ansible
  * loops (and a plain script) poll each node on its own, which saturates a single ironic-api with
- * hundreds of nodes (bench/ironic.ts). A node missing from the list is read on its own.
+ * hundreds of nodes (bench/ironic.ts). A node missing from the list is not in Ironic.
  *
  * Every step's first read of its node comes from here too (`first`), batched apart within
  * `FIRST_READ_MS` instead of waiting for the next interval: a burst of step starts (100 hosts
@@ -263,19 +263,19 @@ class BatchPoller {
     batch.timer = undefined;
     if (waiting.size === 0) return;
     try {
+      const listed = waiting.size > SMALL_BATCH;
       const seen = new Map<string, IronicNode>();
-      // Every page read: a node not in the list did not exist when it was read (no GET to confirm).
-      let complete = false;
-      let path: string | undefined = waiting.size > SMALL_BATCH ? `/nodes?fields=${POLLED_FIELDS.join(',')}&limit=1000` : undefined;
+      // Pages are read until every waiting node is seen or none is left: a node the list lacks
+      // did not exist when it was read (no GET to confirm it).
+      let path: string | undefined = listed ? `/nodes?fields=${POLLED_FIELDS.join(',')}&limit=1000` : undefined;
       while (path) {
         const page: { nodes: IronicNode[]; next?: string } = await this.client.request('GET', path, { subject: `${waiting.size} waiting nodes` });
         for (const n of page.nodes) if (waiting.has(n.uuid)) seen.set(n.uuid, n);
         path = page.next ? page.next.replace(/^.*\/v1/, '') : undefined;
-        complete = path === undefined;
         if (seen.size === waiting.size) break;
       }
       for (const [uuid, fs] of waiting) {
-        const n = seen.get(uuid) ?? (complete ? undefined : await this.client.find<IronicNode>(`/nodes/${uuid}`, {}));
+        const n = listed ? seen.get(uuid) : await this.client.find<IronicNode>(`/nodes/${uuid}`, {});
         for (const f of fs) f(n);
       }
     } catch (e) {

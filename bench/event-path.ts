@@ -6,19 +6,19 @@
  *
  *   node --conditions=@stackyard/source --import tsx bench/event-path.ts [--events 5000] [--rates 200,1000,4000] [--concurrency 32]
  */
-import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startNatsServer } from '@stackyard/devinfra';
 import { Events, newEvent, toWire, uuidv7 } from '@stackyard/events';
 import { connectBus, ensureStreams, EventConsumer, publisherFor } from '@stackyard/nats';
 import { createLogger } from '@stackyard/telemetry';
-import { pct } from './lib';
+import { FigureSheet, machineLine, pct } from './lib';
 
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '5000' },
     rates: { type: 'string', default: '200,1000,4000' },
     concurrency: { type: 'string', default: '32' },
+    json: { type: 'string' },
   },
 });
 const N = Number(values.events);
@@ -31,7 +31,9 @@ async function main() {
   try {
     await ensureStreams(bus.jsm);
     const publish = publisherFor(bus.js);
-    console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+    console.log(`machine: ${machineLine()}`);
+    const sheet = new FigureSheet('event-path');
+    let complete = true;
     console.log(`event path: publish (JetStream, msgID dedup) -> durable pull consumer handler; ${N} events per rate, consumer concurrency ${values.concurrency}`);
     console.log('rate (ev/s)  achieved  p50 ms  p99 ms  max ms  publish ack p50/p99 ms');
     for (const rate of RATES) {
@@ -98,7 +100,12 @@ async function main() {
       console.log(
         `${String(rate).padStart(11)}  ${achieved.toFixed(0).padStart(8)}  ${pct(latencies, 50).toFixed(1).padStart(6)}  ${pct(latencies, 99).toFixed(1).padStart(6)}  ${Math.max(...latencies).toFixed(1).padStart(6)}  ${pct(acks, 50).toFixed(1)}/${pct(acks, 99).toFixed(1)}${latencies.length < N ? `  (only ${latencies.length}/${N} handled)` : ''}`,
       );
+      sheet.add(`${rate} ev/s p50`, pct(latencies, 50), 'ms');
+      sheet.add(`${rate} ev/s p99`, pct(latencies, 99), 'ms', { key: true });
+      sheet.add(`${rate} ev/s achieved`, achieved, 'ev/s', { better: 'higher' });
+      if (latencies.length < N) complete = false;
     }
+    sheet.write(values.json, complete);
   } finally {
     await bus.close();
     await nats.stop();

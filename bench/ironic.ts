@@ -16,7 +16,7 @@
  * (summarise them with `node --import tsx bench/profile.ts DIR`).
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { cpus, setPriority, tmpdir, totalmem } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, insecure } from '@stackyard/grpc';
@@ -28,7 +28,7 @@ import { clientsFor, SERVICES, startLocalCluster } from '@stackyard/cli';
 import { ironicNodeUuid } from '@stackyard/provisioning';
 import { ProvisionState } from '@stackyard/proto/provisioning/v1/provisioning';
 import { ProvisioningServiceClient } from '@stackyard/proto/provisioning/v1/provisioning_service';
-import { groupCpuMs, pct, postgresCpuMs, procStats } from './lib';
+import { FigureSheet, groupCpuMs, machineLine, pct, postgresCpuMs, procStats } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     // as if on cores of its own, as in a deployment where it runs on another host (0: equal footing).
     'stackyard-nice': { type: 'string', default: '0' },
     'cpu-prof': { type: 'string' },
+    json: { type: 'string' },
   },
 });
 const N = Number(values.nodes);
@@ -377,7 +378,7 @@ async function main() {
   const sy = median(rounds.map((r) => r.stackyard.seconds));
   const mid = [...rounds].sort((x, y) => x.stackyard.seconds - y.stackyard.seconds)[Math.floor((rounds.length - 1) / 2)]!;
   const run = mid.stackyard;
-  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+  console.log(`machine: ${machineLine()}`);
   console.log(`ironic bench: ${N} fake-hardware nodes, enroll -> active (manage, inspect, provide, deploy), polling every ${POLL} ms, Ironic 21.4 (Debian), ${run.mongoBackend}, ${ROUNDS} round(s)${NICE ? `, Stackyard at niceness ${NICE}` : ''}`);
   for (const [i, r] of rounds.entries()) {
     console.log(
@@ -390,6 +391,17 @@ async function main() {
   console.log(`Ironic CPU (API + conductor): baseline ${(mid.baseline.ironicCpuMs / 1000).toFixed(1)} s, stackyard ${(run.ironicCpuMs / 1000).toFixed(1)} s`);
   console.log(`Stackyard's own CPU (services, FerretDB, nats-server${run.withPostgres ? ', PostgreSQL' : ''}): ${(run.ownCpuMs / 1000).toFixed(1)} s (${(run.ownCpuMs / N).toFixed(0)} ms per node)`);
   console.log(`  by process: ${run.ownCpuByProcess.map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
+  const sheet = new FigureSheet('ironic');
+  sheet.add('overhead', sy / b, 'x', { key: true });
+  sheet.add('baseline', b, 's');
+  sheet.add('stackyard', sy, 's');
+  sheet.add('Ironic CPU, baseline', mid.baseline.ironicCpuMs / 1000, 's');
+  sheet.add('Ironic CPU, stackyard', run.ironicCpuMs / 1000, 's');
+  sheet.add("Stackyard's own CPU", run.ownCpuMs / 1000, 's', { key: true });
+  for (const [name, ms] of run.ownCpuByProcess) sheet.add(`${name} CPU`, ms / 1000, 's');
+  sheet.add('API requests per node, stackyard', run.requests.total / N, 'requests', { key: true });
+  sheet.add('API requests per node, baseline', mid.baseline.requests.total / N, 'requests');
+  sheet.write(values.json, rounds.every((r) => r.stackyard.active === N && r.stackyard.failed === 0));
   printRequests('baseline', mid.baseline.requests, N);
   printRequests('stackyard', run.requests, N);
   printMilestones('baseline', mid.baseline.stages);

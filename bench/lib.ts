@@ -1,6 +1,7 @@
-/** What the benches share: CPU and memory of processes from /proc, percentiles. */
+/** What the benches share: CPU and memory of processes from /proc, percentiles, the figures they write. */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 
 export function procStats(pid: number): { cpuMs: number; peakRssMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -48,4 +49,50 @@ export function groupCpuMs(pgids: readonly (number | undefined)[]): number {
     }
   }
   return (ticks * 1000) / 100;
+}
+
+/** The machine a bench ran on, as every bench prints it first. */
+export function machineLine(): string {
+  return `${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
+}
+
+/**
+ * One figure of a run: what `--json FILE` writes and bench/ab.ts compares. `better` says which
+ * way is an improvement; `key` marks the figures whose regression fails an A/B comparison (the
+ * others are printed, too noisy or too derived to decide on).
+ */
+export interface Figure {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly better: 'lower' | 'higher';
+  readonly key?: boolean;
+}
+
+/** What `--json FILE` holds. `complete`: the run did all it set out to (every node ready / active). */
+export interface FiguresFile {
+  readonly bench: string;
+  readonly argv: readonly string[];
+  readonly machine: string;
+  readonly finishedAt: string;
+  readonly complete: boolean;
+  readonly figures: readonly Figure[];
+}
+
+/** Collects a run's figures and writes them as JSON (`--json FILE`), beside the printed report. */
+export class FigureSheet {
+  private readonly figures: Figure[] = [];
+  constructor(private readonly bench: string) {}
+
+  add(name: string, value: number, unit: string, opts: { better?: 'lower' | 'higher'; key?: boolean } = {}): void {
+    if (!Number.isFinite(value)) return; // a percentile of nothing, a process not started
+    this.figures.push({ name, value, unit, better: opts.better ?? 'lower', ...(opts.key ? { key: true } : {}) });
+  }
+
+  /** Writes the file when `path` is set (the bench's `--json`); a run that fell short says so. */
+  write(path: string | undefined, complete: boolean): void {
+    if (!path) return;
+    const file: FiguresFile = { bench: this.bench, argv: process.argv.slice(2), machine: machineLine(), finishedAt: new Date().toISOString(), complete, figures: this.figures };
+    writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
+  }
 }

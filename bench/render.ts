@@ -8,7 +8,6 @@
  *
  *   node --conditions=@stackyard/source --import tsx bench/render.ts --hosts 1000
  */
-import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { referenceConfigs, type ReferenceHost } from '../scripts/kayobe-reference-hosts';
 import { formatIp, parseIp } from '../services/network/src/domain/ipv4';
@@ -18,12 +17,14 @@ import { networkdFiles } from '../services/network/src/domain/kayobe/networkd';
 import { nmKeyfiles } from '../services/network/src/domain/kayobe/nm-keyfile';
 import { nmstateConfig, nmstateFiles } from '../services/network/src/domain/kayobe/nmstate';
 import { kollaHostVarsFor } from '../services/network/src/domain/roles';
+import { FigureSheet, machineLine } from './lib';
 
 const { values } = parseArgs({
   options: {
     hosts: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '5' },
     config: { type: 'string', default: 'stackhpc+a-universe-from-nothing' },
+    json: { type: 'string' },
   },
 });
 const N = Number(values.hosts);
@@ -86,12 +87,18 @@ async function main() {
     files.keyfile += nmKeyfiles(h.host, h.names).length;
   }
   process.stdout.write(
-    `${N} hosts from ${values.config} (${templates.map((t) => t.host.inventoryHostname).join(', ')}), best of ${ROUNDS} rounds, ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}\n` +
+    `${N} hosts from ${values.config} (${templates.map((t) => t.host.inventoryHostname).join(', ')}), best of ${ROUNDS} rounds\nmachine: ${machineLine()}\n` +
       `files: networkd ${files.networkd}, nmstate ${files.nmstate}, keyfiles ${files.keyfile}\n\n` +
       `| renderer | hosts/s | ms per host |\n|---|---|---|\n` +
       results.map((r) => `| ${r.label} | ${r.hostsPerSecond.toLocaleString('en')} | ${r.msPerHost.toFixed(3)} |`).join('\n') +
       '\n',
   );
+  const sheet = new FigureSheet('render');
+  for (const r of results) sheet.add(`${r.label} hosts/s`, r.hostsPerSecond, 'hosts/s', { better: 'higher', key: r.label === 'all four' });
+  sheet.write(values.json, true);
 }
 
-void main();
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -15,7 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +26,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { NodeState, type NodeProgress } from '@stackyard/proto/monitoring/v1/monitoring';
 import type { CommandCount, CommandCountsFile } from '@stackyard/mongo';
-import { pct, postgresCpuMs, procStats } from './lib';
+import { FigureSheet, machineLine, pct, postgresCpuMs, procStats } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     'count-commands': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    json: { type: 'string' },
   },
 });
 const N = Number(values.nodes);
@@ -212,35 +213,58 @@ async function main() {
     const ready = nodes.filter((n) => n.state === NodeState.NODE_STATE_READY);
     const after = Object.fromEntries(SERVICES.map((n) => [n, procStats(s[n].process.pid!)]));
     const steps = ready[0]?.steps.map((x) => x.name) ?? [];
-    console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+    const sheet = new FigureSheet('saga');
+    console.log(`machine: ${machineLine()}`);
     console.log(`saga bench: ${N} nodes, ${M} site(s), lab drivers with zero latency, real nats-server + ${cluster.mongoBackend}`);
     console.log(`registration: ${((registeredAt - t0) / 1000).toFixed(1)} s; wall to all done: ${wall.toFixed(1)} s; ${ready.length} ready, ${nodes.length - ready.length} not ready`);
     console.log(`throughput: ${(ready.length / wall).toFixed(1)} nodes/s`);
+    sheet.add('wall', wall, 's', { key: true });
+    sheet.add('registration', (registeredAt - t0) / 1000, 's');
+    sheet.add('throughput', ready.length / wall, 'nodes/s', { better: 'higher' });
     console.log('step latency (ms, from the previous step):');
     for (let i = 1; i < steps.length; i++) {
       const d = ready.map((n) => n.steps[i]!.atMs - n.steps[i - 1]!.atMs);
       console.log(`  ${steps[i]!.padEnd(20)} p50 ${pct(d, 50).toFixed(0).padStart(6)}  p99 ${pct(d, 99).toFixed(0).padStart(6)}`);
+      sheet.add(`${steps[i]} p50`, pct(d, 50), 'ms');
+      sheet.add(`${steps[i]} p99`, pct(d, 99), 'ms');
     }
     const e2e = ready.map((n) => n.steps[n.steps.length - 1]!.atMs - n.steps[0]!.atMs);
     console.log(`  ${'end to end'.padEnd(20)} p50 ${pct(e2e, 50).toFixed(0).padStart(6)}  p99 ${pct(e2e, 99).toFixed(0).padStart(6)}`);
+    sheet.add('end to end p50', pct(e2e, 50), 'ms');
+    sheet.add('end to end p99', pct(e2e, 99), 'ms');
     console.log('per service: CPU ms per node, peak RSS:');
     let total = 0;
     for (const n of SERVICES) {
       const cpu = after[n]!.cpuMs - before[n]!.cpuMs;
       total += cpu;
       console.log(`  ${n.padEnd(13)} ${(cpu / N).toFixed(1).padStart(7)} ms/node  ${after[n]!.peakRssMb.toFixed(0).padStart(5)} MB`);
+      sheet.add(`${n} CPU per node`, cpu / N, 'ms');
+      sheet.add(`${n} peak RSS`, after[n]!.peakRssMb, 'MB');
     }
     console.log(`  ${'all services'.padEnd(13)} ${(total / N).toFixed(1).padStart(7)} ms/node`);
+    sheet.add('services CPU per node', total / N, 'ms');
+    // Every process the run drives, servers included: what bounds the wall time on a small machine.
+    let everything = total;
     if (cluster.ferretPid && ferretBefore !== undefined) {
-      console.log(`  ${'FerretDB'.padEnd(13)} ${((procStats(cluster.ferretPid).cpuMs - ferretBefore) / N).toFixed(1).padStart(7)} ms/node`);
+      const ms = procStats(cluster.ferretPid).cpuMs - ferretBefore;
+      everything += ms;
+      console.log(`  ${'FerretDB'.padEnd(13)} ${(ms / N).toFixed(1).padStart(7)} ms/node`);
+      sheet.add('FerretDB CPU per node', ms / N, 'ms');
     }
     const pgAfter = pgBefore !== undefined ? postgresCpuMs() : undefined;
     if (pgBefore !== undefined && pgAfter !== undefined) {
+      everything += pgAfter - pgBefore;
       console.log(`  ${'PostgreSQL'.padEnd(13)} ${((pgAfter - pgBefore) / N).toFixed(1).padStart(7)} ms/node (the whole server)`);
+      sheet.add('PostgreSQL CPU per node', (pgAfter - pgBefore) / N, 'ms');
     }
     if (natsPid && natsBefore !== undefined) {
-      console.log(`  ${'nats-server'.padEnd(13)} ${((procStats(natsPid).cpuMs - natsBefore) / N).toFixed(1).padStart(7)} ms/node`);
+      const ms = procStats(natsPid).cpuMs - natsBefore;
+      everything += ms;
+      console.log(`  ${'nats-server'.padEnd(13)} ${(ms / N).toFixed(1).padStart(7)} ms/node`);
+      sheet.add('nats-server CPU per node', ms / N, 'ms');
     }
+    console.log(`  ${'every process'.padEnd(13)} ${(everything / N).toFixed(1).padStart(7)} ms/node`);
+    sheet.add('CPU per node, every process', everything / N, 'ms', { key: true });
     if (ready.length < N) {
       await printBacklog(nats.url);
       if (cluster.postgresDb) printPostgresActivity(cluster.postgresDb);
@@ -254,10 +278,19 @@ async function main() {
       await cluster.stop(); // each service writes its counts a last time as it closes its client
       const commands = diff(readCommandCounts(countsDir), commandsBefore!);
       printCounts(`database commands per node, from registration to the last node done (${N} nodes):`, commands, N, ['commands', 'docs', 'failed']);
+      let sent = 0;
+      let returned = 0;
+      for (const x of commands.values()) {
+        sent += x.commands;
+        returned += x.docs;
+      }
+      sheet.add('database commands per node', sent / N, 'commands', { key: true });
+      sheet.add('documents returned per node', returned / N, 'documents');
       if (tablesAfter && tablesBefore) {
         printCounts('PostgreSQL per node (pg_stat_user_tables): scans, rows read (seq + index), rows written:', diff(tablesAfter, tablesBefore), N, ['scans', 'rows read', 'written']);
       }
     }
+    sheet.write(values.json, ready.length === N);
   } finally {
     if (!stopped) {
       c.close();

@@ -27,7 +27,7 @@ for (const group of ['libs', 'services', 'apps']) {
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['libs/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'apps/*/src/**/*.spec.ts', 'integration-tests/src/**/*.spec.ts'],
+    include: ['libs/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'apps/*/src/**/*.spec.ts', 'integration-tests/src/**/*.spec.ts', 'bench/**/*.spec.ts'],
     globalSetup: ['libs/testing/src/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -35,6 +35,7 @@ export function driversFor(config: ProvisioningConfig): Map<string, BareMetalDri
         pollIntervalMs: config.IRONIC_POLL_INTERVAL_MS,
         lockedRetries: config.IRONIC_LOCKED_RETRIES,
         lockedRetryIntervalMs: config.IRONIC_LOCKED_RETRY_INTERVAL_MS,
+        requestTimeoutMs: config.IRONIC_REQUEST_TIMEOUT_MS,
       }),
     );
   }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StepFailedError } from '@stackyard/errors';
-import { IronicApiError, IronicClient, ironicFault } from './client';
+import { IRONIC_REQUEST_TIMEOUT_MS, IronicApiError, IronicClient, ironicFault } from './client';
 
 // The one place where Ironic is a stub: a "locked by host" 409 cannot be provoked on demand from the
 // real Ironic (the driver tests use the real one), so a tiny HTTP server answers like Ironic does.
@@ -97,6 +97,17 @@ describe('IronicClient against an HTTP stub answering like Ironic', () => {
     expect(e).toBeInstanceOf(StepFailedError);
     expect([(e as StepFailedError).reason, (e as StepFailedError).retryable]).toEqual(['Timeout', true]);
     expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('IRC-07 Given a verb Ironic answers slowly, then the client waits for it within its timeout and gives up past it, retryably', async () => {
+    // Ironic's API waits up to 120 s for its conductor over JSON-RPC: the default must outlast that.
+    expect(IRONIC_REQUEST_TIMEOUT_MS).toBeGreaterThan(120_000);
+    const s = await stub('1.81', (_req, res) => setTimeout(() => reply(res, 202, ''), 400));
+    await new IronicClient({ url: s.url, requestTimeoutMs: 3000 }).request('PUT', '/nodes/n1/states/provision', { body: { target: 'inspect' } });
+    expect(s.seen.filter((x) => x.method === 'PUT')).toHaveLength(1);
+    const e = await failure(new IronicClient({ url: s.url, requestTimeoutMs: 150 }).request('PUT', '/nodes/n1/states/provision', { body: { target: 'inspect' } }));
+    expect([e.reason, e.retryable, e.status]).toEqual(['IronicUnavailable', true, undefined]);
+    expect(e.message).toContain('no answer within 150 ms');
   });
 
   it('IRC-06 parses Ironic\'s error envelope and plain text alike', () => {

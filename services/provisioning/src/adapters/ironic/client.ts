@@ -25,9 +25,18 @@ export interface IronicClientOptions {
   readonly lockedRetries?: number;
   /** Pause between those retries (Kayobe ironic_retry_interval: 5 s). */
   readonly lockedRetryIntervalMs?: number;
-  /** Per-request timeout; default 30 s. */
+  /** Per-request timeout; default IRONIC_REQUEST_TIMEOUT_MS. */
   readonly requestTimeoutMs?: number;
 }
+
+/**
+ * How long a request may wait for Ironic's answer by default: 150 s, longer than Ironic's API itself
+ * waits for its conductor to take a verb (120 s over JSON-RPC, `[json_rpc] timeout`, as Bifrost and
+ * standalone Ironic run; 60 s over oslo.messaging). A client that gives up first abandons a verb
+ * Ironic may still carry out, and its retry then collides with it. With 100 nodes on two cores,
+ * Debian's Ironic took up to 30 s to answer `PUT /states/provision` (docs/performance.md, session 18).
+ */
+export const IRONIC_REQUEST_TIMEOUT_MS = 150_000;
 
 /** A failed Ironic request: a StepFailedError that also keeps the HTTP status and Ironic's message. */
 export class IronicApiError extends StepFailedError {
@@ -116,7 +125,7 @@ export class IronicClient {
     this.endpoint = opts.url.replace(/\/+$/, '').replace(/\/v1$/, '');
     this.lockedRetries = opts.lockedRetries ?? 6;
     this.lockedRetryIntervalMs = opts.lockedRetryIntervalMs ?? 5000;
-    this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? IRONIC_REQUEST_TIMEOUT_MS;
   }
 
   /** The microversion used for every request (negotiated once, on first use). */

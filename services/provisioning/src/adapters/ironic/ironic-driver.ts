@@ -47,7 +47,7 @@ export interface IronicDriverOptions {
   readonly timeouts?: Partial<IronicTimeouts>;
   /** redfish_verify_ca: true/false or a CA bundle path on the conductor; unset = Ironic's default. */
   readonly verifyCa?: boolean | string;
-  /** Per-request HTTP timeout; default 30 s. */
+  /** Per-request HTTP timeout; default IRONIC_REQUEST_TIMEOUT_MS (150 s: longer than Ironic's own wait for its conductor). */
   readonly requestTimeoutMs?: number;
 }
 

@@ -13,7 +13,6 @@
  * `--cpu-prof DIR` writes a V8 CPU profile of each service into DIR as it exits; summarise them with
  * `node --import tsx bench/profile.ts DIR`.
  */
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
@@ -21,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call } from '@stackyard/grpc';
 import { clientsFor, followSite, startLocalCluster, SERVICES, type LocalCluster } from '@stackyard/cli';
-import { startNatsServer } from '@stackyard/devinfra';
+import { psql, startNatsServer } from '@stackyard/devinfra';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { NodeState, type NodeProgress } from '@stackyard/proto/monitoring/v1/monitoring';
@@ -59,13 +58,12 @@ function readCommandCounts(dir: string): Counts {
 }
 
 /** Rows read per table of FerretDB's PostgreSQL database: sequential scans and index fetches. */
-function readTableStats(db: string): Counts {
+async function readTableStats(db: string): Promise<Counts> {
   const sql =
     "SELECT schemaname, relname, seq_scan + coalesce(idx_scan, 0), seq_tup_read, coalesce(idx_tup_fetch, 0), n_tup_ins + n_tup_upd FROM pg_stat_user_tables";
   const out: Counts = new Map();
-  const rows = execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-AtF', '\t', '-c', sql], { encoding: 'utf8' });
-  for (const line of rows.split('\n').filter(Boolean)) {
-    const [schema, table, scans, seqRows, idxRows, writes] = line.split('\t');
+  for (const line of (await psql(sql, db)).split('\n').filter(Boolean)) {
+    const [schema, table, scans, seqRows, idxRows, writes] = line.split('|');
     // Schemas are `<prefix>_<service>`, tables `<collection>_<hash>`.
     const key = `${schema!.replace(/^.*_/, '')} ${table!.replace(/_[0-9a-f]{8}$/, '')} seq/idx`;
     out.set(key, { commands: Number(scans), docs: Number(seqRows) + Number(idxRows), failed: Number(writes) });
@@ -110,11 +108,10 @@ function printCounts(title: string, counts: Counts, n: number, cols: [string, st
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** After an incomplete run: what FerretDB's PostgreSQL sessions are doing (lock waits show here). */
-function printPostgresActivity(db: string): void {
+async function printPostgresActivity(db: string): Promise<void> {
   const sql = `SELECT count(*), state, coalesce(wait_event_type, '-'), coalesce(wait_event, '-'), left(regexp_replace(query, '\\s+', ' ', 'g'), 140) FROM pg_stat_activity WHERE datname = '${db}' GROUP BY 2, 3, 4, 5 ORDER BY 1 DESC`;
-  const out = execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-AtF', ' | ', '-c', sql], { encoding: 'utf8' });
-  console.log(`PostgreSQL sessions of ${db} (count | state | wait type | wait event | query):`);
-  for (const line of out.split('\n').filter(Boolean).slice(0, 25)) console.log(`  ${line}`);
+  console.log(`PostgreSQL sessions of ${db} (count|state|wait type|wait event|query):`);
+  for (const line of (await psql(sql, db)).split('\n').filter(Boolean).slice(0, 25)) console.log(`  ${line}`);
 }
 
 /** After an incomplete run: every durable consumer's backlog, to show where the saga stopped. */
@@ -176,7 +173,7 @@ async function main() {
     // Baselines after start-up and the sites (the count files are rewritten every second).
     if (countsDir) await sleep(1500);
     const commandsBefore = countsDir ? readCommandCounts(countsDir) : undefined;
-    const tablesBefore = countsDir && cluster.postgresDb ? readTableStats(cluster.postgresDb) : undefined;
+    const tablesBefore = countsDir && cluster.postgresDb ? await readTableStats(cluster.postgresDb) : undefined;
     const t0 = Date.now();
     // Follow every site through monitoring's WatchSite stream (as `stackyard up` does) while registering.
     const ids = Array.from({ length: N }, (_, i) => `${sites[i % M]}-n${i}`);
@@ -267,12 +264,12 @@ async function main() {
     sheet.add('CPU per node, every process', everything / N, 'ms', { key: true });
     if (ready.length < N) {
       await printBacklog(nats.url);
-      if (cluster.postgresDb) printPostgresActivity(cluster.postgresDb);
+      if (cluster.postgresDb) await printPostgresActivity(cluster.postgresDb);
     }
     if (countsDir) {
       // PostgreSQL publishes a backend's table statistics within a second or so of its transaction.
       await sleep(1500);
-      const tablesAfter = cluster.postgresDb ? readTableStats(cluster.postgresDb) : undefined;
+      const tablesAfter = cluster.postgresDb ? await readTableStats(cluster.postgresDb) : undefined;
       c.close();
       stopped = true;
       await cluster.stop(); // each service writes its counts a last time as it closes its client

@@ -81,8 +81,8 @@ function diff(after: Counts, before: Counts): Counts {
   return out;
 }
 
-/** Prints per-node figures by key, grouped by service, with service and overall totals. */
-function printCounts(title: string, counts: Counts, n: number, cols: [string, string, string]): void {
+/** Prints per-node figures by key, grouped by service, with service and overall totals; returns the overall totals. */
+function printCounts(title: string, counts: Counts, n: number, cols: [string, string, string]): CommandCount {
   console.log(title);
   const per = (x: number) => (x / n).toFixed(2).padStart(9);
   console.log(`  ${'service'.padEnd(13)} ${'collection'.padEnd(28)} ${'kind'.padEnd(16)} ${cols[0].padStart(9)} ${cols[1].padStart(9)} ${cols[2].padStart(9)}`);
@@ -103,6 +103,7 @@ function printCounts(title: string, counts: Counts, n: number, cols: [string, st
     total.failed += sum.failed;
   }
   console.log(`  ${'all services'.padEnd(13)} ${''.padEnd(28)} ${''.padEnd(16)} ${per(total.commands)} ${per(total.docs)} ${per(total.failed)}`);
+  return total;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -274,15 +275,9 @@ async function main() {
       stopped = true;
       await cluster.stop(); // each service writes its counts a last time as it closes its client
       const commands = diff(readCommandCounts(countsDir), commandsBefore!);
-      printCounts(`database commands per node, from registration to the last node done (${N} nodes):`, commands, N, ['commands', 'docs', 'failed']);
-      let sent = 0;
-      let returned = 0;
-      for (const x of commands.values()) {
-        sent += x.commands;
-        returned += x.docs;
-      }
-      sheet.add('database commands per node', sent / N, 'commands', { key: true });
-      sheet.add('documents returned per node', returned / N, 'documents');
+      const total = printCounts(`database commands per node, from registration to the last node done (${N} nodes):`, commands, N, ['commands', 'docs', 'failed']);
+      sheet.add('database commands per node', total.commands / N, 'commands', { key: true });
+      sheet.add('documents returned per node', total.docs / N, 'documents');
       if (tablesAfter && tablesBefore) {
         printCounts('PostgreSQL per node (pg_stat_user_tables): scans, rows read (seq + index), rows written:', diff(tablesAfter, tablesBefore), N, ['scans', 'rows read', 'written']);
       }

@@ -1,4 +1,5 @@
 import { baseConfigSchema, z } from '@stackyard/config';
+import { IRONIC_REQUEST_TIMEOUT_MS } from './adapters/ironic/client';
 
 const ms = (d: number) => z.coerce.number().int().positive().default(d);
 const bool = (d: boolean) =>
@@ -37,7 +38,7 @@ export const configSchema = baseConfigSchema.extend({
   IRONIC_LOCKED_RETRIES: z.coerce.number().int().min(0).default(6),
   IRONIC_LOCKED_RETRY_INTERVAL_MS: ms(5_000),
   /** How long one Ironic request may take: longer than Ironic's own wait for its conductor (120 s over JSON-RPC). */
-  IRONIC_REQUEST_TIMEOUT_MS: ms(150_000),
+  IRONIC_REQUEST_TIMEOUT_MS: ms(IRONIC_REQUEST_TIMEOUT_MS),
 
   /** The `redfish` driver: scheme and TLS verification towards BMCs. */
   REDFISH_SCHEME: z.enum(['https', 'http']).default('https'),

@@ -3,6 +3,7 @@ export {
   AggregateStore,
   inboxKey,
   LISTING_BATCH,
+  CHANGE_BUCKETS_MAX,
   SITE_KEY,
   HOST_SITE_KEY,
   isStorableId,

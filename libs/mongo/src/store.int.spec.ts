@@ -212,6 +212,38 @@ describe('AggregateStore on a MongoDB-wire server', () => {
     expect(() => new AggregateStore<Thing>(db, 'bad', 'thing', undefined, { indexFields: { latest: () => true } })).toThrow(/latest/);
   });
 
+  it('reads what changed since a time by write-time buckets (changeBucketMs): newest revision per aggregate, oldest write first', async () => {
+    const db = conn.db(uniquePrefix('store_changes'));
+    const s = new AggregateStore<Thing>(db, 'things', 'thing', undefined, { indexFields: { tag: (d) => d.name }, changeBucketMs: 200 });
+    await s.ensureIndexes();
+    expect((await s.collection.indexes()).map((i) => i.name)).toContain('changed');
+    await s.create('old', { name: 'x', n: 1 });
+    await new Promise((r) => setTimeout(r, 450));
+    const since = new Date();
+    await s.create('k1', { name: 'x', n: 1 });
+    await new Promise((r) => setTimeout(r, 250)); // k2 and k1@2 in a later bucket than k1@1
+    await s.create('k2', { name: 'x', n: 1 });
+    await s.update('k1', 1, { name: 'x', n: 2 });
+    await s.create('k3', { name: 'y', n: 1 });
+    expect((await s.changedSince({ tag: 'x' }, since)).map((r) => [r.id, r.version])).toEqual([['k2', 1], ['k1', 2]]);
+    const k1 = (await s.collection.findOne({ _id: 'k1@1' } as never))!;
+    expect(k1.tick).toBe(Math.floor(k1.updatedAt.getTime() / 200));
+    expect((await s.collection.findOne({ _id: 'k1@2' } as never))!.tick).toBeGreaterThan(k1.tick!);
+    // Further back than CHANGE_BUCKETS_MAX buckets: the plain query, which also finds revisions
+    // without a bucket (an older store's); the bucket queries do not.
+    await s.collection.updateOne({ _id: 'k3@1' } as never, { $unset: { tick: '' } });
+    expect(await s.changedSince({ tag: 'y' }, since)).toEqual([]);
+    expect((await s.changedSince({ tag: 'y' }, new Date(0))).map((r) => r.id)).toEqual(['k3']);
+    expect((await s.changedSince({ tag: 'x' }, new Date(0))).map((r) => [r.id, r.version])).toEqual([['old', 1], ['k2', 1], ['k1', 2]]);
+    // A store without buckets answers with the plain query.
+    const plain = new AggregateStore<Thing>(db, 'things', 'thing', undefined, { indexFields: { tag: (d) => d.name } });
+    expect((await plain.changedSince({ tag: 'x' }, since)).map((r) => r.id)).toEqual(['k2', 'k1']);
+    for (const bad of [0, -1, 1.5]) {
+      expect(() => new AggregateStore<Thing>(db, 'bad', 'thing', undefined, { changeBucketMs: bad })).toThrow(/changeBucketMs must be a positive whole number/);
+    }
+    expect(() => new AggregateStore<Thing>(db, 'bad', 'thing', undefined, { indexFields: { tick: () => 1 } })).toThrow(/tick cannot be an index field/);
+  });
+
   it('back-fills index fields on latest revisions written before the store had them', async () => {
     const db = conn.db(uniquePrefix('store_backfill'));
     const before = new AggregateStore<Thing>(db, 'things', 'thing');

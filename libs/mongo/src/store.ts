@@ -32,6 +32,8 @@ export interface RevisionDoc<T> {
    * revisions written before it existed (back-filled at start, and found by `get` anyway).
    */
   cur?: string;
+  /** `floor(updatedAt / changeBucketMs)` when the store has `changeBucketMs` (see `changedSince`). */
+  tick?: number;
   outbox: OutboxEntry[];
   outboxDone: boolean;
   /** Inbox: `<aggId>|<consumer>~<ce-id>` of the consumed event, or `<_id>` when none (unique). */
@@ -116,7 +118,18 @@ export interface StoreOptions<T> {
    * anything: take it on a fresh read.
    */
   readonly cacheLatest?: number;
+  /**
+   * Width (ms) of the write-time buckets `changedSince` reads by: every revision then carries
+   * `tick: floor(updatedAt / changeBucketMs)`, indexed with `latest` (`changed`). FerretDB 1.24
+   * pushes top-level equality down to PostgreSQL but evaluates a range on `updatedAt` in Go, over
+   * every row the rest of the filter matches: "changed since" read a whole site each time. With
+   * buckets it is one equality query per bucket, and costs what changed.
+   */
+  readonly changeBucketMs?: number;
 }
+
+/** `changedSince` reads by bucket up to this many buckets back; further back it runs the plain query. */
+export const CHANGE_BUCKETS_MAX = 8;
 
 /**
  * The `site` index field of aggregates that carry their site id (`data.siteId`) or their host's
@@ -126,7 +139,7 @@ export const SITE_KEY: StoreOptions<{ siteId?: string }> = { indexFields: { site
 export const HOST_SITE_KEY: StoreOptions<{ host?: { siteId?: string } }> = { indexFields: { site: (d) => d.host?.siteId } };
 
 /** Top-level keys of a revision that `indexFields` may not use. */
-const RESERVED_KEYS = new Set(['_id', 'aggId', 'version', 'data', 'latest', 'cur', 'outbox', 'outboxDone', 'appliedKey', 'updatedAt']);
+const RESERVED_KEYS = new Set(['_id', 'aggId', 'version', 'data', 'latest', 'cur', 'outbox', 'outboxDone', 'appliedKey', 'updatedAt', 'tick']);
 
 export class AggregateStore<T extends Document> {
   readonly collection: Collection<RevisionDoc<T>>;
@@ -158,6 +171,8 @@ export class AggregateStore<T extends Document> {
     for (const k of Object.keys(options.indexFields ?? {})) {
       if (RESERVED_KEYS.has(k) || k.startsWith('$') || k.includes('.')) throw new Error(`${name}: ${k} cannot be an index field`);
     }
+    const b = options.changeBucketMs;
+    if (b !== undefined && !(Number.isInteger(b) && b > 0)) throw new Error(`${name}: changeBucketMs must be a positive whole number of milliseconds, got ${b}`);
     this.collection = db.collection<RevisionDoc<T>>(name);
   }
 
@@ -167,6 +182,7 @@ export class AggregateStore<T extends Document> {
     await this.collection.createIndex({ outboxDone: 1 }, { name: 'outbox_pending' });
     await this.collection.createIndex({ latest: 1, updatedAt: 1 }, { name: 'latest_updated' });
     await this.collection.createIndex({ cur: 1 }, { name: 'current' });
+    if (this.options.changeBucketMs) await this.collection.createIndex({ tick: 1, latest: 1 } as never, { name: 'changed' });
     // A collection with no revisions yet was never written by a store without `cur`: `get` needs no
     // fallback for such aggregates (a miss is then one lookup instead of two).
     const empty = (await this.collection.findOne({}, { projection: { _id: 1 } })) === null;
@@ -296,6 +312,36 @@ export class AggregateStore<T extends Document> {
     return withDbSpan('find', this.collection.collectionName, () => this.findLatest(filter, opts));
   }
 
+  /**
+   * Newest revisions matching `filter` (as for `find`) written at or after `since`, oldest write
+   * first. With `changeBucketMs` and `since` at most `CHANGE_BUCKETS_MAX` buckets back: one query per
+   * write-time bucket from `since`'s to now's, each an equality FerretDB pushes down to an index, so
+   * the cost follows what changed, not how many aggregates match `filter`. Otherwise one query with
+   * the range on `updatedAt`. Either way a revision is returned when its writer's clock said
+   * `since` or later; revisions written without `tick` (a store without the option, during a
+   * rolling upgrade) only by the plain query: callers that follow changes re-read from the start now
+   * and then (see monitoring's watch).
+   */
+  changedSince(
+    filter: Filter<RevisionDoc<T>> | Record<string, unknown>,
+    since: Date,
+  ): Promise<(Versioned<T> & { updatedAt: Date })[]> {
+    const where = { ...filter, updatedAt: { $gte: since } };
+    const b = this.options.changeBucketMs;
+    const now = Date.now();
+    if (!b || now - since.getTime() > CHANGE_BUCKETS_MAX * b) return this.find(where, { sort: { updatedAt: 1 } });
+    return withDbSpan('find', this.collection.collectionName, async () => {
+      const ticks: number[] = [];
+      for (let t = Math.floor(since.getTime() / b); t <= Math.floor(now / b); t++) ticks.push(t);
+      const parts = await Promise.all(ticks.map((tick) => this.findLatest({ ...where, tick }, { sort: { updatedAt: 1 } })));
+      // An aggregate written in two buckets: its older revision is cleared, or flagged for a moment
+      // during a write; the newer wins, as in `find`.
+      const best = new Map<string, Versioned<T> & { updatedAt: Date }>();
+      for (const r of parts.flat()) if ((best.get(r.id)?.version ?? 0) < r.version) best.set(r.id, r);
+      return [...best.values()].sort((x, y) => x.updatedAt.getTime() - y.updatedAt.getTime());
+    });
+  }
+
   private async findLatest(
     filter: Filter<RevisionDoc<T>> | Record<string, unknown>,
     opts: { limit?: number; sort?: Record<string, 1 | -1> },
@@ -398,8 +444,11 @@ export class AggregateStore<T extends Document> {
     if (!isStorableId(id)) throw new ValidationError('id', `cannot store ${this.kind} id ${JSON.stringify(id.slice(0, 80))}`);
     const version = expected + 1;
     const events = opts.events ?? [];
+    const updatedAt = new Date();
+    const b = this.options.changeBucketMs;
     const doc: RevisionDoc<T> = {
       ...this.indexed(data),
+      ...(b ? { tick: Math.floor(updatedAt.getTime() / b) } : {}),
       _id: revId(id, version),
       aggId: id,
       version,
@@ -409,7 +458,7 @@ export class AggregateStore<T extends Document> {
       outbox,
       outboxDone: events.length === 0,
       appliedKey: opts.appliedKey ? `${id}|${opts.appliedKey}` : revId(id, version),
-      updatedAt: new Date(),
+      updatedAt,
     };
     try {
       await this.collection.insertOne(doc as never);

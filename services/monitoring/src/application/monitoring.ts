@@ -102,9 +102,12 @@ export class MonitoringService {
 
   /**
    * Current progress of a site's nodes, then every change until `signal` aborts: this replica's
-   * writes at once, other replicas' writes by a reconciliation query every `reconcileMs`.
+   * writes at once, other replicas' writes by a reconciliation query every `reconcileMs` for what
+   * changed since the previous one, and a full re-read every `fullEveryMs` (what a replica whose
+   * clock runs behind, or an older version during a rolling upgrade, wrote; only newer versions
+   * are sent).
    */
-  async watch(siteId: string, signal: AbortSignal, send: (p: Row) => void, reconcileMs = 5000): Promise<void> {
+  async watch(siteId: string, signal: AbortSignal, send: (p: Row) => void, reconcileMs = 5000, fullEveryMs = 60_000): Promise<void> {
     if (!siteId) throw new ValidationError('site_id', 'required');
     const seen = new Map<string, number>();
     const offer = (r: Row) => {
@@ -115,8 +118,13 @@ export class MonitoringService {
     this.changes.on('change', offer);
     try {
       let since = new Date(0);
+      let lastFull = 0;
       while (!signal.aborted) {
         const started = new Date();
+        if (started.getTime() - lastFull >= fullEveryMs) {
+          since = new Date(0);
+          lastFull = started.getTime();
+        }
         for (const r of await this.progress.changedSince(siteId, since)) offer(r);
         // Overlap by a second so a write that raced the query is read next time.
         since = new Date(started.getTime() - 1000);

@@ -11,8 +11,10 @@ export class MongoProgressRepository implements ProgressRepository {
    * `site` (top-level, indexed): the host's site id, which FerretDB can push down (`data.host.siteId`
    * it filters in Go). The projection remembers the latest progress of up to 20,000 nodes for
    * `get(id, { cached: true })`: applying a fact is a pure write (a stale read conflicts there).
+   * Revisions carry 10 s write-time buckets, so a watch's reconcile reads what changed since its
+   * last one, not the whole site (`changedSince`).
    */
-  static readonly storeOptions: StoreOptions<Doc> = { ...HOST_SITE_KEY, cacheLatest: 20_000 };
+  static readonly storeOptions: StoreOptions<Doc> = { ...HOST_SITE_KEY, cacheLatest: 20_000, changeBucketMs: 10_000 };
   constructor(private readonly store: AggregateStore<Doc>) {}
   get(hostId: string, opts: { cached?: boolean } = {}) {
     return this.store.get(hostId, opts);
@@ -24,6 +26,6 @@ export class MongoProgressRepository implements ProgressRepository {
     return this.store.find((siteId ? { site: siteId } : {}) as Filter<AggregateDoc<Doc>>, { sort: { aggId: 1 } });
   }
   changedSince(siteId: string, since: Date) {
-    return this.store.find({ site: siteId, updatedAt: { $gte: since } }, { sort: { updatedAt: 1 } });
+    return this.store.changedSince({ site: siteId }, since);
   }
 }

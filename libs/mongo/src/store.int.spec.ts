@@ -214,20 +214,22 @@ describe('AggregateStore on a MongoDB-wire server', () => {
 
   it('reads what changed since a time by write-time buckets (changeBucketMs): newest revision per aggregate, oldest write first', async () => {
     const db = conn.db(uniquePrefix('store_changes'));
-    const s = new AggregateStore<Thing>(db, 'things', 'thing', undefined, { indexFields: { tag: (d) => d.name }, changeBucketMs: 200 });
+    const s = new AggregateStore<Thing>(db, 'things', 'thing', undefined, { indexFields: { tag: (d) => d.name }, changeBucketMs: 1000 });
+    // Waits for the next bucket to begin (the bucket queries cover up to CHANGE_BUCKETS_MAX = 8 s back).
+    const nextBucket = () => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
     await s.ensureIndexes();
     expect((await s.collection.indexes()).map((i) => i.name)).toContain('changed');
     await s.create('old', { name: 'x', n: 1 });
-    await new Promise((r) => setTimeout(r, 450));
+    await nextBucket();
     const since = new Date();
     await s.create('k1', { name: 'x', n: 1 });
-    await new Promise((r) => setTimeout(r, 250)); // k2 and k1@2 in a later bucket than k1@1
+    await nextBucket(); // k2 and k1@2 in a later bucket than k1@1
     await s.create('k2', { name: 'x', n: 1 });
     await s.update('k1', 1, { name: 'x', n: 2 });
     await s.create('k3', { name: 'y', n: 1 });
     expect((await s.changedSince({ tag: 'x' }, since)).map((r) => [r.id, r.version])).toEqual([['k2', 1], ['k1', 2]]);
     const k1 = (await s.collection.findOne({ _id: 'k1@1' } as never))!;
-    expect(k1.tick).toBe(Math.floor(k1.updatedAt.getTime() / 200));
+    expect(k1.tick).toBe(Math.floor(k1.updatedAt.getTime() / 1000));
     expect((await s.collection.findOne({ _id: 'k1@2' } as never))!.tick).toBeGreaterThan(k1.tick!);
     // Further back than CHANGE_BUCKETS_MAX buckets: the plain query, which also finds revisions
     // without a bucket (an older store's); the bucket queries do not.

@@ -41,6 +41,18 @@ type Existing = { data: NodeDeploymentData; version: number };
 /** How many times a re-evaluation of a waiting node re-reads after losing a write race. */
 const REEVALUATE_ATTEMPTS = 5;
 
+/** How often host preparation reads what changed in a site's node deployments, and the whole site (`siteNodes`). */
+const SITE_VIEW_READ_MS = 5000;
+const SITE_VIEW_FULL_MS = 60_000;
+
+/** A site's node deployments as this replica last read them, by host id (`siteNodes`). */
+interface SiteView {
+  readonly nodes: Map<string, NodeDeploymentData>;
+  readAt: number;
+  fullAt: number;
+  reading?: Promise<void>;
+}
+
 export class DeploymentService {
   private readonly policy: QuorumPolicy;
 
@@ -282,21 +294,38 @@ export class DeploymentService {
     return this.deploy(existing.data.host, existing.data.addresses ?? [], env, ctx, existing);
   }
 
-  private readonly siteListing = new Map<string, { at: number; nodes: Promise<NodeDeploymentData[]> }>();
-  private readonly recentlyPrepared = new Map<string, Map<string, { host: HostRef; addresses: Address[] }>>();
+  private readonly siteViews = new Map<string, SiteView>();
 
   /**
-   * The site's node deployments for /etc/hosts, read at most every 5 s per site: a listing per node
-   * made host preparation O(nodes²) at 1,000 nodes. The nodes this replica prepared meanwhile are
-   * added from memory, so /etc/hosts still lists every node seen so far.
+   * The site's node deployments for /etc/hosts, by host id: the whole site at the first read and
+   * every minute, in between what changed since the previous read (`changedSince`), read at most
+   * every 5 s per site by one caller at a time. A listing per node made host preparation
+   * O(nodes²) at 1,000 nodes; a full listing every 5 s still read the whole site each time. Callers
+   * add the node they prepare at once (it is in no read yet); a node removed later shows up as
+   * `removed` in the next read and leaves /etc/hosts.
    */
-  private siteNodes(siteId: string): Promise<NodeDeploymentData[]> {
-    const hit = this.siteListing.get(siteId);
-    if (hit && Date.now() - hit.at < 5000) return hit.nodes;
-    const nodes = this.deployments.listBySite(siteId);
-    this.siteListing.set(siteId, { at: Date.now(), nodes });
-    nodes.catch(() => this.siteListing.delete(siteId));
-    return nodes;
+  private async siteNodes(siteId: string): Promise<Map<string, NodeDeploymentData>> {
+    let view = this.siteViews.get(siteId);
+    if (!view) this.siteViews.set(siteId, (view = { nodes: new Map(), readAt: 0, fullAt: 0 }));
+    const v = view;
+    if (Date.now() - v.readAt >= SITE_VIEW_READ_MS) {
+      v.reading ??= this.readSite(siteId, v).finally(() => {
+        v.reading = undefined;
+      });
+      await v.reading;
+    }
+    return v.nodes;
+  }
+
+  private async readSite(siteId: string, view: SiteView): Promise<void> {
+    const started = Date.now();
+    const changes = this.deployments.changedSince;
+    const full = !changes || started - view.fullAt >= SITE_VIEW_FULL_MS;
+    // A second of overlap: a write that raced the previous read is read again.
+    const rows = full ? await this.deployments.listBySite(siteId) : await changes.call(this.deployments, siteId, new Date(view.readAt - 1000));
+    for (const n of rows) view.nodes.set(n.host.hostId, n);
+    view.readAt = started;
+    if (full) view.fullAt = started;
   }
 
   /**
@@ -458,12 +487,9 @@ export class DeploymentService {
     let outcome;
     try {
       const site = await this.siteNodes(host.siteId);
-      // The nodes this replica prepared since the listing count too (they are in no listing yet).
-      const recent = this.recentlyPrepared.get(host.siteId) ?? new Map<string, { host: HostRef; addresses: Address[] }>();
-      this.recentlyPrepared.set(host.siteId, recent);
-      const listed = site.filter((n) => n.state !== 'removed' && !recent.has(n.host.hostId) && n.host.hostId !== host.hostId);
-      const nodes = [{ host, addresses }, ...listed, ...[...recent.values()].filter((n) => n.host.hostId !== host.hostId)];
-      recent.set(host.hostId, { host, addresses });
+      // This node counts at once for the nodes prepared after it (it is in no read yet).
+      site.set(host.hostId, { host, state: 'prepared', containers: [], lastFailure: undefined, addresses });
+      const nodes = [...site.values()].filter((n) => n.state !== 'removed');
       outcome = await hostPrep.run({ host, address: targetAddress(addresses) }, nodes);
     } catch (e) {
       if (isRetryable(e) && !ctx.lastAttempt) throw e;

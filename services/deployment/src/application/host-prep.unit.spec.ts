@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StepFailedError, ValidationError } from '@stackyard/errors';
 import { Events, newEvent, type Envelope } from '@stackyard/events';
 import { InMemoryAggregateStore } from '@stackyard/testing';
@@ -200,6 +200,9 @@ describe('DeploymentService with host preparation', () => {
     repo = new Repo();
     runtime = new Runtime();
   });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   const service = (preparer: HostPreparer, gating?: Controllers) => new DeploymentService(repo, runtime, undefined, gating ? { controllers: gating } : undefined, new HostPrep(SETTINGS, preparer));
 
@@ -226,6 +229,56 @@ describe('DeploymentService with host preparation', () => {
     const stored = await repo.get('dc1-cmp-01');
     expect(stored?.data).toMatchObject({ state: 'deployed', hostPrep: { changed: prepared[1]?.data.changed, unchangedCount: 0 } });
     expect(runtime.calls).toEqual(['ctl-01', 'cmp-01']);
+  });
+
+  it('Given a site read before, then /etc/hosts comes from what changed since (a node removed meanwhile leaves it), and from the whole site again after a minute', async () => {
+    /** Records which reads host preparation asks for; knows when each node deployment was written. */
+    class ChangingRepo extends Repo {
+      readonly reads: string[] = [];
+      private readonly writtenAt = new Map<string, number>();
+      override async listBySite(siteId: string) {
+        this.reads.push('site');
+        return super.listBySite(siteId);
+      }
+      async changedSince(siteId: string, since: Date) {
+        this.reads.push('changes');
+        return (await super.listBySite(siteId)).filter((n) => (this.writtenAt.get(n.host.hostId) ?? 0) >= since.getTime());
+      }
+      override save(d: NodeDeploymentData, version: number | undefined, events: readonly Envelope[], appliedKey: string): Promise<Write> {
+        this.writtenAt.set(d.host.hostId, Date.now());
+        return super.save(d, version, events, appliedKey);
+      }
+    }
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const changing = new ChangingRepo();
+    repo = changing;
+    const lab = new LabHostPreparer();
+    const svc = service(lab);
+    const prepare = async (h: HostRef, ip: string) => {
+      const e = configured(h, ip);
+      expect(await svc.onNetworkConfigured(e, ctx(e))).toBe('applied');
+      return lab.stateOf(h.name).files['/etc/hosts'];
+    };
+    const later = (ms: number) => vi.setSystemTime(Date.now() + ms);
+
+    await prepare(CTL, '10.1.0.11');
+    expect(await prepare(CMP, '10.1.0.21')).toContain('10.1.0.11 ctl-01\n'); // prepared by this replica: in the view at once
+    // Another replica deploys cmp-02.
+    const cmp2 = ref('cmp-02', ['compute']);
+    await changing.save({ host: cmp2, state: 'deployed', containers: [], lastFailure: undefined, addresses: [{ network: 'internal', address: '10.1.0.22' }] }, undefined, [], 'other');
+    later(6000);
+    expect(await prepare(ref('cmp-03', ['compute']), '10.1.0.23')).toContain('10.1.0.22 cmp-02\n');
+    // cmp-02 is removed (its services and addresses gone).
+    const v = (await changing.get(cmp2.hostId))!;
+    await changing.save({ ...v.data, state: 'removed' }, v.version, [], 'removed');
+    later(6000);
+    const hosts = await prepare(ref('cmp-04', ['compute']), '10.1.0.24');
+    expect(hosts).not.toContain('cmp-02');
+    for (const line of ['10.1.0.11 ctl-01', '10.1.0.21 cmp-01', '10.1.0.23 cmp-03', '10.1.0.24 cmp-04']) expect(hosts).toContain(`${line}\n`);
+    expect(changing.reads).toEqual(['site', 'changes', 'changes']);
+    later(61_000);
+    await prepare(ref('cmp-05', ['compute']), '10.1.0.25');
+    expect(changing.reads).toEqual(['site', 'changes', 'changes', 'site']);
   });
 
   it('Given NetworkConfigured delivered again after the deploy failed retryably, then the host is not prepared twice', async () => {

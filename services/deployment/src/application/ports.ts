@@ -97,6 +97,11 @@ export interface NodeDeploymentRepository {
    * the site). May answer false when unsure (the caller then lists the site); absent: always listed.
    */
   anyUnfinished?(siteId: string): Promise<boolean>;
+  /**
+   * Node deployments of a site written at or after `since` (by their writer's clock), for views
+   * kept up to date by changes; absent: such views list the site each time.
+   */
+  changedSince?(siteId: string, since: Date): Promise<NodeDeploymentData[]>;
   /** Every node in state `deployed` (all sites) with its version, for the health watch. */
   listDeployed(): Promise<{ data: NodeDeploymentData; version: number }[]>;
 }

@@ -22,7 +22,8 @@ type RolloutDoc = SiteRolloutData & Record<string, unknown>;
 
 
 export class MongoNodeDeploymentRepository implements NodeDeploymentRepository {
-  static readonly storeOptions = HOST_SITE_KEY as StoreOptions<Doc>;
+  /** `site` for listings; 10 s write-time buckets for host preparation's view of a site (`changedSince`). */
+  static readonly storeOptions: StoreOptions<Doc> = { ...(HOST_SITE_KEY as StoreOptions<Doc>), changeBucketMs: 10_000 };
   constructor(private readonly store: AggregateStore<Doc>) {}
   get(hostId: string) {
     return this.store.get(hostId);
@@ -34,6 +35,9 @@ export class MongoNodeDeploymentRepository implements NodeDeploymentRepository {
   async anyUnfinished(siteId: string): Promise<boolean> {
     const docs = await this.store.find({ site: siteId, 'data.state': { $nin: ['deployed', 'removed'] } }, { limit: 1 });
     return docs.length > 0;
+  }
+  async changedSince(siteId: string, since: Date): Promise<NodeDeploymentData[]> {
+    return (await this.store.changedSince({ site: siteId }, since)).map((d) => d.data);
   }
   async listDeployed(): Promise<{ data: NodeDeploymentData; version: number }[]> {
     const docs = await this.store.find({ 'data.state': 'deployed' }, { sort: { aggId: 1 } });

@@ -20,7 +20,7 @@ import { AggregateStore, connectMongo } from '@stackyard/mongo';
 import type { HostRef } from '@stackyard/proto/inventory/v1/inventory';
 import { MongoProgressRepository } from '../services/monitoring/src/adapters/mongo/repository';
 import { emptyProgress, type ProgressData } from '../services/monitoring/src/domain/progress';
-import { FigureSheet, machineLine, pct, postgresCpuMs, procStats } from './lib';
+import { FigureSheet, intOption, machineLine, pct, postgresCpuMs, procStats } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -31,20 +31,12 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
-const positive = (name: string, v: string | undefined): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`changes bench: --${name} must be a positive whole number, got ${JSON.stringify(v)}`);
-    process.exit(2);
-  }
-  return n;
-};
-const N = positive('nodes', values.nodes);
-const R = positive('revisions', values.revisions);
-const C = positive('changed', values.changed);
-const Q = positive('queries', values.queries);
+const N = intOption('changes', '--nodes', values.nodes, 1, 1_000_000);
+const R = intOption('changes', '--revisions', values.revisions, 1, 1000);
+const C = intOption('changes', '--changed', values.changed, 1, 1_000_000);
+const Q = intOption('changes', '--queries', values.queries, 1, 10_000);
 if (C > N) {
-  console.error(`changes bench: --changed (${C}) cannot exceed --nodes (${N})`);
+  console.error(`bench/changes: --changed (${C}) cannot exceed --nodes (${N})`);
   process.exit(2);
 }
 

@@ -28,7 +28,7 @@ import { clientsFor, SERVICES, startLocalCluster } from '@stackyard/cli';
 import { ironicNodeUuid } from '@stackyard/provisioning';
 import { ProvisionState } from '@stackyard/proto/provisioning/v1/provisioning';
 import { ProvisioningServiceClient } from '@stackyard/proto/provisioning/v1/provisioning_service';
-import { FigureSheet, groupCpuMs, machineLine, pct, postgresCpuMs, procStats } from './lib';
+import { FigureSheet, groupCpuMs, intOption, machineLine, pct, postgresCpuMs, procStats } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -43,16 +43,10 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
-const N = Number(values.nodes);
-const POLL = Number(values['poll-ms']);
-const ROUNDS = Number(values.rounds);
-const NICE = Number(values['stackyard-nice']);
-for (const [flag, v, min, max] of [['--nodes', N, 1, 100_000], ['--poll-ms', POLL, 10, 600_000], ['--rounds', ROUNDS, 1, 100], ['--stackyard-nice', NICE, 0, 19]] as const) {
-  if (!Number.isInteger(v) || v < min || v > max) {
-    console.error(`bench/ironic: ${flag} must be an integer from ${min} to ${max}`);
-    process.exit(2);
-  }
-}
+const N = intOption('ironic', '--nodes', values.nodes, 1, 100_000);
+const POLL = intOption('ironic', '--poll-ms', values['poll-ms'], 10, 600_000);
+const ROUNDS = intOption('ironic', '--rounds', values.rounds, 1, 100);
+const NICE = intOption('ironic', '--stackyard-nice', values['stackyard-nice'], 0, 19);
 const IMAGE = 'http://images.bench.invalid/os/deployment_image.qcow2';
 
 type IronicNode = { uuid: string; provision_state: string; last_error: string | null };

@@ -31,6 +31,19 @@ export function postgresCpuMs(): number | undefined {
   }
 }
 
+/**
+ * A whole-number option of a bench, from `min` to `max`: otherwise the bench says which option and
+ * what it got, and exits 2 (a usage error, as bench/ab.ts reads it).
+ */
+export function intOption(bench: string, flag: string, raw: string | undefined, min: number, max: number): number {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    console.error(`bench/${bench}: ${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return v;
+}
+
 export function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);

@@ -3,7 +3,6 @@ export {
   AggregateStore,
   inboxKey,
   LISTING_BATCH,
-  CHANGE_BUCKETS_MAX,
   SITE_KEY,
   HOST_SITE_KEY,
   isStorableId,

@@ -129,7 +129,7 @@ export interface StoreOptions<T> {
 }
 
 /** `changedSince` reads by bucket up to this many buckets back; further back it runs the plain query. */
-export const CHANGE_BUCKETS_MAX = 8;
+const CHANGE_BUCKETS_MAX = 8;
 
 /**
  * The `site` index field of aggregates that carry their site id (`data.siteId`) or their host's
